@@ -1,0 +1,381 @@
+"""The ``rotapool`` command line.
+
+Exit codes: 0 done (a valid rota, even with shortfalls), 1 a checked rota
+breaks hard rules or an operation failed, 2 invalid input, 3 the bundle's
+hard rules conflict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
+from scheduler.exports import write_exports
+from scheduler.importer import BundleError, read_bundle
+from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week, write_plan
+from scheduler.rota_csv import RotaFileError, read_rota_csv
+from scheduler.storage.db import database_url, make_engine, session_scope, upgrade
+from scheduler.storage.repository import (
+    load_bundle,
+    load_rota,
+    network_id_of,
+    save_bundle,
+    save_rota,
+)
+from scheduler.usecases import import_bundle
+from scheduler.validator import check_rota
+from solver import Progress, SolveOptions, SolveStatus
+from web import create_app
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT = 0, 1, 2, 3
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "riverside"
+
+
+def _err(*lines: object) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+class ProgressLine:
+    """Shows the best objective and bound while the solver works (at most twice a second)."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.5:
+            return
+        self._last = now
+        gap = abs(p.objective - p.bound) / max(abs(p.objective), 1e-9) * 100
+        text = (
+            f"  solving: best {p.objective:,.1f}  bound {p.bound:,.1f}  "
+            f"gap {gap:.1f}%  {p.seconds:.1f}s"
+        )
+        print(
+            ("\r" + text) if self._tty else text,
+            end="" if self._tty else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def done(self) -> None:
+        if self._tty and self._last:
+            print(file=sys.stderr)
+
+
+def _options(args: argparse.Namespace) -> SolveOptions:
+    return SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+
+
+def _load(path: str) -> Bundle | None:
+    """Read a bundle, printing every problem; None when it is invalid."""
+    try:
+        bundle, warnings = read_bundle(path)
+    except BundleError as err:
+        _err(*err.problems)
+        _err(f"{len(err.problems)} problem(s) found; nothing was imported. Fix them and run again.")
+        return None
+    _err(*warnings)
+    return bundle
+
+
+def _solve(bundle: Bundle, week: str, args: argparse.Namespace) -> PlanOutcome | int:
+    progress = ProgressLine()
+    try:
+        outcome = plan_week(bundle, week, _options(args), progress)
+    except InvalidRotaError as err:
+        _err(str(err))
+        return EXIT_FAILED
+    finally:
+        progress.done()
+    status = outcome.result.status
+    if status is SolveStatus.CONFLICT:
+        _err("The bundle's hard rules cannot all hold in this week. These rows conflict:")
+        _err(*(f"  {c}" for c in outcome.result.conflicts))
+        _err("Change one of them (or remove a pinned row) and plan again. No rota was written.")
+        return EXIT_CONFLICT
+    if status is SolveStatus.NO_SOLUTION:
+        _err(outcome.result.message)
+        return EXIT_FAILED
+    return outcome
+
+
+def print_summary(outcome: PlanOutcome) -> None:
+    s = outcome.summary()
+    r = outcome.result
+    print(
+        f"Week {outcome.week}: {r.status.value}, {len(r.assignments)} sessions assigned, "
+        f"objective {r.objective or 0:,.2f} (bound {r.bound or 0:,.2f}, "
+        f"gap {(r.gap or 0) * 100:.2f}%), {r.seconds:.1f}s"
+    )
+    print(
+        f"Minimum cover {s['min_cover_pct']}%, target cover {s['target_cover_pct']}%, "
+        f"{s['shortfall']} people short of minimum."
+    )
+    for note in outcome.notes:
+        print(f"  SHORT {note.summary}")
+        for reason in note.reasons:
+            print(f"        {reason}")
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    bundle = _load(args.bundle)
+    if bundle is None:
+        return EXIT_INPUT
+    with tempfile.TemporaryDirectory(prefix="rotapool-") as tmp:
+        bundle = _through_throwaway_db(bundle, args.bundle, Path(tmp))
+        outcome = _solve(bundle, args.week, args)
+    if isinstance(outcome, int):
+        return outcome
+    paths = write_plan(Path(args.out), bundle, outcome)
+    print_summary(outcome)
+    print(f"Wrote {', '.join(p.name for p in paths)} to {args.out}")
+    return EXIT_OK
+
+
+def _through_throwaway_db(bundle: Bundle, source: str, tmp: Path) -> Bundle:
+    """Import into a scratch SQLite database and plan from what was stored, as the app does."""
+
+    url = f"sqlite:///{tmp / 'plan.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            save_bundle(session, bundle)
+        with session_scope(engine) as session:
+            return load_bundle(session, bundle.name)
+    finally:
+        engine.dispose()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+
+    bundle = _load(args.bundle)
+    if bundle is None:
+        return EXIT_INPUT
+    try:
+        assignments = read_rota_csv(Path(args.rota))
+    except RotaFileError as err:
+        _err(*err.problems)
+        return EXIT_INPUT
+    weeks = sorted({iso_week_label(a.date) for a in assignments} | set(args.week or []))
+    violations = 0
+    for week in weeks:
+        in_week = [a for a in assignments if iso_week_label(a.date) == week]
+        report = check_rota(bundle, parse_iso_week(week), in_week)
+        for v in report.violations:
+            print(f"{v.label} [{v.rule_id}]: {v.message}")
+        violations += len(report.violations)
+        print(
+            f"{week}: {len(in_week)} assignments checked, {len(report.violations)} hard-rule "
+            f"violation(s), {report.shortfall} people short of minimum."
+        )
+    return EXIT_FAILED if violations else EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+
+    try:
+        network_id, warnings = import_bundle(args.database, args.bundle)
+    except BundleError as err:
+        _err(*err.problems)
+        _err(f"{len(err.problems)} problem(s) found; the database was not changed.")
+        return EXIT_INPUT
+    _err(*warnings)
+    print(f"Imported {args.bundle} as network {network_id}.")
+    return EXIT_OK
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            bundle = load_bundle(session, args.network)
+        outcome = _solve(bundle, args.week, args)
+        if isinstance(outcome, int):
+            return outcome
+        with session_scope(engine) as session:
+            network_id = _network_id(session, bundle.name)
+            s = outcome.summary()
+            rota_id = save_rota(
+                session,
+                network_id,
+                outcome.week,
+                outcome.assignments,
+                state="draft",
+                status=str(s["status"]),
+                objective=outcome.result.objective,
+                bound=outcome.result.bound,
+                gap=outcome.result.gap,
+                seconds=outcome.result.seconds,
+                summary=s,
+            )
+    finally:
+        engine.dispose()
+    print_summary(outcome)
+    print(f"Saved as draft rota {rota_id} for {outcome.week}.")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            bundle = load_bundle(session, args.network)
+            found = load_rota(session, _network_id(session, bundle.name), args.week, "latest")
+    finally:
+        engine.dispose()
+    if found is None:
+        _err(f"No rota for {args.week} yet: run `rotapool solve --week {args.week}` first.")
+        return EXIT_FAILED
+    assignments: Sequence[Assignment] = found[1]
+    dates = parse_iso_week(args.week)
+    report = check_rota(bundle, dates, assignments)
+    paths = write_exports(Path(args.out), bundle, dates, assignments, report.coverage)
+    print(f"Wrote {', '.join(p.name for p in paths)} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+
+    week = args.week or next_week()
+    print(f"Importing the sample network from {SAMPLE} ...")
+    import_bundle(args.database, str(SAMPLE))
+    args.network = None
+    args.week = week
+    code = cmd_solve(args)
+    if code != EXIT_OK:
+        return code
+    args.out = args.out or "out/demo"
+    cmd_export(args)
+    if args.no_serve:
+        return EXIT_OK
+    # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
+    # whereas `rotapool serve` insists on a configured one.
+    return _serve(args, {"SECRET_KEY": secrets.token_hex(32)})
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return _serve(args, {})
+
+
+def _serve(args: argparse.Namespace, config: dict[str, object]) -> int:
+
+    if args.database:
+        config["DATABASE_URL"] = _db_url(args)
+    app = create_app(config or None)
+    print(f"Serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    return EXIT_OK
+
+
+def next_week(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return iso_week_label(today + dt.timedelta(days=7))
+
+
+def _db_url(args: argparse.Namespace) -> str:
+
+    url = args.database or database_url()
+    upgrade(url)
+    return url
+
+
+def _network_id(session: Session, name: str) -> int:
+    return network_id_of(session, name)
+
+
+# -- parser ---------------------------------------------------------------------------
+
+
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=float, default=20.0, help="seconds (default 20)")
+    p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database", help="SQLAlchemy URL (default: DATABASE_URL or instance/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rotapool", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("plan", help="import a bundle, plan a week, write CSV/XLSX")
+    p.add_argument("bundle")
+    p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W49")
+    p.add_argument("--out", required=True, help="output folder")
+    _solver_args(p)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("check", help="check a rota.csv against a bundle's hard rules")
+    p.add_argument("bundle")
+    p.add_argument("rota")
+    p.add_argument("--week", action="append", help="also check this ISO week if it has no rows")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("import", help="import a bundle into the database (all or nothing)")
+    p.add_argument("bundle")
+    _db_arg(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("solve", help="plan a week of the imported network; saves a draft")
+    p.add_argument("--week", required=True)
+    p.add_argument("--network", help="network name (default: the only one)")
+    _db_arg(p)
+    _solver_args(p)
+    p.set_defaults(func=cmd_solve)
+
+    p = sub.add_parser("export", help="write a stored week's rota as CSV/XLSX")
+    p.add_argument("--week", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--network")
+    _db_arg(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="sample network: plan next week, then serve the web app")
+    p.add_argument("--week", help="ISO week (default: next week)")
+    p.add_argument("--out", help="export folder (default out/demo)")
+    p.add_argument("--no-serve", action="store_true", help="stop after planning")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    _db_arg(p)
+    _solver_args(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    _db_arg(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (LookupError, ValueError) as err:
+        _err(f"error: {err}")
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Domain types shared by every layer: what a network is, what it needs, what a rota is.
+
+Plain frozen dataclasses with no I/O.  The importer builds them from a bundle,
+storage turns them into rows and back, the solver and the validator read them.
+Every record remembers the row it came from (``row``, as a spreadsheet numbers
+it, header = 1) so that any message about it can name the file and row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKEND = frozenset({5, 6})
+
+# Logical file names of the bundle, used in every message about a record.
+SITES = "sites.csv"
+SESSION_TYPES = "session_types.csv"
+STAFF = "staff.csv"
+DEMAND = "demand.csv"
+LEAVE = "leave.csv"
+PREFERENCES = "preferences.csv"
+FIXED = "fixed.csv"
+TRAVEL = "travel.csv"
+NETWORK = "network.toml"
+
+FEDERATION = "FED"
+
+
+class SiteKind(StrEnum):
+    PRACTICE = "practice"
+    HUB = "hub"
+
+
+class SessionKind(StrEnum):
+    CORE = "core"
+    EXTENDED = "extended"
+
+
+class LeaveKind(StrEnum):
+    ANNUAL = "annual"
+    STUDY = "study"
+    SICK = "sick"
+    PARENTAL = "parental"
+    OTHER = "other"
+
+
+class PreferenceKind(StrEnum):
+    UNAVAILABLE = "unavailable"
+    AVOID = "avoid"
+    PREFER = "prefer"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Network-wide employment rules (``[rules]`` in network.toml)."""
+
+    min_rest_hours: float = 11.0
+    max_week_hours: float = 48.0
+    max_sessions_per_day: int = 2
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Soft-goal weights, highest priority first (``[weights]`` in network.toml).
+
+    Each weight is the penalty of one unit of its goal, so the order of the
+    defaults is the order of priority: an unmet ``min`` outweighs any number of
+    the goals below it that one session could buy.
+    """
+
+    min_cover: float = 10_000.0  # per person short of a demand row's min (x row weight)
+    target_cover: float = 1_000.0  # per person short of a row's target (x row weight)
+    away_from_home: float = 40.0  # per session worked away from the home site
+    fair_share: float = 15.0  # per extra evening/weekend session beyond an even share
+    preference: float = 8.0  # per unmet prefer / honoured-against avoid (x row weight)
+    contract_hours: float = 2.0  # per hour of planned + leave hours under contract hours
+    cost: float = 0.01  # per GBP of staff cost
+
+
+@dataclass(frozen=True)
+class Site:
+    site_id: str
+    name: str
+    kind: SiteKind
+    list_size: int
+    rooms: int  # 0 = no limit
+    lat: float | None = None
+    lon: float | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class SessionType:
+    session_id: str
+    label: str
+    start: dt.time
+    end: dt.time  # at or before start = ends the next day
+    days: frozenset[int]  # 0 = Monday
+    kind: SessionKind
+    row: int = 0
+
+    @property
+    def overnight(self) -> bool:
+        return self.end <= self.start
+
+    def runs_on(self, day: dt.date) -> bool:
+        return day.weekday() in self.days
+
+
+@dataclass(frozen=True)
+class Staff:
+    staff_id: str
+    name: str
+    role: str
+    home_site: str
+    employer: str  # a site_id or FEDERATION
+    contract_hours: float
+    min_hours: float
+    max_hours: float
+    skills: frozenset[str] = frozenset()
+    sites: frozenset[str] | None = None  # None = any site ("*")
+    max_sessions_per_day: int | None = None  # None = the network rule
+    max_evenings: int = 0
+    max_weekend_sessions: int = 0
+    hourly_rate: float | None = None
+    email: str | None = None
+    row: int = 0
+
+    def may_work_at(self, site_id: str) -> bool:
+        return self.sites is None or site_id in self.sites
+
+
+@dataclass(frozen=True)
+class DayRule:
+    """A day as the bundle writes it: a set of weekdays, or one date."""
+
+    weekdays: frozenset[int] = frozenset()
+    date: dt.date | None = None
+
+    def matches(self, day: dt.date) -> bool:
+        if self.date is not None:
+            return self.date == day
+        return day.weekday() in self.weekdays
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    site_id: str
+    day: DayRule
+    session_id: str
+    role: str | None  # None = any role
+    skill: str | None  # None = no skill needed
+    min: int
+    target: int
+    weight: float = 1.0
+    row: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str | None]:
+        """What a date row replaces: the weekday rows with the same key."""
+        return (self.site_id, self.session_id, self.role, self.skill)
+
+
+@dataclass(frozen=True)
+class Leave:
+    staff_id: str
+    start: dt.date
+    end: dt.date  # inclusive
+    kind: LeaveKind
+    session_id: str | None = None  # None = whole days
+    row: int = 0
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Preference:
+    staff_id: str
+    day: DayRule
+    session_id: str | None  # None = every session of that day
+    site_id: str | None  # None = any site
+    preference: PreferenceKind
+    weight: float = 1.0
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Fixed:
+    staff_id: str
+    date: dt.date
+    session_id: str
+    site_id: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Travel:
+    from_site: str
+    to_site: str
+    minutes: int
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A validated scenario bundle: everything needed to plan any week."""
+
+    name: str
+    timezone: str
+    rules: Rules
+    weights: Weights
+    sites: tuple[Site, ...]
+    session_types: tuple[SessionType, ...]
+    staff: tuple[Staff, ...]
+    demand: tuple[DemandRow, ...]
+    leave: tuple[Leave, ...] = ()
+    preferences: tuple[Preference, ...] = ()
+    fixed: tuple[Fixed, ...] = ()
+    travel: tuple[Travel, ...] = ()
+    enhanced_access: dict[str, float] = field(default_factory=dict)
+    bank_holidays_closed: bool = True  # weekday demand rows do not apply on bank holidays
+    # How each logical file is shown to the user (e.g. "staff.csv" -> "net.xlsx[staff]").
+    file_labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, logical_file: str) -> str:
+        return self.file_labels.get(logical_file, logical_file)
+
+    def site(self, site_id: str) -> Site:
+        return next(s for s in self.sites if s.site_id == site_id)
+
+    def session_type(self, session_id: str) -> SessionType:
+        return next(s for s in self.session_types if s.session_id == session_id)
+
+    def person(self, staff_id: str) -> Staff:
+        return next(s for s in self.staff if s.staff_id == staff_id)
+
+
+@dataclass(frozen=True, order=True)
+class Assignment:
+    """One person at one site for one session on one date."""
+
+    date: dt.date
+    session_id: str
+    site_id: str
+    staff_id: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A message about the input, addressed as ``FILE:ROW: column: message``."""
+
+    file: str
+    row: int
+    column: str
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.warning else ""
+        return f"{self.file}:{self.row}: {self.column}: {prefix}{self.message}"
+
+
+def parse_iso_week(text: str) -> tuple[dt.date, ...]:
+    """The seven dates of an ISO week written ``2026-W49``; raises ValueError otherwise."""
+    try:
+        year_text, week_text = text.strip().upper().split("-W")
+        monday = dt.date.fromisocalendar(int(year_text), int(week_text), 1)
+    except ValueError as err:
+        raise ValueError(f"{text!r} is not an ISO week such as 2026-W49") from err
+    return tuple(monday + dt.timedelta(days=i) for i in range(7))
+
+
+def iso_week_label(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"

@@ -1,0 +1,238 @@
+"""A bundle laid out over the dates being planned: shifts, needs, leave and travel.
+
+The bundle speaks in weekdays and recurring rows; the solver needs concrete
+sessions on concrete dates with real instants (clock changes included) and
+one need per demand row and date.  This module does that expansion once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from scheduler.domain import (
+    WEEKEND,
+    Bundle,
+    DemandRow,
+    Leave,
+    Preference,
+    PreferenceKind,
+    SessionKind,
+    SessionType,
+    Staff,
+)
+
+TRAVEL_KMH = 30.0
+TRAVEL_ROUND_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One session type on one date, with its real start and end instants."""
+
+    date: dt.date
+    session: SessionType
+    start: dt.datetime  # UTC
+    end: dt.datetime  # UTC
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    @property
+    def minutes(self) -> int:
+        return round((self.end - self.start).total_seconds() / 60)
+
+    @property
+    def is_evening(self) -> bool:
+        return self.session.kind is SessionKind.EXTENDED and self.date.weekday() not in WEEKEND
+
+    @property
+    def is_weekend(self) -> bool:
+        return self.date.weekday() in WEEKEND
+
+
+@dataclass(frozen=True)
+class Need:
+    """A demand row applied to one date."""
+
+    index: int
+    demand: DemandRow
+    date: dt.date
+
+    @property
+    def site_id(self) -> str:
+        return self.demand.site_id
+
+    @property
+    def session_id(self) -> str:
+        return self.demand.session_id
+
+    def admits(self, person: Staff) -> bool:
+        """Whether this person's role and skills fit the row (site rights checked apart)."""
+        row = self.demand
+        role_ok = row.role is None or row.role == person.role
+        return role_ok and (row.skill is None or row.skill in person.skills)
+
+
+def session_instants(
+    session: SessionType, day: dt.date, zone: ZoneInfo
+) -> tuple[dt.datetime, dt.datetime]:
+    """Real start and end (in UTC) of a session on a date given in the network's wall-clock time.
+
+    Aware datetimes sharing a zone subtract as wall-clock times in Python, so
+    both ends are converted to UTC: a session across a clock change then
+    lasts the hours really worked.
+    """
+    end_day = day + dt.timedelta(days=1) if session.overnight else day
+    start = dt.datetime.combine(day, session.start, tzinfo=zone)
+    end = dt.datetime.combine(end_day, session.end, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def haversine_minutes(a: tuple[float, float], b: tuple[float, float]) -> int:
+    """Straight-line travel at 30 km/h, rounded up to 5 minutes."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * 6371.0 * math.asin(math.sqrt(h))
+    minutes = km / TRAVEL_KMH * 60
+    return int(math.ceil(minutes / TRAVEL_ROUND_MINUTES - 1e-9) * TRAVEL_ROUND_MINUTES)
+
+
+def applicable_rows(rows: Iterable[DemandRow], day: dt.date, bank_holiday: bool) -> list[DemandRow]:
+    """Demand rows in force on a date: date rows replace weekday rows with the same key."""
+    rows = list(rows)
+    dated = [r for r in rows if r.day.date == day]
+    replaced = {r.key for r in dated}
+    weekly = [
+        r
+        for r in rows
+        if r.day.date is None and r.day.matches(day) and r.key not in replaced and not bank_holiday
+    ]
+    return sorted(weekly + dated, key=lambda r: r.row)
+
+
+class Horizon:
+    """The bundle over a run of dates (one ISO week for now)."""
+
+    def __init__(self, bundle: Bundle, dates: Sequence[dt.date]) -> None:
+        self.bundle = bundle
+        self.dates = tuple(dates)
+        self.zone = ZoneInfo(bundle.timezone)
+        self.staff = bundle.staff
+        self.shifts = self._build_shifts()
+        self.needs = self._build_needs()
+
+    def _build_shifts(self) -> dict[tuple[dt.date, str], Shift]:
+        shifts = {}
+        for day in self.dates:
+            for session in self.bundle.session_types:
+                if session.runs_on(day):
+                    start, end = session_instants(session, day, self.zone)
+                    shifts[(day, session.session_id)] = Shift(day, session, start, end)
+        return shifts
+
+    @cached_property
+    def bank_holidays(self) -> frozenset[dt.date]:
+        years = sorted({d.year for d in self.dates})
+        england = holidays.country_holidays("GB", subdiv="ENG", years=years)
+        return frozenset(d for d in self.dates if d in england)
+
+    def _build_needs(self) -> tuple[Need, ...]:
+        needs: list[Need] = []
+        closed = self.bank_holidays if self.bundle.bank_holidays_closed else frozenset()
+        for day in self.dates:
+            for row in applicable_rows(self.bundle.demand, day, day in closed):
+                if (day, row.session_id) in self.shifts:
+                    needs.append(Need(len(needs), row, day))
+        return tuple(needs)
+
+    # -- leave and availability ------------------------------------------------
+
+    @cached_property
+    def _leave_by_staff(self) -> dict[str, list[Leave]]:
+        out: dict[str, list[Leave]] = {}
+        for leave in self.bundle.leave:
+            out.setdefault(leave.staff_id, []).append(leave)
+        return out
+
+    def leave_on(self, staff_id: str, day: dt.date, session_id: str) -> Leave | None:
+        """The leave row that keeps this person off this session, if any."""
+        for leave in self._leave_by_staff.get(staff_id, ()):
+            if leave.covers(day) and leave.session_id in (None, session_id):
+                return leave
+        return None
+
+    def leave_minutes(self, person: Staff) -> int:
+        """Leave counted towards hours: contract/5 per whole weekday, else the session's length."""
+        total = 0.0
+        for day in self.dates:
+            rows = [lv for lv in self._leave_by_staff.get(person.staff_id, ()) if lv.covers(day)]
+            if any(lv.session_id is None for lv in rows):
+                if day.weekday() not in WEEKEND:
+                    total += person.contract_hours * 60 / 5
+                continue
+            sessions = {lv.session_id for lv in rows}
+            total += sum(
+                self.shifts[(day, sid)].minutes
+                for sid in sessions
+                if sid is not None and (day, sid) in self.shifts
+            )
+        return round(total)
+
+    @cached_property
+    def _prefs_by_staff(self) -> dict[str, list[Preference]]:
+        out: dict[str, list[Preference]] = {}
+        for pref in self.bundle.preferences:
+            out.setdefault(pref.staff_id, []).append(pref)
+        return out
+
+    def preferences_for(
+        self, staff_id: str, day: dt.date, session_id: str, site_id: str
+    ) -> list[Preference]:
+        return [
+            p
+            for p in self._prefs_by_staff.get(staff_id, ())
+            if p.day.matches(day)
+            and p.session_id in (None, session_id)
+            and p.site_id in (None, site_id)
+        ]
+
+    def unavailable(
+        self, staff_id: str, day: dt.date, session_id: str, site_id: str
+    ) -> Preference | None:
+        for pref in self.preferences_for(staff_id, day, session_id, site_id):
+            if pref.preference is PreferenceKind.UNAVAILABLE:
+                return pref
+        return None
+
+    # -- travel ----------------------------------------------------------------
+
+    @cached_property
+    def _travel_table(self) -> dict[tuple[str, str], int]:
+        table: dict[tuple[str, str], int] = {}
+        for t in self.bundle.travel:
+            table.setdefault((t.to_site, t.from_site), t.minutes)
+        for t in self.bundle.travel:  # an explicit direction beats the mirrored one
+            table[(t.from_site, t.to_site)] = t.minutes
+        return table
+
+    def travel_minutes(self, a: str, b: str) -> int:
+        """travel.csv first; a pair it lacks is estimated from coordinates, else 0."""
+        if a == b:
+            return 0
+        if (a, b) in self._travel_table:
+            return self._travel_table[(a, b)]
+        sa, sb = self.bundle.site(a), self.bundle.site(b)
+        if sa.lat is None or sa.lon is None or sb.lat is None or sb.lon is None:
+            return 0
+        return haversine_minutes((sa.lat, sa.lon), (sb.lat, sb.lon))

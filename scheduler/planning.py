@@ -1,0 +1,143 @@
+"""Plan a week: solve, re-check with the independent validator, explain every shortfall.
+
+This is the use case behind ``rotapool plan``, ``rotapool solve`` and the
+demo.  Nothing leaves here unless the validator accepted it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scheduler.domain import Assignment, Bundle, parse_iso_week
+from scheduler.explain import ShortfallNote, explain_shortfalls
+from scheduler.exports import atomic_write_text, write_csv, write_exports
+from scheduler.horizon import Horizon
+from scheduler.validator import CoverageLine, ValidationReport, check_rota
+from solver import SolveOptions, SolveResult, solve
+from solver.result import ProgressCallback
+
+
+class InvalidRotaError(RuntimeError):
+    """The solver produced a rota the validator rejects: a defect, never saved or shown as valid."""
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    week: str
+    dates: tuple[dt.date, ...]
+    result: SolveResult
+    report: ValidationReport | None
+    notes: tuple[ShortfallNote, ...]
+
+    @property
+    def assignments(self) -> tuple[Assignment, ...]:
+        return self.result.assignments
+
+    def summary(self) -> dict[str, object]:
+        """The figures of ``summary.json``."""
+        coverage = self.report.coverage if self.report else ()
+        return {
+            "week": self.week,
+            "status": self.result.status.value,
+            "objective": self.result.objective,
+            "bound": self.result.bound,
+            "gap": self.result.gap,
+            "seconds": round(self.result.seconds, 3),
+            "assignments": len(self.result.assignments),
+            "shortfall": self.report.shortfall if self.report else None,
+            "min_cover_pct": _cover_pct(coverage, lambda c: c.min),
+            "target_cover_pct": _cover_pct(coverage, lambda c: c.target),
+            "penalties": {k: round(v, 2) for k, v in self.result.penalties.items()},
+        }
+
+
+def _cover_pct(coverage: Sequence[CoverageLine], wanted: object) -> float | None:
+    want = [(wanted(c), c.assigned) for c in coverage]  # type: ignore[operator]
+    total = sum(w for w, _ in want)
+    if not total:
+        return None if not coverage else 100.0
+    return round(100.0 * sum(min(w, a) for w, a in want) / total, 2)
+
+
+def plan_week(
+    bundle: Bundle,
+    week: str,
+    options: SolveOptions | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> PlanOutcome:
+    """Solve one ISO week and check the rota independently before anyone sees it."""
+    dates = parse_iso_week(week)
+    horizon = Horizon(bundle, dates)
+    result = solve(horizon, options, progress, stop)
+    if not result.status.has_rota:
+        return PlanOutcome(week, dates, result, None, ())
+    report = check_rota(bundle, dates, result.assignments)
+    if not report.ok:
+        details = "; ".join(v.message for v in report.violations[:5])
+        raise InvalidRotaError(f"internal error: the planned rota breaks hard rules: {details}")
+    return PlanOutcome(week, dates, result, report, tuple(_notes(horizon, result, report)))
+
+
+def check_week(bundle: Bundle, week: str, assignments: Sequence[Assignment]) -> ValidationReport:
+    return check_rota(bundle, parse_iso_week(week), assignments)
+
+
+def _notes(horizon: Horizon, result: SolveResult, report: ValidationReport) -> list[ShortfallNote]:
+    needs = {(n.date, n.demand.row): n for n in horizon.needs}
+    short = [
+        (needs[(line.date, line.demand_row)], line.assigned, line.shortfall)
+        for line in report.coverage
+        if line.shortfall > 0 and (line.date, line.demand_row) in needs
+    ]
+    return explain_shortfalls(horizon, result.assignments, short)
+
+
+def shortfall_rows(notes: Sequence[ShortfallNote], private: bool) -> list[list[object]]:
+    """Rows of ``shortfalls.csv``; leave kinds only when the reader may see them."""
+    return [
+        [
+            n.date.isoformat(),
+            n.site_id,
+            n.session_id,
+            n.role or "",
+            n.skill or "",
+            n.min,
+            n.assigned,
+            n.short,
+            "; ".join(n.private_reasons if private else n.reasons),
+        ]
+        for n in notes
+    ]
+
+
+SHORTFALL_HEADER = [
+    "date",
+    "site_id",
+    "session_id",
+    "role",
+    "skill",
+    "min",
+    "assigned",
+    "shortfall",
+    "reasons",
+]
+
+
+def write_plan(out_dir: Path, bundle: Bundle, outcome: PlanOutcome) -> list[Path]:
+    """Write the three CSVs, rota.xlsx, shortfalls.csv and summary.json."""
+    assert outcome.report is not None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = write_exports(
+        out_dir, bundle, outcome.dates, outcome.assignments, outcome.report.coverage
+    )
+    shortfalls = out_dir / "shortfalls.csv"
+    write_csv(shortfalls, SHORTFALL_HEADER, shortfall_rows(outcome.notes, private=False))
+    summary = out_dir / "summary.json"
+    atomic_write_text(summary, json.dumps(outcome.summary(), indent=2) + "\n")
+    return [*paths, shortfalls, summary]

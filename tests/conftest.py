@@ -1,0 +1,48 @@
+"""Fixtures shared by the test modules: a fresh database for each test.
+
+SQLite in the test's tmp_path by default; the PostgreSQL database named by
+``ROTAPOOL_TEST_DATABASE_URL`` when that is set (emptied first, so each test
+starts from nothing either way).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, MetaData
+
+from scheduler.storage.db import make_engine, upgrade
+
+
+def drop_everything(url: str) -> None:
+    """Drop every table, Alembic's included, so migrations start from scratch."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            metadata = MetaData()
+            metadata.reflect(bind=connection)
+            metadata.drop_all(bind=connection)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """URL of an empty database (no tables yet)."""
+    url = os.environ.get("ROTAPOOL_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'rotapool.sqlite'}"
+    drop_everything(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head; disposed after the test."""
+    upgrade(db_url)
+    migrated = make_engine(db_url)
+    yield migrated
+    migrated.dispose()

@@ -1,0 +1,564 @@
+"""Shortfall notes: every unmet min is explained, in words safe for the reader.
+
+Each reason check has a pair of tests: ``test_<rule>_bites`` (the smallest
+input where it is the reason) and ``test_<rule>_does_not_bite`` (nearly the
+same input where it is not); ``test_every_check_has_its_pair`` keeps it so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from scheduler.domain import (
+    Assignment,
+    Bundle,
+    DayRule,
+    DemandRow,
+    Leave,
+    LeaveKind,
+    Preference,
+    PreferenceKind,
+    Rules,
+    SessionKind,
+    SessionType,
+    Site,
+    SiteKind,
+    Staff,
+    Travel,
+    Weights,
+    parse_iso_week,
+)
+from scheduler.explain import CHECKS, ShortfallNote, explain_shortfalls
+from scheduler.horizon import Horizon, Need
+
+WEEK = parse_iso_week("2026-W49")
+MON, TUE, WED, THU, FRI, SAT, SUN = WEEK
+WEEKDAYS = frozenset(range(5))
+
+AM = SessionType("AM", "Morning", dt.time(8), dt.time(12, 30), WEEKDAYS, SessionKind.CORE)
+PM = SessionType("PM", "Afternoon", dt.time(13, 30), dt.time(18, 30), WEEKDAYS, SessionKind.CORE)
+EVE = SessionType("EVE", "Evening", dt.time(18, 30), dt.time(20), WEEKDAYS, SessionKind.EXTENDED)
+SATURDAY = SessionType(
+    "SAT", "Saturday", dt.time(9), dt.time(17), frozenset({5}), SessionKind.EXTENDED
+)
+
+
+# --------------------------------------------------------------------------- factories
+
+
+def make_site(site_id: str, rooms: int = 0) -> Site:
+    kind = SiteKind.HUB if site_id == "HUB" else SiteKind.PRACTICE
+    return Site(site_id, f"Site {site_id}", kind, 0 if kind is SiteKind.HUB else 7000, rooms)
+
+
+def make_staff(staff_id: str = "S1", role: str = "PN", **overrides: Any) -> Staff:
+    """A full-time PN with cytology at P01 who may work anywhere; no evenings or weekends."""
+    base = Staff(
+        staff_id,
+        f"Person {staff_id}",
+        role,
+        "P01",
+        "P01",
+        37.5,
+        0.0,
+        37.5,
+        skills=frozenset({"cytology"}),
+    )
+    return replace(base, **overrides)
+
+
+def make_row(
+    site_id: str = "P03",
+    day: dt.date = TUE,
+    session_id: str = "PM",
+    role: str | None = "PN",
+    skill: str | None = "cytology",
+    *,
+    minimum: int = 2,
+    row: int = 2,
+) -> DemandRow:
+    rule = DayRule(weekdays=frozenset({day.weekday()}))
+    return DemandRow(site_id, rule, session_id, role, skill, minimum, minimum, row=row)
+
+
+def make_horizon(
+    staff: tuple[Staff, ...],
+    demand: tuple[DemandRow, ...] = (),
+    *,
+    leave: tuple[Leave, ...] = (),
+    preferences: tuple[Preference, ...] = (),
+    travel: tuple[Travel, ...] = (),
+    rules: Rules | None = None,
+    rooms: int = 0,
+) -> Horizon:
+    bundle = Bundle(
+        name="Test network",
+        timezone="Europe/London",
+        rules=rules or Rules(),
+        weights=Weights(),
+        sites=(make_site("P01"), make_site("P03", rooms), make_site("HUB")),
+        session_types=(AM, PM, EVE, SATURDAY),
+        staff=staff,
+        demand=demand or (make_row(),),
+        leave=leave,
+        preferences=preferences,
+        travel=travel,
+    )
+    return Horizon(bundle, WEEK)
+
+
+def at(day: dt.date, session_id: str, site_id: str, staff_id: str = "S1") -> Assignment:
+    return Assignment(day, session_id, site_id, staff_id)
+
+
+def short_need(
+    horizon: Horizon, assignments: tuple[Assignment, ...], need: Need
+) -> tuple[Need, int, int]:
+    """(need, assigned, short) the way the caller counts them: fitting people in the slot."""
+    slot = (need.date, need.session_id, need.site_id)
+    assigned = sum(
+        1
+        for a in assignments
+        if (a.date, a.session_id, a.site_id) == slot
+        and need.admits(horizon.bundle.person(a.staff_id))
+    )
+    return need, assigned, need.demand.min - assigned
+
+
+def explain_all(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> list[ShortfallNote]:
+    shorts = [short_need(horizon, assignments, n) for n in horizon.needs]
+    return explain_shortfalls(horizon, assignments, [s for s in shorts if s[2] > 0])
+
+
+def only_note(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> ShortfallNote:
+    (note,) = explain_all(horizon, assignments)
+    return note
+
+
+FREE_ONE = "could cover it but is needed elsewhere or was left for other goals"
+
+
+def reasons_of(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> tuple[str, ...]:
+    return only_note(horizon, assignments).reasons
+
+
+# --------------------------------------------------------------------------- leave
+
+
+def test_leave_bites() -> None:
+    staff = (make_staff("S1"), make_staff("S2"))
+    leave = tuple(Leave(s.staff_id, MON, FRI, LeaveKind.ANNUAL) for s in staff)
+    note = only_note(make_horizon(staff, leave=leave))
+    assert note.private_reasons == ("2 of 2 PN with cytology on annual leave",)
+    assert note.reasons == ("2 of 2 PN with cytology on leave",)
+    assert note.summary == "P03 Tue 2026-12-01 PM: 2 PN with cytology short (needs 2, has 0)"
+
+
+def test_leave_does_not_bite() -> None:
+    """Leave for the morning only leaves the afternoon free."""
+    leave = (Leave("S1", TUE, TUE, LeaveKind.ANNUAL, session_id="AM"),)
+    horizon = make_horizon((make_staff("S1"),), demand=(make_row(minimum=1),), leave=leave)
+    assert reasons_of(horizon) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+def test_sick_leave_kind_only_in_private_reasons() -> None:
+    staff = (make_staff("S1"), make_staff("S2"), make_staff("S3"))
+    leave = (
+        Leave("S1", TUE, TUE, LeaveKind.SICK),
+        Leave("S2", MON, WED, LeaveKind.ANNUAL),
+    )
+    note = only_note(make_horizon(staff, leave=leave))
+    assert note.reasons == (
+        "2 of 3 PN with cytology on leave",
+        f"1 of 3 PN with cytology {FREE_ONE}",
+    )
+    assert note.private_reasons == (
+        "1 of 3 PN with cytology on annual leave",
+        "1 of 3 PN with cytology on sick leave",
+        f"1 of 3 PN with cytology {FREE_ONE}",
+    )
+    assert not any("sick" in r or "annual" in r for r in note.reasons)
+
+
+def test_other_leave_kind_reads_plainly() -> None:
+    leave = (Leave("S1", TUE, TUE, LeaveKind.OTHER),)
+    horizon = make_horizon((make_staff("S1"),), demand=(make_row(minimum=1),), leave=leave)
+    assert only_note(horizon).private_reasons == ("1 of 1 PN with cytology on leave (other)",)
+
+
+# --------------------------------------------------------------------------- assigned here
+
+
+def test_assigned_bites() -> None:
+    """Two of three already on leave while the third works here: the brief's own example."""
+    staff = (make_staff("S1"), make_staff("S2"), make_staff("S3"))
+    leave = (Leave("S2", TUE, TUE, LeaveKind.ANNUAL), Leave("S3", TUE, TUE, LeaveKind.ANNUAL))
+    note = only_note(make_horizon(staff, leave=leave), (at(TUE, "PM", "P03", "S1"),))
+    assert (note.min, note.assigned, note.short) == (2, 1, 1)
+    assert note.private_reasons == ("2 of 3 PN with cytology on annual leave",)
+    assert note.summary == "P03 Tue 2026-12-01 PM: 1 PN with cytology short (needs 2, has 1)"
+
+
+def test_assigned_does_not_bite() -> None:
+    """Someone in the same session at another site is not counted as here."""
+    horizon = make_horizon((make_staff("S1"),), demand=(make_row(minimum=1),))
+    assert reasons_of(horizon, (at(TUE, "PM", "P01"),)) == (
+        "1 of 1 PN with cytology working at P01 at that time",
+    )
+
+
+def test_too_few_people_in_the_network_leads() -> None:
+    note = only_note(make_horizon((make_staff("S1"),)), (at(TUE, "PM", "P03"),))
+    assert note.reasons == ("only 1 PN with cytology in the network, 2 needed",)
+
+
+# --------------------------------------------------------------------------- nobody fits
+
+
+def test_nobody_has_the_skill() -> None:
+    staff = (make_staff("S1", skills=frozenset({"diabetes"})), make_staff("S2", role="GP"))
+    note = only_note(make_horizon(staff))
+    assert note.reasons == ("nobody in the network is a PN with cytology",)
+    assert note.private_reasons == note.reasons
+
+
+def test_nobody_with_the_skill_for_a_blank_role() -> None:
+    demand = (make_row(role=None, skill="coils", minimum=1),)
+    note = only_note(make_horizon((make_staff("S1"),), demand=demand))
+    assert note.reasons == ("nobody in the network has the skill coils",)
+    assert note.summary == "P03 Tue 2026-12-01 PM: 1 short of anyone with coils (needs 1, has 0)"
+
+
+def test_nobody_in_a_role_spoken_with_an() -> None:
+    demand = (make_row(role="HCA", skill=None, minimum=1),)
+    assert reasons_of(make_horizon((make_staff("S1"),), demand=demand)) == (
+        "nobody in the network is an HCA",
+    )
+
+
+def test_blank_role_counts_people() -> None:
+    staff = (
+        make_staff("S1", skills=frozenset({"coils"})),
+        make_staff("S2", role="GP", skills=frozenset({"coils"})),
+    )
+    leave = tuple(Leave(s.staff_id, TUE, TUE, LeaveKind.STUDY) for s in staff)
+    demand = (make_row(role=None, skill="coils"),)
+    note = only_note(make_horizon(staff, demand=demand, leave=leave))
+    assert note.private_reasons == ("2 of 2 people with coils on study leave",)
+
+
+# --------------------------------------------------------------------------- unavailable
+
+
+def _preference(kind: PreferenceKind) -> Preference:
+    return Preference("S1", DayRule(weekdays=frozenset({1})), "PM", None, kind)
+
+
+def test_unavailable_bites() -> None:
+    horizon = make_horizon(
+        (make_staff("S1"),),
+        demand=(make_row(minimum=1),),
+        preferences=(_preference(PreferenceKind.UNAVAILABLE),),
+    )
+    assert reasons_of(horizon) == ("1 of 1 PN with cytology marked unavailable",)
+
+
+def test_unavailable_does_not_bite() -> None:
+    """'avoid' is a soft wish, not a reason the person could not come."""
+    horizon = make_horizon(
+        (make_staff("S1"),),
+        demand=(make_row(minimum=1),),
+        preferences=(_preference(PreferenceKind.AVOID),),
+    )
+    assert reasons_of(horizon) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- site rights
+
+
+def test_site_bites() -> None:
+    horizon = make_horizon((make_staff("S1", sites=frozenset({"P01"})),), (make_row(minimum=1),))
+    assert reasons_of(horizon) == ("1 of 1 PN with cytology may not work at P03",)
+
+
+def test_site_does_not_bite() -> None:
+    staff = (make_staff("S1", sites=frozenset({"P01", "P03"})),)
+    horizon = make_horizon(staff, (make_row(minimum=1),))
+    assert reasons_of(horizon) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- elsewhere
+
+
+def test_elsewhere_bites() -> None:
+    staff = (make_staff("S1"), make_staff("S2"), make_staff("S3", sites=frozenset({"P01"})))
+    leave = (Leave("S2", TUE, TUE, LeaveKind.PARENTAL),)
+    note = only_note(make_horizon(staff, leave=leave), (at(TUE, "PM", "P01"),))
+    assert note.reasons == (
+        "1 of 3 PN with cytology on leave",
+        "1 of 3 PN with cytology may not work at P03",
+        "1 of 3 PN with cytology working at P01 at that time",
+    )
+
+
+def test_elsewhere_bites_when_travel_is_too_long() -> None:
+    travel = (Travel("P01", "P03", 75),)
+    horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),), travel=travel)
+    assert reasons_of(horizon, (at(TUE, "AM", "P01"),)) == (
+        "1 of 1 PN with cytology working at P01 with too little time to travel",
+    )
+
+
+def test_elsewhere_bites_when_sessions_touch_but_sites_differ() -> None:
+    """The afternoon ends at 18:30 as the evening starts: no time to cross town."""
+    travel = (Travel("P01", "HUB", 15),)
+    staff = (make_staff("S1", role="GP", max_evenings=1),)
+    horizon = make_horizon(
+        staff, (make_row("HUB", TUE, "EVE", "GP", None, minimum=1),), travel=travel
+    )
+    assert reasons_of(horizon, (at(TUE, "PM", "P01"),)) == (
+        "1 of 1 GP working at P01 with too little time to travel",
+    )
+
+
+def test_elsewhere_does_not_bite() -> None:
+    """An hour between sessions covers a 30-minute journey."""
+    travel = (Travel("P01", "P03", 30),)
+    horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),), travel=travel)
+    assert reasons_of(horizon, (at(TUE, "AM", "P01"),)) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- daily limit
+
+
+DAY_FULL = (at(TUE, "AM", "P01"), at(TUE, "EVE", "P01"))
+
+
+def test_daily_limit_bites() -> None:
+    horizon = make_horizon((make_staff("S1", max_evenings=1),), (make_row(minimum=1),))
+    assert reasons_of(horizon, DAY_FULL) == (
+        "1 of 1 PN with cytology already at their daily limit of 2 sessions",
+    )
+
+
+def test_daily_limit_does_not_bite() -> None:
+    staff = (make_staff("S1", max_evenings=1, max_sessions_per_day=3),)
+    horizon = make_horizon(staff, (make_row(minimum=1),))
+    assert reasons_of(horizon, DAY_FULL) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- weekly hours
+
+
+@pytest.mark.parametrize("max_hours", [9.0, 10.0])
+def test_weekly_hours_bites(max_hours: float) -> None:
+    """4.5 h planned + a 5 h session = 9.5 h: over a 9 h cap, or over the network's cap."""
+    staff = (make_staff("S1", max_hours=max_hours),)
+    rules = Rules(max_week_hours=9.25)
+    horizon = make_horizon(staff, (make_row(minimum=1),), rules=rules)
+    assert reasons_of(horizon, (at(MON, "AM", "P01"),)) == (
+        "1 of 1 PN with cytology would go over their weekly hours",
+    )
+
+
+def test_weekly_hours_does_not_bite() -> None:
+    """Exactly at the cap is allowed."""
+    horizon = make_horizon((make_staff("S1", max_hours=9.5),), (make_row(minimum=1),))
+    assert reasons_of(horizon, (at(MON, "AM", "P01"),)) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- evenings
+
+
+EVENING_ROW = make_row("HUB", TUE, "EVE", "GP", None, minimum=1)
+
+
+def test_evenings_bites() -> None:
+    staff = (make_staff("S1", role="GP"), make_staff("S2", role="GP"))
+    assert reasons_of(make_horizon(staff, (replace(EVENING_ROW, min=2),))) == (
+        "2 of 2 GP do not do evenings",
+    )
+
+
+def test_evenings_bites_when_allowance_used() -> None:
+    horizon = make_horizon((make_staff("S1", role="GP", max_evenings=1),), (EVENING_ROW,))
+    assert reasons_of(horizon, (at(MON, "EVE", "HUB"),)) == (
+        "1 of 1 GP has used all their evenings this week",
+    )
+
+
+def test_evenings_does_not_bite() -> None:
+    horizon = make_horizon((make_staff("S1", role="GP", max_evenings=1),), (EVENING_ROW,))
+    assert reasons_of(horizon) == (f"1 of 1 GP {FREE_ONE}",)
+    assert only_note(horizon).summary == "HUB Tue 2026-12-01 EVE: 1 GP short (needs 1, has 0)"
+
+
+# --------------------------------------------------------------------------- weekends
+
+
+SATURDAY_ROW = make_row("HUB", SAT, "SAT", "GP", None, minimum=1)
+
+
+def test_weekends_bites() -> None:
+    horizon = make_horizon((make_staff("S1", role="GP"),), (SATURDAY_ROW,))
+    assert reasons_of(horizon) == ("1 of 1 GP does not work weekends",)
+
+
+def test_weekends_bites_when_allowance_used() -> None:
+    sunday = make_row("HUB", SUN, "SAT", "GP", None, minimum=1)
+    weekend_days = SessionType(
+        "SAT", "Weekend", dt.time(9), dt.time(17), frozenset({5, 6}), SessionKind.EXTENDED
+    )
+    horizon = make_horizon((make_staff("S1", role="GP", max_weekend_sessions=1),), (sunday,))
+    bundle = replace(horizon.bundle, session_types=(AM, PM, EVE, weekend_days))
+    assert reasons_of(Horizon(bundle, WEEK), (at(SAT, "SAT", "HUB"),)) == (
+        "1 of 1 GP has used all their weekend sessions this week",
+    )
+
+
+def test_weekends_does_not_bite() -> None:
+    horizon = make_horizon((make_staff("S1", role="GP", max_weekend_sessions=1),), (SATURDAY_ROW,))
+    assert reasons_of(horizon) == (f"1 of 1 GP {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- rest
+
+
+def _rest_reasons(rest_hours: float) -> tuple[str, ...]:
+    """Monday evening ends 20:00; Tuesday morning starts 08:00: 12 hours apart."""
+    staff = (make_staff("S1", max_evenings=1),)
+    horizon = make_horizon(
+        staff,
+        (make_row(day=TUE, session_id="AM", minimum=1),),
+        rules=Rules(min_rest_hours=rest_hours),
+    )
+    return reasons_of(horizon, (at(MON, "EVE", "HUB"),))
+
+
+def test_rest_bites() -> None:
+    assert _rest_reasons(12.5) == (
+        "1 of 1 PN with cytology would not get 12.5 hours' rest between working days",
+    )
+
+
+def test_rest_does_not_bite() -> None:
+    assert _rest_reasons(11) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- rooms
+
+
+def test_rooms_bites() -> None:
+    staff = (make_staff("S1"), make_staff("S9", role="HCA"))
+    horizon = make_horizon(staff, (make_row(minimum=1),), rooms=1)
+    assert reasons_of(horizon, (at(TUE, "PM", "P03", "S9"),)) == (
+        "1 of 1 PN with cytology is free but P03 has no room left",
+    )
+
+
+def test_rooms_does_not_bite() -> None:
+    staff = (make_staff("S1"), make_staff("S9", role="HCA"))
+    horizon = make_horizon(staff, (make_row(minimum=1),), rooms=2)
+    assert reasons_of(horizon, (at(TUE, "PM", "P03", "S9"),)) == (
+        f"1 of 1 PN with cytology {FREE_ONE}",
+    )
+
+
+# --------------------------------------------------------------------------- free
+
+
+def test_free_bites() -> None:
+    staff = (make_staff("S1"), make_staff("S2"))
+    assert reasons_of(make_horizon(staff)) == (
+        "2 of 2 PN with cytology could cover it but are needed elsewhere or were left for "
+        "other goals",
+    )
+
+
+def test_free_does_not_bite() -> None:
+    """A person the data keeps out is never reported as merely left unused."""
+    leave = (Leave("S1", TUE, TUE, LeaveKind.ANNUAL),)
+    reasons = reasons_of(make_horizon((make_staff("S1"),), (make_row(minimum=1),), leave=leave))
+    assert not any("could cover it" in r for r in reasons)
+
+
+def test_every_check_has_its_pair() -> None:
+    names = set(globals())
+    missing = [
+        c.rule_id
+        for c in CHECKS
+        if not {f"test_{c.rule_id}_bites", f"test_{c.rule_id}_does_not_bite"} <= names
+    ]
+    assert missing == []
+
+
+# --------------------------------------------------------------------------- order
+
+
+def _busy_network() -> tuple[Horizon, tuple[Assignment, ...]]:
+    staff = (
+        make_staff("S1"),
+        make_staff("S2", sites=frozenset({"P01"})),
+        make_staff("S3", role="GP", skills=frozenset(), max_evenings=2),
+        make_staff("S4", role="GP", skills=frozenset()),
+    )
+    demand = (
+        make_row("P03", TUE, "PM", row=2),
+        make_row("P01", TUE, "PM", row=3),
+        make_row("P01", TUE, "AM", "GP", None, minimum=2, row=4),
+        make_row("HUB", MON, "EVE", "GP", None, minimum=2, row=5),
+        make_row("P03", WED, "AM", None, None, minimum=3, row=6),
+        make_row("HUB", TUE, "EVE", "GP", None, minimum=1, row=1),
+        make_row("P01", TUE, "AM", None, None, minimum=3, row=7),
+    )
+    leave = (Leave("S4", TUE, TUE, LeaveKind.SICK),)
+    assignments = (
+        at(TUE, "PM", "P01", "S2"),
+        at(TUE, "AM", "P01", "S3"),
+        at(MON, "EVE", "HUB", "S3"),
+        at(WED, "AM", "P03", "S1"),
+    )
+    return make_horizon(staff, demand, leave=leave), assignments
+
+
+def test_notes_come_by_date_start_site_and_row() -> None:
+    horizon, assignments = _busy_network()
+    keys = [
+        (n.date, n.session_id, n.site_id, n.demand_row) for n in explain_all(horizon, assignments)
+    ]
+    assert keys == [
+        (MON, "EVE", "HUB", 5),
+        (TUE, "AM", "P01", 4),
+        (TUE, "AM", "P01", 7),
+        (TUE, "PM", "P01", 3),
+        (TUE, "PM", "P03", 2),
+        (TUE, "EVE", "HUB", 1),
+        (WED, "AM", "P03", 6),
+    ]
+
+
+def test_shuffled_input_gives_the_same_notes() -> None:
+    horizon, assignments = _busy_network()
+    expected = explain_all(horizon, assignments)
+    shorts = [short_need(horizon, assignments, n) for n in horizon.needs]
+    shorts = [s for s in shorts if s[2] > 0]
+    rng = random.Random(49)
+    for _ in range(5):
+        shuffled = list(assignments)
+        rng.shuffle(shuffled)
+        rng.shuffle(shorts)
+        assert explain_shortfalls(horizon, shuffled, shorts) == expected
+
+
+def test_busy_network_reasons() -> None:
+    """One note checked in full: the sick GP's leave kind stays private."""
+    horizon, assignments = _busy_network()
+    tuesday_morning = explain_all(horizon, assignments)[1]
+    assert tuesday_morning.reasons == ("1 of 2 GP on leave",)
+    assert tuesday_morning.private_reasons == ("1 of 2 GP on sick leave",)
+    assert tuesday_morning.summary == "P01 Tue 2026-12-01 AM: 1 GP short (needs 2, has 1)"

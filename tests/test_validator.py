@@ -1,0 +1,635 @@
+"""The independent validator: one pair of tests per hard rule, then coverage and edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from scheduler.domain import Assignment, Bundle, DayRule, SessionKind
+from scheduler.validator import (
+    RULES,
+    ValidationReport,
+    check_rota,
+    coverage_of,
+    straight_line_minutes,
+)
+from tests.factories import (
+    WEEK,
+    assign,
+    make_bundle,
+    make_demand,
+    make_fixed,
+    make_leave,
+    make_preference,
+    make_session,
+    make_site,
+    make_staff,
+    make_travel,
+)
+
+TUE = "2026-12-01"
+PM = make_session("PM", "13:30", "18:00")
+EVE = make_session("EVE", "18:30", "20:00", kind=SessionKind.EXTENDED)
+SAT = make_session("SAT", "09:00", "17:00", days="Sat", kind=SessionKind.EXTENDED)
+NIGHT = make_session("NIGHT", "22:00", "06:00", days="Mon-Sun")
+
+
+def check(bundle: Bundle, *rota: Assignment, dates: tuple[dt.date, ...] = WEEK) -> ValidationReport:
+    """Validate a rota over 2026-W49 unless told otherwise."""
+    return check_rota(bundle, dates, rota)
+
+
+def rule_ids(report: ValidationReport) -> list[str]:
+    """The rule ids a report names, in order."""
+    return [v.rule_id for v in report.violations]
+
+
+def only(report: ValidationReport, rule_id: str) -> str:
+    """The single violation's message, after checking it is the only one and of this rule."""
+    assert rule_ids(report) == [rule_id]
+    return report.violations[0].message
+
+
+def week_of(day: dt.date) -> tuple[dt.date, ...]:
+    """The ISO week containing a date."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return tuple(monday + dt.timedelta(days=i) for i in range(7))
+
+
+def two_sites(**site_two: object) -> list:
+    """P01 and P02, the second with the given overrides."""
+    return [make_site(), make_site(site_id="P02", name="Hill Surgery", **site_two)]
+
+
+# -- 1. eligible -------------------------------------------------------------------------
+
+
+def test_eligible_bites() -> None:
+    bundle = make_bundle(staff=[make_staff("PN")], demand=[make_demand(role="GP")])
+    message = only(check(bundle, assign(date=TUE)), "eligible")
+    assert "AM at P01 on Tue 2026-12-01" in message
+    assert "PN" in message
+    assert "demand.csv:2" in message
+    assert "S0001 Ann Example" in message
+
+
+def test_eligible_passes() -> None:
+    bundle = make_bundle(staff=[make_staff("GP")], demand=[make_demand(role="GP")])
+    assert check(bundle, assign(date=TUE)).ok
+
+
+def test_eligible_needs_the_skill() -> None:
+    bundle = make_bundle(demand=[make_demand(skill="cytology")])
+    assert rule_ids(check(bundle, assign(date=TUE))) == ["eligible"]
+    held = make_bundle(
+        staff=[make_staff(skills="cytology")], demand=[make_demand(skill="cytology")]
+    )
+    assert check(held, assign(date=TUE)).ok
+
+
+def test_eligible_site_not_in_persons_sites() -> None:
+    bundle = make_bundle(sites=two_sites(), demand=[make_demand(site_id="P02")])
+    message = only(check(bundle, assign(date=TUE, site_id="P02")), "eligible")
+    assert "may only work at P01" in message
+    assert "staff.csv:2" in message
+
+
+def test_eligible_session_must_run_that_day() -> None:
+    bundle = make_bundle(
+        staff=[make_staff(max_weekend_sessions=1)], demand=[make_demand(day="2026-12-05")]
+    )
+    message = only(check(bundle, assign(date="2026-12-05")), "eligible")
+    assert "AM does not run on Sats" in message
+
+
+def test_eligible_unknown_person_site_and_session() -> None:
+    bundle = make_bundle()
+    report = check(
+        bundle,
+        assign(staff_id="S0999", date=TUE),
+        assign(date=TUE, site_id="X9"),
+        assign(date="2026-12-02", session_id="ZZ"),
+    )
+    assert rule_ids(report) == ["eligible"] * 3
+    text = " ".join(v.message for v in report.violations)
+    assert "S0999 is not in staff.csv" in text
+    assert "site X9 is not in sites.csv" in text
+    assert "session ZZ is not in session_types.csv" in text
+
+
+# -- 2. overlap --------------------------------------------------------------------------
+
+
+def test_overlap_bites() -> None:
+    bundle = make_bundle(
+        sites=two_sites(),
+        staff=[make_staff(sites="*")],
+        demand=[make_demand(), make_demand(site_id="P02")],
+    )
+    report = check(bundle, assign(date=TUE), assign(date=TUE, site_id="P02"))
+    message = only(report, "overlap")
+    assert "overlap in time" in message
+    assert "AM at P01" in message and "AM at P02" in message
+
+
+def test_overlap_passes() -> None:
+    bundle = make_bundle(
+        sites=two_sites(),
+        session_types=[make_session(), PM],
+        staff=[make_staff(sites="*")],
+        demand=[make_demand(), make_demand(site_id="P02", session_id="PM")],
+        travel=[make_travel(minutes=60)],
+    )
+    assert check(bundle, assign(date=TUE), assign(date=TUE, session_id="PM", site_id="P02")).ok
+
+
+def test_overlap_bites_when_travel_takes_longer_than_the_gap() -> None:
+    bundle = make_bundle(
+        sites=two_sites(),
+        session_types=[make_session(), PM],
+        staff=[make_staff(sites="*")],
+        demand=[make_demand(), make_demand(site_id="P02", session_id="PM")],
+        travel=[make_travel(from_site="P02", to_site="P01", minutes=61)],
+    )
+    report = check(bundle, assign(date=TUE), assign(date=TUE, session_id="PM", site_id="P02"))
+    message = only(report, "overlap")
+    assert "60 minutes between them" in message
+    assert "from P01 to P02 takes 61 minutes" in message
+
+
+# -- 3. leave and unavailable ------------------------------------------------------------
+
+
+def test_leave_bites() -> None:
+    bundle = make_bundle(
+        staff=[make_staff(staff_id="S0005", name="Ben Nolan")],
+        leave=[make_leave("S0005", TUE)],
+    )
+    message = only(check(bundle, assign("S0005", TUE)), "leave")
+    assert message == (
+        "S0005 Ben Nolan is on annual leave on Tue 2026-12-01 (leave.csv:2) "
+        "but is assigned AM at P01"
+    )
+
+
+def test_leave_passes() -> None:
+    bundle = make_bundle(leave=[make_leave(start=TUE, session_id="PM")])
+    assert check(bundle, assign(date=TUE)).ok
+
+
+def test_leave_for_one_session_bites() -> None:
+    bundle = make_bundle(leave=[make_leave(start="2026-11-30", end=TUE, session_id="AM")])
+    assert "study" not in only(check(bundle, assign(date=TUE)), "leave")
+    assert "for AM" in only(check(bundle, assign(date=TUE)), "leave")
+
+
+def test_unavailable_bites() -> None:
+    bundle = make_bundle(preferences=[make_preference(day="Tue")])
+    message = only(check(bundle, assign(date=TUE)), "unavailable")
+    assert "marked unavailable on Tue 2026-12-01 (preferences.csv:2)" in message
+
+
+def test_unavailable_passes() -> None:
+    bundle = make_bundle(
+        preferences=[
+            make_preference(day="Tue", site_id="P02"),
+            make_preference(day="Tue", session_id="PM"),
+            make_preference(day="Wed"),
+            make_preference(day="Tue", preference="avoid"),
+        ]
+    )
+    assert check(bundle, assign(date=TUE)).ok
+
+
+def test_unavailable_on_a_date_bites() -> None:
+    bundle = make_bundle(preferences=[make_preference(day=dt.date(2026, 12, 1))])
+    assert rule_ids(check(bundle, assign(date=TUE))) == ["unavailable"]
+
+
+# -- 4. sessions per day -----------------------------------------------------------------
+
+
+def _two_sessions_bundle(**staff: object) -> Bundle:
+    return make_bundle(
+        session_types=[make_session(), PM],
+        staff=[make_staff(**staff)],
+        demand=[make_demand(), make_demand(session_id="PM")],
+    )
+
+
+def test_sessions_per_day_bites() -> None:
+    bundle = _two_sessions_bundle(max_sessions_per_day=1)
+    message = only(
+        check(bundle, assign(date=TUE), assign(date=TUE, session_id="PM")), "sessions_per_day"
+    )
+    assert "2 sessions on Tue 2026-12-01" in message
+    assert "at most 1 (staff.csv:2)" in message
+
+
+def test_sessions_per_day_passes() -> None:
+    bundle = _two_sessions_bundle()
+    assert check(bundle, assign(date=TUE), assign(date=TUE, session_id="PM")).ok
+
+
+def test_sessions_per_day_network_rule_bites() -> None:
+    bundle = make_bundle(
+        session_types=[make_session(), PM],
+        demand=[make_demand(), make_demand(session_id="PM")],
+        rules={"max_sessions_per_day": 1},
+    )
+    report = check(bundle, assign(date=TUE), assign(date=TUE, session_id="PM"))
+    assert "(network.toml)" in only(report, "sessions_per_day")
+
+
+# -- 5. rest -----------------------------------------------------------------------------
+
+
+def _night_bundle() -> Bundle:
+    return make_bundle(
+        session_types=[make_session(), NIGHT],
+        demand=[make_demand(), make_demand(day="Mon-Sun", session_id="NIGHT")],
+    )
+
+
+def test_rest_bites() -> None:
+    """An overnight session ends the next morning, two hours before the AM starts."""
+    report = check(_night_bundle(), assign(date="2026-11-30", session_id="NIGHT"), assign(date=TUE))
+    message = only(report, "rest")
+    assert "only 2 hours of rest" in message
+    assert "NIGHT at P01 on Mon 2026-11-30" in message
+    assert "at least 11 are needed" in message
+
+
+def test_rest_passes() -> None:
+    report = check(
+        _night_bundle(), assign(date="2026-11-30", session_id="NIGHT"), assign(date="2026-12-02")
+    )
+    assert report.ok
+
+
+def test_rest_bites_when_an_overnight_session_runs_into_the_next() -> None:
+    bundle = make_bundle(
+        session_types=[make_session(start="05:00", end="09:00"), NIGHT],
+        demand=[make_demand(), make_demand(day="Mon-Sun", session_id="NIGHT")],
+    )
+    report = check(bundle, assign(date="2026-11-30", session_id="NIGHT"), assign(date=TUE))
+    assert "runs into AM at P01 on Tue 2026-12-01" in only(report, "rest")
+
+
+def test_rest_ignores_two_sessions_on_one_date() -> None:
+    bundle = make_bundle(
+        session_types=[make_session(), EVE],
+        staff=[make_staff(max_evenings=1)],
+        demand=[make_demand(), make_demand(session_id="EVE")],
+    )
+    assert check(bundle, assign(date=TUE), assign(date=TUE, session_id="EVE")).ok
+
+
+# -- 6. weekly hours ---------------------------------------------------------------------
+
+
+def test_max_hours_bites() -> None:
+    bundle = make_bundle(staff=[make_staff(max_hours=4)])
+    message = only(check(bundle, assign(date=TUE)), "max_hours")
+    assert "planned 4.5 hours in 2026-W49" in message
+    assert "at most 4 (max_hours, staff.csv:2)" in message
+
+
+def test_max_hours_passes() -> None:
+    bundle = make_bundle(staff=[make_staff(max_hours=4.5)])
+    assert check(bundle, assign(date=TUE)).ok
+
+
+def test_max_hours_network_cap_bites() -> None:
+    bundle = make_bundle(rules={"max_week_hours": 8})
+    report = check(bundle, assign(date=TUE), assign(date="2026-12-02"))
+    message = only(report, "max_hours")
+    assert "planned 9 hours" in message
+    assert "max_week_hours" in message
+
+
+def _sunday_night_bundle(max_hours: float) -> Bundle:
+    early = make_session("EARLY", "00:30", "03:30", days="Sun")
+    return make_bundle(
+        session_types=[early],
+        staff=[make_staff(max_hours=max_hours, max_weekend_sessions=1)],
+        demand=[make_demand(day="Sun", session_id="EARLY")],
+    )
+
+
+def test_max_hours_counts_the_hour_gained_when_clocks_go_back() -> None:
+    """2026-10-25 01:00-02:00 happens twice in London: 00:30-03:30 is four real hours."""
+    day = dt.date(2026, 10, 25)
+    rota = assign(date=day, session_id="EARLY")
+    message = only(check(_sunday_night_bundle(3.5), rota, dates=week_of(day)), "max_hours")
+    assert "planned 4 hours in 2026-W43" in message
+    assert check(_sunday_night_bundle(4), rota, dates=week_of(day)).ok
+
+
+def test_max_hours_counts_the_hour_lost_when_clocks_go_forward() -> None:
+    day = dt.date(2026, 3, 29)
+    rota = assign(date=day, session_id="EARLY")
+    assert check(_sunday_night_bundle(2), rota, dates=week_of(day)).ok
+    assert rule_ids(check(_sunday_night_bundle(1.5), rota, dates=week_of(day))) == ["max_hours"]
+
+
+def test_min_hours_bites() -> None:
+    bundle = make_bundle(staff=[make_staff(min_hours=10)])
+    message = only(check(bundle, assign(date=TUE)), "min_hours")
+    assert "planned 4.5 hours plus 0 hours of leave in 2026-W49" in message
+    assert "minimum of 10 (min_hours, staff.csv:2)" in message
+
+
+def test_min_hours_passes() -> None:
+    """A whole weekday of leave counts contract_hours / 5 = 7.5 hours."""
+    bundle = make_bundle(staff=[make_staff(min_hours=12)], leave=[make_leave(start="2026-12-02")])
+    assert check(bundle, assign(date=TUE)).ok
+
+
+def test_min_hours_counts_leave_once_per_day_and_only_sessions_that_run() -> None:
+    leave = [
+        make_leave(start="2026-12-02"),
+        make_leave(start="2026-12-02", session_id="AM"),
+        make_leave(start="2026-12-03", session_id="AM"),
+        make_leave(start="2026-12-05", end="2026-12-06"),
+        make_leave(start="2026-12-05", session_id="AM"),
+    ]
+    bundle = make_bundle(staff=[make_staff(min_hours=16.6)], leave=leave)
+    message = only(check(bundle, assign(date=TUE)), "min_hours")
+    assert "planned 4.5 hours plus 12 hours of leave" in message
+    assert check(make_bundle(staff=[make_staff(min_hours=16.5)], leave=leave), assign(date=TUE)).ok
+
+
+def test_min_hours_not_checked_on_part_of_a_week() -> None:
+    bundle = make_bundle(staff=[make_staff(min_hours=10)])
+    assert check(bundle, assign(date=TUE), dates=WEEK[:3]).ok
+
+
+# -- 7. evenings and weekends ------------------------------------------------------------
+
+
+def _extended_bundle(**staff: object) -> Bundle:
+    return make_bundle(
+        session_types=[EVE, SAT],
+        staff=[make_staff(**staff)],
+        demand=[make_demand(session_id="EVE"), make_demand(day="Sat", session_id="SAT")],
+    )
+
+
+def test_evenings_bites() -> None:
+    message = only(check(_extended_bundle(), assign(date=TUE, session_id="EVE")), "evenings")
+    assert "1 evening session in 2026-W49" in message
+    assert "at most 0 (max_evenings, staff.csv:2)" in message
+
+
+def test_evenings_passes() -> None:
+    assert check(_extended_bundle(max_evenings=1), assign(date=TUE, session_id="EVE")).ok
+
+
+def test_weekends_bites() -> None:
+    report = check(_extended_bundle(max_evenings=5), assign(date="2026-12-05", session_id="SAT"))
+    message = only(report, "weekends")
+    assert "1 weekend session in 2026-W49 (SAT at P01 on Sat 2026-12-05)" in message
+    assert "max_weekend_sessions" in message
+
+
+def test_weekends_passes() -> None:
+    rota = assign(date="2026-12-05", session_id="SAT")
+    assert check(_extended_bundle(max_weekend_sessions=1), rota).ok
+
+
+# -- 8. rooms ----------------------------------------------------------------------------
+
+
+def _rooms_bundle(rooms: int) -> Bundle:
+    return make_bundle(
+        sites=[make_site(rooms=rooms)],
+        staff=[make_staff(), make_staff(staff_id="S0002", name="Bo Other")],
+        demand=[make_demand(min=2)],
+    )
+
+
+def test_rooms_bites() -> None:
+    report = check(_rooms_bundle(1), assign(date=TUE), assign("S0002", TUE))
+    message = only(report, "rooms")
+    assert "P01 Riverside Surgery has 2 people in AM on Tue 2026-12-01" in message
+    assert "only 1 room (sites.csv:2)" in message
+
+
+def test_rooms_passes() -> None:
+    assert check(_rooms_bundle(2), assign(date=TUE), assign("S0002", TUE)).ok
+    assert check(_rooms_bundle(0), assign(date=TUE), assign("S0002", TUE)).ok
+
+
+# -- 9. fixed ----------------------------------------------------------------------------
+
+
+def test_fixed_bites() -> None:
+    report = check(make_bundle(fixed=[make_fixed(date=TUE)]))
+    message = only(report, "fixed")
+    assert "pinned to AM at P01 on Tue 2026-12-01 (fixed.csv:2)" in message
+    assert "missing" in message
+    assert report.violations[0].assignments == ()
+
+
+def test_fixed_passes() -> None:
+    bundle = make_bundle(fixed=[make_fixed(date=TUE), make_fixed(date="2026-12-08")])
+    assert check(bundle, assign(date=TUE)).ok
+
+
+# -- every rule has its pair -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule_id", [rule_id for rule_id, _, _ in RULES])
+def test_every_rule_has_a_biting_and_a_passing_test(rule_id: str) -> None:
+    assert callable(globals().get(f"test_{rule_id}_bites"))
+    assert callable(globals().get(f"test_{rule_id}_passes"))
+
+
+def test_rules_have_unique_ids_and_labels() -> None:
+    assert len({r[0] for r in RULES}) == len({r[1] for r in RULES}) == len(RULES) == 12
+
+
+# -- travel ------------------------------------------------------------------------------
+
+
+def test_travel_from_coordinates_rounds_up_to_five_minutes() -> None:
+    """0.1 degree of latitude is 11.12 km: 22.2 minutes at 30 km/h, rounded up to 25."""
+    here = make_site(lat=51.5, lon=0.0)
+    there = make_site(site_id="P02", lat=51.6, lon=0.0)
+    assert straight_line_minutes(here, there) == 25
+    assert straight_line_minutes(here, here) == 0
+    assert straight_line_minutes(here, make_site(site_id="P03")) == 0
+
+
+def _travel_bundle(travel: list | None = None) -> Bundle:
+    late = make_session("LATE", "12:50", "16:00")
+    return make_bundle(
+        sites=[make_site(lat=51.5, lon=0.0), make_site(site_id="P02", lat=51.6, lon=0.0)],
+        session_types=[make_session(), late],
+        staff=[make_staff(sites="*")],
+        demand=[make_demand(), make_demand(site_id="P02", session_id="LATE")],
+        travel=travel or [],
+    )
+
+
+def test_travel_from_coordinates_is_checked() -> None:
+    rota = (assign(date=TUE), assign(date=TUE, session_id="LATE", site_id="P02"))
+    message = only(check(_travel_bundle(), *rota), "overlap")
+    assert "20 minutes between them" in message and "takes 25 minutes" in message
+
+
+def test_travel_csv_beats_coordinates_and_missing_pairs_fall_back() -> None:
+    rota = (assign(date=TUE), assign(date=TUE, session_id="LATE", site_id="P02"))
+    assert check(_travel_bundle([make_travel("P02", "P01", 20)]), *rota).ok
+    both_ways = [make_travel("P02", "P01", 20), make_travel("P01", "P02", 30)]
+    assert rule_ids(check(_travel_bundle(both_ways), *rota)) == ["overlap"]
+    other_pair = [make_travel("P01", "P03", 5)]
+    assert rule_ids(check(_travel_bundle(other_pair), *rota)) == ["overlap"]
+
+
+# -- coverage ----------------------------------------------------------------------------
+
+
+def _assigned(bundle: Bundle, *rota: Assignment) -> list[tuple[int, int, int]]:
+    """(demand row, assigned, shortfall) of each coverage line on Tuesday."""
+    lines = coverage_of(bundle, WEEK, rota)
+    return [(c.demand_row, c.assigned, c.shortfall) for c in lines if c.date.isoformat() == TUE]
+
+
+def test_coverage_person_matching_two_rows_goes_where_the_min_needs_them() -> None:
+    staff = [make_staff(skills="diabetes"), make_staff(staff_id="S0002", name="Bo Other")]
+    demand = [make_demand(role="GP"), make_demand(skill="diabetes")]
+    bundle = make_bundle(staff=staff, demand=demand)
+    assert _assigned(bundle, assign(date=TUE), assign("S0002", TUE)) == [(2, 1, 0), (3, 1, 0)]
+
+
+def test_coverage_fills_heavier_rows_first_then_file_order() -> None:
+    staff = [make_staff(skills="diabetes")]
+    heavy = make_bundle(
+        staff=staff, demand=[make_demand(), make_demand(skill="diabetes", weight=5)]
+    )
+    assert _assigned(heavy, assign(date=TUE)) == [(2, 0, 1), (3, 1, 0)]
+    even = make_bundle(staff=staff, demand=[make_demand(), make_demand(skill="diabetes")])
+    assert _assigned(even, assign(date=TUE)) == [(2, 1, 0), (3, 0, 1)]
+
+
+def test_coverage_min_then_target_then_the_rest() -> None:
+    staff = [make_staff(staff_id=f"S000{i}", name=f"P {i}") for i in range(1, 5)]
+    demand = [make_demand(min=1, target=2), make_demand(min=1, target=1, weight=2)]
+    bundle = make_bundle(sites=[make_site()], staff=staff, demand=demand)
+    rota = [assign(s.staff_id, TUE) for s in staff]
+    assert _assigned(bundle, *rota) == [(2, 2, 0), (3, 2, 0)]
+
+
+def test_coverage_meets_every_min_before_any_target() -> None:
+    staff = [make_staff(), make_staff(staff_id="S0002", name="Bo Other")]
+    demand = [make_demand(min=1, target=2, weight=3), make_demand(min=1)]
+    bundle = make_bundle(staff=staff, demand=demand)
+    assert _assigned(bundle, assign(date=TUE), assign("S0002", TUE)) == [(2, 1, 0), (3, 1, 0)]
+
+
+def test_coverage_shortfall_totals_and_people_who_fit_nothing() -> None:
+    demand = [make_demand(role="GP", min=3), make_demand(role="PN", min=1)]
+    bundle = make_bundle(staff=[make_staff("HCA")], demand=demand)
+    report = check(bundle, assign(date=TUE))
+    assert rule_ids(report) == ["eligible"]
+    assert _assigned(bundle, assign(date=TUE)) == [(2, 0, 3), (3, 0, 1)]
+    assert report.shortfall == 5 * (3 + 1)  # five weekdays, nobody counted
+
+
+def test_coverage_lines_are_sorted_by_date_start_site_and_row() -> None:
+    bundle = make_bundle(
+        sites=two_sites(),
+        session_types=[PM, make_session()],
+        demand=[
+            make_demand(site_id="P02", session_id="PM"),
+            make_demand(site_id="P02"),
+            make_demand(session_id="PM"),
+            make_demand(),
+        ],
+    )
+    lines = coverage_of(bundle, WEEK[:1], [])
+    assert [(c.site_id, c.session_id, c.demand_row) for c in lines] == [
+        ("P01", "AM", 5),
+        ("P02", "AM", 3),
+        ("P01", "PM", 4),
+        ("P02", "PM", 2),
+    ]
+
+
+def test_date_row_replaces_the_weekday_row_of_the_same_key() -> None:
+    demand = [
+        make_demand(min=1),
+        make_demand(role="GP", min=1),
+        make_demand(day=TUE, min=3),
+    ]
+    lines = coverage_of(make_bundle(demand=demand), WEEK, [])
+    tuesday = [(c.demand_row, c.min) for c in lines if c.date.isoformat() == TUE]
+    monday = [(c.demand_row, c.min) for c in lines if c.date == WEEK[0]]
+    assert tuesday == [(3, 1), (4, 3)]
+    assert monday == [(2, 1), (3, 1)]
+
+
+def test_bank_holiday_closes_weekday_rows_but_not_date_rows() -> None:
+    christmas = dt.date(2026, 12, 25)  # a Friday
+    demand = [make_demand(), make_demand(role="GP", day=DayRule(date=christmas))]
+    week = week_of(christmas)
+    lines = coverage_of(make_bundle(demand=demand), week, [])
+    assert [c.demand_row for c in lines if c.date == christmas] == [3]
+    assert [c.demand_row for c in lines if c.date == christmas - dt.timedelta(days=1)] == [2]
+    assert check(make_bundle(demand=demand), assign(date=christmas), dates=week).ok
+
+
+def test_bank_holiday_with_no_date_row_needs_nobody() -> None:
+    christmas = dt.date(2026, 12, 25)
+    report = check(make_bundle(), assign(date=christmas), dates=week_of(christmas))
+    assert "(a bank holiday)" in only(report, "eligible")
+
+
+def test_bank_holidays_open_when_the_network_says_so() -> None:
+    christmas = dt.date(2026, 12, 25)
+    bundle = make_bundle(bank_holidays_closed=False)
+    assert check(bundle, assign(date=christmas), dates=week_of(christmas)).ok
+    assert any(c.date == christmas for c in coverage_of(bundle, week_of(christmas), []))
+
+
+# -- order independence ------------------------------------------------------------------
+
+
+def test_shuffled_assignments_give_the_same_report() -> None:
+    bundle = make_bundle(
+        sites=[make_site(rooms=1), make_site(site_id="P02", name="Hill Surgery")],
+        session_types=[make_session(), PM, EVE],
+        staff=[
+            make_staff(sites="*", max_hours=9),
+            make_staff(staff_id="S0002", name="Bo Other", skills="imms"),
+            make_staff("PN", staff_id="S0003", name="Cy Nurse"),
+        ],
+        demand=[make_demand(), make_demand(session_id="PM"), make_demand(skill="imms")],
+        leave=[make_leave("S0002", "2026-12-02")],
+    )
+    rota = (
+        [
+            assign(date=day, session_id=s, site_id=site)
+            for day in WEEK[:5]
+            for s, site in (("AM", "P01"), ("PM", "P02"), ("EVE", "P01"))
+        ]
+        + [assign("S0002", day) for day in WEEK[:5]]
+        + [assign("S0003", TUE)]
+    )
+    expected = check_rota(bundle, WEEK, rota)
+    assert len(set(rule_ids(expected))) >= 5
+    for seed in range(5):
+        shuffled = rota[:]
+        random.Random(seed).shuffle(shuffled)
+        assert check_rota(bundle, list(reversed(WEEK)), shuffled) == expected
+
+
+def test_eligible_names_every_row_it_tried() -> None:
+    bundle = make_bundle(
+        staff=[make_staff("HCA")], demand=[make_demand(role="GP"), make_demand(role="PN")]
+    )
+    assert "(demand.csv rows 2, 3)" in only(check(bundle, assign(date=TUE)), "eligible")

@@ -1,0 +1,109 @@
+"""The web skeleton: health check, the network list, and refusing an unsafe configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from scheduler.storage.db import session_scope
+from scheduler.storage.repository import save_bundle, save_rota
+from tests.test_storage import make_assignments, make_bundle
+from web import ConfigurationError, create_app
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No secret or database from the developer's shell; a private instance folder."""
+    for name in ("ROTAPOOL_SECRET_KEY", "ROTAPOOL_DATABASE_URL", "DATABASE_URL", "FLASK_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ROTAPOOL_INSTANCE", str(tmp_path / "instance"))
+
+
+def make_app(db_url: str, **overrides: Any) -> Flask:
+    """A testing app on ``db_url``; tests override what matters."""
+    return create_app({"TESTING": True, "DATABASE_URL": db_url, **overrides})
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[FlaskClient]:
+    """A test client of an app on the test database."""
+    yield make_app(db_url).test_client()
+
+
+def test_healthz_answers_ok(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_index_before_any_migration_says_nothing_is_imported(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No network has been imported yet" in response.get_data(as_text=True)
+
+
+def test_index_lists_networks_and_their_rotas(engine: Engine, client: FlaskClient) -> None:
+    with session_scope(engine) as session:
+        network_id = save_bundle(session, make_bundle("Riverside <PCN>"))
+        save_rota(
+            session,
+            network_id,
+            "2026-W49",
+            make_assignments(),
+            state="published",
+            status="OPTIMAL",
+            objective=1.0,
+            bound=1.0,
+            gap=0.0,
+            seconds=0.1,
+            summary={},
+        )
+    page = client.get("/").get_data(as_text=True)
+    assert "Riverside &lt;PCN&gt;" in page
+    assert "<PCN>" not in page
+    assert "2026-W49" in page
+    assert "published" in page
+
+
+def test_production_without_a_secret_refuses_to_start(db_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="ROTAPOOL_SECRET_KEY"):
+        make_app(db_url, TESTING=False)
+
+
+def test_production_takes_the_secret_from_the_environment(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROTAPOOL_SECRET_KEY", "from-the-environment")
+    app = make_app(db_url, TESTING=False)
+    assert app.secret_key == "from-the-environment"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_instance_config_file_is_read(db_url: str, tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text('SECRET_KEY = "from-the-instance"\n')
+    app = make_app(db_url, TESTING=False)
+    assert app.secret_key == "from-the-instance"
+
+
+def test_testing_gets_a_random_secret_and_plain_cookies(db_url: str) -> None:
+    app = make_app(db_url)
+    assert isinstance(app.secret_key, str)
+    assert len(app.secret_key) >= 32
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_default_database_is_in_the_instance_folder(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True})
+    expected = tmp_path / "instance" / "rotapool.sqlite"
+    assert app.config["DATABASE_URL"] == f"sqlite:///{expected}"
+    assert not expected.exists()  # creating the app opens no database
