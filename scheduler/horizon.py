@@ -226,7 +226,24 @@ class Horizon:
             table[(t.from_site, t.to_site)] = t.minutes
         return table
 
+    @cached_property
+    def _travel_cache(self) -> dict[tuple[str, str], int]:
+        return {}
+
+    @cached_property
+    def max_travel_minutes(self) -> int:
+        """The longest trip between any two sites: gaps at least this long never clash."""
+        ids = [s.site_id for s in self.bundle.sites]
+        return max((self.travel_minutes(a, b) for a in ids for b in ids), default=0)
+
     def travel_minutes(self, a: str, b: str) -> int:
+        """Minutes from site a to site b (computed once per pair)."""
+        key = (a, b)
+        if key not in self._travel_cache:
+            self._travel_cache[key] = self._travel_minutes(a, b)
+        return self._travel_cache[key]
+
+    def _travel_minutes(self, a: str, b: str) -> int:
         """travel.csv first; a pair it lacks is estimated from coordinates, else 0."""
         if a == b:
             return 0

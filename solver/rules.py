@@ -23,10 +23,11 @@ from scheduler.domain import (
     SITES,
     STAFF,
     DemandRow,
+    Preference,
     PreferenceKind,
     Staff,
 )
-from solver.model import Key, RotaModel
+from solver.model import Guard, Key, RotaModel
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def _clashing_groups(m: RotaModel, keys: list[Key]) -> Iterable[list[Key]]:
             continue
         earlier, later = (first, second) if a.start < b.start else (second, first)
         gap = (m.shift(later[0]).start - m.shift(earlier[0]).end).total_seconds() / 60
+        if gap >= m.horizon.max_travel_minutes:
+            continue
         for k1 in earlier:
             for k2 in later:
                 if gap < m.horizon.travel_minutes(k1[3], k2[3]):
@@ -109,16 +112,8 @@ def forbid_work_on_leave(m: RotaModel) -> None:
             for k in m.keys_of(leave.staff_id)
             if leave.covers(k[1]) and leave.session_id in (None, k[2])
         ]
-        if keys:
-            literals = m.guard(
-                "leave",
-                LEAVE,
-                leave.row,
-                "start",
-                f"{leave.staff_id} is on leave {leave.start} to {leave.end}",
-            )
-            for k in keys:
-                m.add_guarded(m.model.add(m.x[k] == 0), literals)
+        message = f"{leave.staff_id} is on leave {leave.start} to {leave.end}"
+        _forbid(m, keys, Guard("leave", LEAVE, leave.row, "start", message))
 
 
 def forbid_unavailable(m: RotaModel) -> None:
@@ -126,23 +121,26 @@ def forbid_unavailable(m: RotaModel) -> None:
     for pref in m.bundle.preferences:
         if pref.preference is not PreferenceKind.UNAVAILABLE:
             continue
-        keys = [
-            k
-            for k in m.keys_of(pref.staff_id)
-            if pref.day.matches(k[1])
-            and pref.session_id in (None, k[2])
-            and pref.site_id in (None, k[3])
-        ]
-        if keys:
-            literals = m.guard(
-                "unavailable",
-                PREFERENCES,
-                pref.row,
-                "preference",
-                f"{pref.staff_id} is unavailable",
-            )
-            for k in keys:
-                m.add_guarded(m.model.add(m.x[k] == 0), literals)
+        keys = [k for k in m.keys_of(pref.staff_id) if _pref_covers(pref, k)]
+        message = f"{pref.staff_id} is unavailable"
+        _forbid(m, keys, Guard("unavailable", PREFERENCES, pref.row, "preference", message))
+
+
+def _pref_covers(pref: Preference, key: Key) -> bool:
+    return (
+        pref.day.matches(key[1])
+        and pref.session_id in (None, key[2])
+        and pref.site_id in (None, key[3])
+    )
+
+
+def _forbid(m: RotaModel, keys: list[Key], source: Guard) -> None:
+    """Switch off these options, all behind one guard naming the bundle row."""
+    if not keys:
+        return
+    literals = m.guard(source.rule_id, source.file, source.row, source.column, source.message)
+    for k in keys:
+        m.add_guarded(m.model.add(m.x[k] == 0), literals)
 
 
 def limit_sessions_per_day(m: RotaModel) -> None:
@@ -365,13 +363,7 @@ def honour_preferences(m: RotaModel) -> None:
     for pref in m.bundle.preferences:
         if pref.preference is PreferenceKind.UNAVAILABLE:
             continue
-        keys = [
-            k
-            for k in m.keys_of(pref.staff_id)
-            if pref.day.matches(k[1])
-            and pref.session_id in (None, k[2])
-            and pref.site_id in (None, k[3])
-        ]
+        keys = [k for k in m.keys_of(pref.staff_id) if _pref_covers(pref, k)]
         subject = f"{pref.staff_id} ({m.bundle.label(PREFERENCES)}:{pref.row})"
         if pref.preference is PreferenceKind.AVOID:
             for k in keys:
