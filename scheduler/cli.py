@@ -25,6 +25,7 @@ from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week, write_p
 from scheduler.rota_csv import RotaFileError, read_rota_csv
 from scheduler.storage.db import database_url, make_engine, session_scope, upgrade
 from scheduler.storage.repository import (
+    NetworkLookupError,
     load_bundle,
     load_rota,
     network_id_of,
@@ -163,7 +164,6 @@ def _through_throwaway_db(bundle: Bundle, source: str, tmp: Path) -> Bundle:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-
     bundle = _load(args.bundle)
     if bundle is None:
         return EXIT_INPUT
@@ -188,7 +188,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-
     try:
         network_id, warnings = import_bundle(args.database, args.bundle)
     except BundleError as err:
@@ -201,7 +200,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:
@@ -233,7 +231,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:
@@ -247,13 +244,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     assignments: Sequence[Assignment] = found[1]
     dates = parse_iso_week(args.week)
     report = check_rota(bundle, dates, assignments)
+    if not report.ok:
+        _err(f"The stored rota for {args.week} no longer meets the hard rules of the network:")
+        _err(*(f"  {v.label}: {v.message}" for v in report.violations))
+        _err(f"Nothing was exported. Plan the week again: rotapool solve --week {args.week}")
+        return EXIT_FAILED
     paths = write_exports(Path(args.out), bundle, dates, assignments, report.coverage)
     print(f"Wrote {', '.join(p.name for p in paths)} to {args.out}")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-
     week = args.week or next_week()
     print(f"Importing the sample network from {SAMPLE} ...")
     import_bundle(args.database, str(SAMPLE))
@@ -263,9 +264,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code != EXIT_OK:
         return code
     args.out = args.out or "out/demo"
-    cmd_export(args)
-    if args.no_serve:
-        return EXIT_OK
+    code = cmd_export(args)
+    if code != EXIT_OK or args.no_serve:
+        return code
     # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
     # whereas `rotapool serve` insists on a configured one.
     return _serve(args, {"SECRET_KEY": secrets.token_hex(32)})
@@ -301,6 +302,14 @@ def _network_id(session: Session, name: str) -> int:
     return network_id_of(session, name)
 
 
+def iso_week(text: str) -> str:
+    """An argparse type: a week such as 2026-W49, normalised, or a clear usage error."""
+    try:
+        return iso_week_label(parse_iso_week(text)[0])
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 # -- parser ---------------------------------------------------------------------------
 
 
@@ -320,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="import a bundle, plan a week, write CSV/XLSX")
     p.add_argument("bundle")
-    p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W49")
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
     p.add_argument("--out", required=True, help="output folder")
     _solver_args(p)
     p.set_defaults(func=cmd_plan)
@@ -328,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check a rota.csv against a bundle's hard rules")
     p.add_argument("bundle")
     p.add_argument("rota")
-    p.add_argument("--week", action="append", help="also check this ISO week if it has no rows")
+    p.add_argument(
+        "--week", action="append", type=iso_week, help="also check this ISO week if it has no rows"
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("import", help="import a bundle into the database (all or nothing)")
@@ -337,21 +348,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("solve", help="plan a week of the imported network; saves a draft")
-    p.add_argument("--week", required=True)
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
     p.add_argument("--network", help="network name (default: the only one)")
     _db_arg(p)
     _solver_args(p)
     p.set_defaults(func=cmd_solve)
 
     p = sub.add_parser("export", help="write a stored week's rota as CSV/XLSX")
-    p.add_argument("--week", required=True)
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
     p.add_argument("--out", required=True)
     p.add_argument("--network")
     _db_arg(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="sample network: plan next week, then serve the web app")
-    p.add_argument("--week", help="ISO week (default: next week)")
+    p.add_argument("--week", type=iso_week, help="ISO week (default: next week)")
     p.add_argument("--out", help="export folder (default out/demo)")
     p.add_argument("--no-serve", action="store_true", help="stop after planning")
     p.add_argument("--host", default="127.0.0.1")
@@ -372,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (LookupError, ValueError) as err:
+    except NetworkLookupError as err:
         _err(f"error: {err}")
         return EXIT_INPUT
 

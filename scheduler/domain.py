@@ -73,6 +73,7 @@ class Weights:
 
     min_cover: float = 10_000.0  # per person short of a demand row's min (x row weight)
     target_cover: float = 1_000.0  # per person short of a row's target (x row weight)
+    over_target: float = 100.0  # per person beyond a row's target (only pins/min_hours force it)
     away_from_home: float = 40.0  # per session worked away from the home site
     fair_share: float = 15.0  # per extra evening/weekend session beyond an even share
     preference: float = 8.0  # per unmet prefer / honoured-against avoid (x row weight)

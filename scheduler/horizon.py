@@ -172,7 +172,7 @@ class Horizon:
                 return leave
         return None
 
-    def leave_minutes(self, person: Staff) -> int:
+    def leave_minutes(self, person: Staff) -> float:
         """Leave counted towards hours: contract/5 per whole weekday, else the session's length."""
         total = 0.0
         for day in self.dates:
@@ -187,7 +187,7 @@ class Horizon:
                 for sid in sessions
                 if sid is not None and (day, sid) in self.shifts
             )
-        return round(total)
+        return total
 
     @cached_property
     def _prefs_by_staff(self) -> dict[str, list[Preference]]:

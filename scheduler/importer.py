@@ -884,6 +884,23 @@ def session_overlaps(sessions: list[SessionType], label: str) -> list[Problem]:
     return problems
 
 
+def repeated_trips(trips: tuple[Travel, ...], label: str) -> list[Problem]:
+    """One row per direction: two answers for the same trip would make the plan ambiguous."""
+    first: dict[tuple[str, str], int] = {}
+    problems = []
+    for trip in trips:
+        key = (trip.from_site, trip.to_site)
+        if key in first:
+            message = (
+                f"the trip {trip.from_site} to {trip.to_site} is already given on row "
+                f"{first[key]}; keep one row per direction"
+            )
+            problems.append(Problem(label, trip.row, "to_site", message))
+        else:
+            first[key] = trip.row
+    return problems
+
+
 # -- network settings ------------------------------------------------------------------------
 
 
@@ -1075,6 +1092,7 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         bank_holidays_closed=network.bank_holidays_closed,
         file_labels=dict(raw.labels),
     )
+    problems.extend(repeated_trips(bundle.travel, raw.labels.get(TRAVEL, TRAVEL)))
     return finish(bundle, in_file_order(problems, raw.labels))
 
 

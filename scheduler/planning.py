@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,14 +132,28 @@ SHORTFALL_HEADER = [
 
 
 def write_plan(out_dir: Path, bundle: Bundle, outcome: PlanOutcome) -> list[Path]:
-    """Write the three CSVs, rota.xlsx, shortfalls.csv and summary.json."""
-    assert outcome.report is not None
+    """Write the three CSVs, rota.xlsx, shortfalls.csv and summary.json.
+
+    Everything is written into a scratch folder beside ``out_dir`` first and
+    moved in only once all of it exists, so a failure part-way never leaves a
+    mix of this plan's files and an earlier plan's.
+    """
+    if outcome.report is None:
+        raise ValueError("only a checked rota can be written")
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = write_exports(
-        out_dir, bundle, outcome.dates, outcome.assignments, outcome.report.coverage
-    )
-    shortfalls = out_dir / "shortfalls.csv"
-    write_csv(shortfalls, SHORTFALL_HEADER, shortfall_rows(outcome.notes, private=False))
-    summary = out_dir / "summary.json"
-    atomic_write_text(summary, json.dumps(outcome.summary(), indent=2) + "\n")
-    return [*paths, shortfalls, summary]
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}.") as tmp:
+        scratch = Path(tmp)
+        paths = write_exports(
+            scratch, bundle, outcome.dates, outcome.assignments, outcome.report.coverage
+        )
+        shortfalls = scratch / "shortfalls.csv"
+        write_csv(shortfalls, SHORTFALL_HEADER, shortfall_rows(outcome.notes, private=False))
+        summary = scratch / "summary.json"
+        atomic_write_text(summary, json.dumps(outcome.summary(), indent=2) + "\n")
+        return [_move(p, out_dir) for p in (*paths, shortfalls, summary)]
+
+
+def _move(path: Path, folder: Path) -> Path:
+    target = folder / path.name
+    os.replace(path, target)
+    return target

@@ -91,9 +91,8 @@ class RotaModel:
         self.x[key] = x
         if len(needs) == 1:
             pairs = [(needs[0], x)]
-        else:
+        else:  # which row it fills is decided by the rule ``fill_a_demand_row``
             pairs = [(n, self.model.new_bool_var(f"y_{staff_id}_{n.index}")) for n in needs]
-            self.model.add(sum(y for _, y in pairs) == x)
         self.fill_of[key] = pairs
         for need, y in pairs:
             self.fills[need.index].append(y)

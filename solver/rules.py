@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from scheduler.domain import (
-    DEMAND,
     FIXED,
     LEAVE,
     NETWORK,
@@ -27,6 +26,7 @@ from scheduler.domain import (
     PreferenceKind,
     Staff,
 )
+from scheduler.horizon import Need
 from solver.model import Guard, Key, RotaModel
 
 
@@ -45,16 +45,10 @@ def _day(key: Key) -> str:
 
 
 def fill_a_demand_row(m: RotaModel) -> None:
-    """Each assignment fills exactly one fitting demand row, never beyond its target."""
-    for need in m.horizon.needs:
-        fills = m.fills.get(need.index, [])
-        if len(fills) > need.demand.target:
-            literals = _demand_guard(m, need.demand, "target", "never staffed above its target")
-            m.add_guarded(m.model.add(sum(fills) <= need.demand.target), literals)
-
-
-def _demand_guard(m: RotaModel, row: DemandRow, column: str, text: str) -> list:
-    return m.guard("eligible", DEMAND, row.row, column, f"{row.site_id} {row.session_id}: {text}")
+    """Each assignment fills exactly one demand row it fits (options exist only where one fits)."""
+    for key, pairs in m.fill_of.items():
+        if len(pairs) > 1:
+            m.model.add(sum(y for _, y in pairs) == m.x[key])
 
 
 def forbid_two_places_at_once(m: RotaModel) -> None:
@@ -298,17 +292,40 @@ def keep_fixed_assignments(m: RotaModel) -> None:
 
 
 def cover_minimum(m: RotaModel) -> None:
-    """Every need gets its ``min`` people; each one short is the costliest penalty there is."""
-    _cover(m, "min_cover", "Below minimum", lambda r: r.min, m.bundle.weights.min_cover)
+    """Every need gets its ``min`` people; each one short is the costliest penalty there is.
+
+    Row weights are divided by the lightest row's weight, so a person short of
+    any ``min`` costs at least ``min_cover``: a row weight orders rows within
+    this goal and can never let a lower goal outweigh it.
+    """
+    lightest = min((n.demand.weight for n in m.horizon.needs), default=1.0)
+    _cover(
+        m,
+        "min_cover",
+        "Below minimum",
+        lambda r: r.min,
+        lambda w: m.bundle.weights.min_cover * w / lightest,
+    )
 
 
 def cover_target(m: RotaModel) -> None:
-    """Needs get up to their ``target`` people."""
-    _cover(m, "target_cover", "Below target", lambda r: r.target, m.bundle.weights.target_cover)
+    """Needs get up to their ``target`` people (row weights scaled so none exceeds the goal's)."""
+    heaviest = max((n.demand.weight for n in m.horizon.needs), default=1.0)
+    _cover(
+        m,
+        "target_cover",
+        "Below target",
+        lambda r: r.target,
+        lambda w: m.bundle.weights.target_cover * w / heaviest,
+    )
 
 
 def _cover(
-    m: RotaModel, rule_id: str, label: str, wanted: Callable[[DemandRow], int], weight: float
+    m: RotaModel,
+    rule_id: str,
+    label: str,
+    wanted: Callable[[DemandRow], int],
+    weight_of: Callable[[float], float],
 ) -> None:
     for need in m.horizon.needs:
         count = wanted(need.demand)
@@ -316,10 +333,29 @@ def _cover(
             continue
         short = m.model.new_int_var(0, count, f"{rule_id}_{need.index}")
         m.model.add(short >= count - sum(m.fills.get(need.index, [])))
-        subject = f"{need.site_id} {need.date:%a %Y-%m-%d} {need.session_id} row {need.demand.row}"
-        m.penalise(rule_id, label, subject, weight * need.demand.weight, short)
+        m.penalise(rule_id, label, _need_subject(need), weight_of(need.demand.weight), short)
         if rule_id == "min_cover":
             m.short_vars[need.index] = short
+
+
+def _need_subject(need: Need) -> str:
+    return f"{need.site_id} {need.date:%a %Y-%m-%d} {need.session_id} row {need.demand.row}"
+
+
+def avoid_overstaffing(m: RotaModel) -> None:
+    """Nobody is put on a row beyond its ``target`` unless a pin or ``min_hours`` forces it.
+
+    Spare contracted time then shows as spare capacity instead of as extra
+    people in a clinic that did not ask for them.
+    """
+    weight = m.bundle.weights.over_target
+    for need in m.horizon.needs:
+        fills = m.fills.get(need.index, [])
+        if len(fills) <= need.demand.target:
+            continue
+        over = m.model.new_int_var(0, len(fills), f"over_{need.index}")
+        m.model.add(over >= sum(fills) - need.demand.target)
+        m.penalise("over_target", "Above target", _need_subject(need), weight, over)
 
 
 def keep_home_site(m: RotaModel) -> None:
@@ -390,7 +426,7 @@ def stay_close_to_contract_hours(m: RotaModel) -> None:
     for person in m.horizon.staff:
         keys = m.keys_of(person.staff_id)
         worked = sum(m.minutes(k) * m.x[k] for k in keys)
-        target = round(person.contract_hours * 60) - m.horizon.leave_minutes(person)
+        target = round(person.contract_hours * 60 - m.horizon.leave_minutes(person))
         horizon_minutes = sum(m.minutes(k) for k in keys) + abs(target) + 1
         under = m.model.new_int_var(0, horizon_minutes, f"under_{person.staff_id}")
         over = m.model.new_int_var(0, horizon_minutes, f"over_{person.staff_id}")
@@ -426,6 +462,7 @@ HARD_RULES: tuple[Rule, ...] = (
 SOFT_RULES: tuple[Rule, ...] = (
     Rule("min_cover", "Below minimum", cover_minimum),
     Rule("target_cover", "Below target", cover_target),
+    Rule("over_target", "Above target", avoid_overstaffing),
     Rule("away_from_home", "Away from home site", keep_home_site),
     Rule("fair_evenings", "Evenings shared unevenly", share_evenings_fairly),
     Rule("fair_weekends", "Weekends shared unevenly", share_weekends_fairly),

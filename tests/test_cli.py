@@ -161,3 +161,30 @@ def test_next_week_is_the_iso_week_after_today() -> None:
 
     assert next_week(dt.date(2026, 11, 24)) == "2026-W49"
     assert next_week(dt.date(2026, 12, 28)) == "2027-W01"
+
+
+def test_export_refuses_a_stored_rota_that_new_leave_breaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rotapool.sqlite'}"
+    bundle = tmp_path / "bundle"
+    shutil.copytree(TINY, bundle)
+    assert main(["import", str(bundle), "--database", url]) == EXIT_OK
+    assert main(["solve", "--week", WEEK, "--database", url, "--time-limit", "10"]) == EXIT_OK
+    out = tmp_path / "first"
+    assert main(["export", "--week", WEEK, "--out", str(out), "--database", url]) == EXIT_OK
+    worker = read_csv(out / "rota.csv")[0]
+    with (bundle / "leave.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"{worker['staff_id']},{worker['date']},{worker['date']},sick,\n")
+    assert main(["import", str(bundle), "--database", url]) == EXIT_OK
+    again = tmp_path / "again"
+    code = main(["export", "--week", WEEK, "--out", str(again), "--database", url])
+    assert code == EXIT_FAILED
+    assert "Nothing was exported" in capsys.readouterr().err
+    assert not again.exists()
+
+
+def test_a_malformed_week_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", str(TINY), "--week", "2026-49", "--out", "x"])
+    assert exit_info.value.code == EXIT_INPUT

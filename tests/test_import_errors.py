@@ -307,6 +307,12 @@ BROKEN_BUNDLES: list[Broken] = [
         "at least 0",
     ),
     Broken(
+        "travel given twice for one direction",
+        text("travel", TRAVEL_HEADER + "P01,P02,10\nP02,P01,12\nP01,P02,40\n"),
+        "travel.csv:4: to_site",
+        "already given on row 2",
+    ),
+    Broken(
         "fractional travel",
         text("travel", TRAVEL_HEADER + "P01,P02,7.5\n"),
         "travel.csv:2: minutes",

@@ -64,14 +64,6 @@ def test_eligible_does_not_bite_when_role_fits() -> None:
     assert worked(plan(bundle)) == 1
 
 
-def test_eligible_never_staffs_a_row_above_target() -> None:
-    staff = [make_staff(staff_id=f"S000{i}") for i in range(1, 4)]
-    bundle = make_bundle(
-        staff=staff, demand=[one_day(min=1, target=2)], weights=Weights(contract_hours=50)
-    )
-    assert len(plan(bundle).assignments) == 2
-
-
 def test_overlap_bites_for_the_same_session_at_two_sites() -> None:
     demand = [one_day(site="P01"), one_day(site="P02")]
     bundle = make_bundle(
@@ -314,6 +306,17 @@ def test_min_cover_goes_to_the_heavier_row() -> None:
     assert result.penalties["min_cover"] == pytest.approx(10_000.0)  # the lighter row is short
 
 
+def test_min_cover_is_never_traded_for_a_heavier_rows_target() -> None:
+    # One person; P01 needs them (weight 1), P02 only wants someone (weight 20).
+    demand = [
+        one_day(site="P01", min=1, target=1, weight=1.0),
+        one_day(site="P02", min=0, target=1, weight=20.0),
+    ]
+    bundle = make_bundle(sites=TWO_SITES, staff=[make_staff(sites="*")], demand=demand)
+    result = plan(bundle)
+    assert [a.site_id for a in result.assignments] == ["P01"] and result.shortfall == 0
+
+
 def test_min_cover_unweighted_leaves_the_minimum_unmet() -> None:
     bundle = make_bundle(
         staff=[make_staff(hourly_rate=80)],
@@ -334,6 +337,28 @@ def test_target_cover_fills_up_to_target() -> None:
 
 def test_target_cover_off_stops_at_min() -> None:
     assert len(plan(_target_bundle(Weights(target_cover=0, contract_hours=0))).assignments) == 1
+
+
+def _crowd(weights: Weights) -> Bundle:
+    staff = [make_staff(staff_id=f"S000{i}") for i in range(1, 4)]
+    return make_bundle(staff=staff, demand=[one_day(min=1, target=2)], weights=weights)
+
+
+def test_over_target_keeps_spare_people_out_of_a_full_clinic() -> None:
+    assert len(plan(_crowd(Weights())).assignments) == 2
+
+
+def test_over_target_off_lets_contract_hours_fill_the_room() -> None:
+    assert len(plan(_crowd(Weights(over_target=0))).assignments) == 3
+
+
+def test_over_target_gives_way_to_pins() -> None:
+    staff = [make_staff(staff_id="S0001"), make_staff(staff_id="S0002")]
+    pins = [make_fixed("S0001", "2026-11-30"), make_fixed("S0002", "2026-11-30")]
+    bundle = make_bundle(staff=staff, demand=[one_day(min=1, target=1)], fixed=pins)
+    result = plan(bundle)
+    assert result.status is SolveStatus.OPTIMAL and len(result.assignments) == 2
+    assert result.penalties["over_target"] == pytest.approx(100)
 
 
 def _home_bundle(weight: float) -> Bundle:
@@ -502,6 +527,10 @@ PAIRS: dict[str, tuple[Callable[..., None], ...]] = {
         test_min_cover_unweighted_leaves_the_minimum_unmet,
     ),
     "target_cover": (test_target_cover_fills_up_to_target, test_target_cover_off_stops_at_min),
+    "over_target": (
+        test_over_target_keeps_spare_people_out_of_a_full_clinic,
+        test_over_target_off_lets_contract_hours_fill_the_room,
+    ),
     "away_from_home": (
         test_away_from_home_keeps_people_at_their_practice,
         test_away_from_home_off_lets_cost_decide,
