@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKEND = frozenset({5, 6})
@@ -237,7 +238,12 @@ class Bundle:
         return next(s for s in self.session_types if s.session_id == session_id)
 
     def person(self, staff_id: str) -> Staff:
-        return next(s for s in self.staff if s.staff_id == staff_id)
+        return self._staff_by_id[staff_id]
+
+    @cached_property
+    def _staff_by_id(self) -> dict[str, Staff]:
+        """The model asks for people by id tens of thousands of times on a large network."""
+        return {s.staff_id: s for s in reversed(self.staff)}  # the first row of a repeated id
 
 
 @dataclass(frozen=True, order=True)
