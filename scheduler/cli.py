@@ -173,18 +173,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         _err(*err.problems)
         return EXIT_INPUT
     weeks = sorted({iso_week_label(a.date) for a in assignments} | set(args.week or []))
-    violations = 0
-    for week in weeks:
-        in_week = [a for a in assignments if iso_week_label(a.date) == week]
-        report = check_rota(bundle, parse_iso_week(week), in_week)
-        for v in report.violations:
-            print(f"{v.label} [{v.rule_id}]: {v.message}")
-        violations += len(report.violations)
-        print(
-            f"{week}: {len(in_week)} assignments checked, {len(report.violations)} hard-rule "
-            f"violation(s), {report.shortfall} people short of minimum."
-        )
-    return EXIT_FAILED if violations else EXIT_OK
+    # All weeks in one check, so rest between a Sunday and the next Monday is checked too;
+    # weekly limits still apply per ISO week.
+    dates = sorted({day for week in weeks for day in parse_iso_week(week)})
+    report = check_rota(bundle, dates, assignments)
+    for v in report.violations:
+        print(f"{v.label} [{v.rule_id}]: {v.message}")
+    print(
+        f"{', '.join(weeks) or 'no week'}: {len(assignments)} assignments checked, "
+        f"{len(report.violations)} hard-rule violation(s), "
+        f"{report.shortfall} people short of minimum."
+    )
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_import(args: argparse.Namespace) -> int:

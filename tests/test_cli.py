@@ -188,3 +188,25 @@ def test_a_malformed_week_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["plan", str(TINY), "--week", "2026-49", "--out", "x"])
     assert exit_info.value.code == EXIT_INPUT
+
+
+def test_check_sees_short_rest_across_a_week_boundary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(TINY, bundle)
+    with (bundle / "session_types.csv").open("a", encoding="utf-8") as handle:
+        handle.write("SUN,Sunday late clinic,16:00,23:00,Sun,extended\n")
+    with (bundle / "demand.csv").open("a", encoding="utf-8") as handle:
+        handle.write("HUB1,Sun,SUN,GP,,0,1,1\n")
+    gp = next(p for p in read_csv(TINY / "staff.csv") if p["role"] == "GP")
+    rota = tmp_path / "rota.csv"
+    rota.write_text(
+        "week,date,session_id,start,end,site_id,staff_id,role\n"
+        f"2026-W49,2026-12-06,SUN,16:00,23:00,HUB1,{gp['staff_id']},GP\n"
+        f"2026-W50,2026-12-07,AM,08:00,12:30,{gp['home_site']},{gp['staff_id']},GP\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(bundle), str(rota)]) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "[rest]" in out and "2026-W49, 2026-W50" in out
