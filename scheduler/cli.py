@@ -138,7 +138,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if bundle is None:
         return EXIT_INPUT
     with tempfile.TemporaryDirectory(prefix="rotapool-") as tmp:
-        bundle = _through_throwaway_db(bundle, args.bundle, Path(tmp))
+        bundle = _through_throwaway_db(bundle, Path(tmp))
         outcome = _solve(bundle, args.week, args)
     if isinstance(outcome, int):
         return outcome
@@ -148,7 +148,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _through_throwaway_db(bundle: Bundle, source: str, tmp: Path) -> Bundle:
+def _through_throwaway_db(bundle: Bundle, tmp: Path) -> Bundle:
     """Import into a scratch SQLite database and plan from what was stored, as the app does."""
 
     url = f"sqlite:///{tmp / 'plan.sqlite'}"

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +58,10 @@ class PlanOutcome:
         }
 
 
-def _cover_pct(coverage: Sequence[CoverageLine], wanted: object) -> float | None:
-    want = [(wanted(c), c.assigned) for c in coverage]  # type: ignore[operator]
+def _cover_pct(
+    coverage: Sequence[CoverageLine], wanted: Callable[[CoverageLine], int]
+) -> float | None:
+    want = [(wanted(c), c.assigned) for c in coverage]
     total = sum(w for w, _ in want)
     if not total:
         return None if not coverage else 100.0
@@ -84,10 +86,6 @@ def plan_week(
         details = "; ".join(v.message for v in report.violations[:5])
         raise InvalidRotaError(f"internal error: the planned rota breaks hard rules: {details}")
     return PlanOutcome(week, dates, result, report, tuple(_notes(horizon, result, report)))
-
-
-def check_week(bundle: Bundle, week: str, assignments: Sequence[Assignment]) -> ValidationReport:
-    return check_rota(bundle, parse_iso_week(week), assignments)
 
 
 def _notes(horizon: Horizon, result: SolveResult, report: ValidationReport) -> list[ShortfallNote]:

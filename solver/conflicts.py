@@ -8,12 +8,13 @@ one assumption literal per hard-rule row and a shrink of the core it returns.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from ortools.sat.python import cp_model
 
 from scheduler.domain import FIXED, Bundle, Fixed
 from scheduler.horizon import Horizon
-from solver.model import Guard, RotaModel
+from solver.model import Guard, Key, RotaModel
 from solver.result import Conflict
 from solver.rules import build
 
@@ -21,7 +22,7 @@ SHRINK_BUDGET_SECONDS = 10.0
 SHRINK_MAX_CORE = 24
 
 
-def unreachable_pins(horizon: Horizon, x_keys: set) -> list[Conflict]:
+def unreachable_pins(horizon: Horizon, x_keys: Collection[Key]) -> list[Conflict]:
     """Pinned rows inside the horizon that no assignment variable can represent."""
     dates = set(horizon.dates)
     out = []

@@ -19,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from ortools.sat.python import cp_model
 
-from scheduler.domain import Staff
 from scheduler.horizon import Horizon, Need, Shift
 
 # Objective coefficients are integers: every weight is multiplied by this
@@ -67,7 +67,6 @@ class RotaModel:
         self.fill_of: dict[Key, list[tuple[Need, cp_model.IntVar]]] = {}
         self.guards: list[tuple[cp_model.IntVar, Guard]] = []
         self.penalties: list[PenaltyTerm] = []
-        self.short_vars: dict[int, cp_model.IntVar] = {}  # need index -> people short of min
         self._create_assignment_vars()
 
     # -- variables ---------------------------------------------------------------
@@ -102,23 +101,19 @@ class RotaModel:
     def keys_of(self, staff_id: str) -> list[Key]:
         return self._keys_by_staff.get(staff_id, [])
 
-    @property
+    @cached_property
     def _keys_by_staff(self) -> dict[str, list[Key]]:
-        if not hasattr(self, "_by_staff"):
-            by_staff: dict[str, list[Key]] = defaultdict(list)
-            for key in self.x:
-                by_staff[key[0]].append(key)
-            self._by_staff = dict(by_staff)
-        return self._by_staff
+        """Options per person; the options are all created in ``__init__`` and never change."""
+        by_staff: dict[str, list[Key]] = defaultdict(list)
+        for key in self.x:
+            by_staff[key[0]].append(key)
+        return dict(by_staff)
 
     def shift(self, key: Key) -> Shift:
         return self.horizon.shifts[(key[1], key[2])]
 
     def minutes(self, key: Key) -> int:
         return self.shift(key).minutes
-
-    def person(self, staff_id: str) -> Staff:
-        return self.bundle.person(staff_id)
 
     # -- guards (explain mode) ------------------------------------------------------
 

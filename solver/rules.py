@@ -334,8 +334,6 @@ def _cover(
         short = m.model.new_int_var(0, count, f"{rule_id}_{need.index}")
         m.model.add(short >= count - sum(m.fills.get(need.index, [])))
         m.penalise(rule_id, label, _need_subject(need), weight_of(need.demand.weight), short)
-        if rule_id == "min_cover":
-            m.short_vars[need.index] = short
 
 
 def _need_subject(need: Need) -> str:
@@ -362,7 +360,7 @@ def keep_home_site(m: RotaModel) -> None:
     """People stay at their home practice unless moving them buys real cover."""
     weight = m.bundle.weights.away_from_home
     for key, x in m.x.items():
-        if key[3] != m.person(key[0]).home_site:
+        if key[3] != m.bundle.person(key[0]).home_site:
             m.penalise(
                 "away_from_home",
                 "Away from home site",
@@ -439,7 +437,7 @@ def keep_cost_down(m: RotaModel) -> None:
     """Among otherwise equal rotas, the cheaper staff time wins."""
     weight = m.bundle.weights.cost
     for key, x in m.x.items():
-        rate = m.person(key[0]).hourly_rate or 0.0
+        rate = m.bundle.person(key[0]).hourly_rate or 0.0
         if rate:
             m.penalise("cost", "Staff cost", key[0], weight * rate * m.minutes(key) / 60, x)
 

@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
 from solver.conflicts import explain_infeasibility, unreachable_pins
-from solver.model import SCALE, RotaModel
+from solver.model import SCALE, PenaltyTerm, RotaModel
 from solver.result import (
     NeedCover,
     PenaltyValue,
@@ -120,18 +120,21 @@ def _result(
     values = solver
     if not optimal:
         values = _polish(m, x_values, options) or solver
-    objective = sum(round(t.coefficient * SCALE) * values.value(t.var) for t in m.penalties)
+    amounts = _amounts(m, values)
+    objective = sum(amount for _, amount in amounts)
     return SolveResult(
         status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
-        objective=objective / SCALE,
-        bound=min(solver.best_objective_bound, objective) / SCALE,
+        objective=objective,
+        bound=min(solver.best_objective_bound / SCALE, objective),
         seconds=time.monotonic() - started,
         assignments=tuple(
             sorted(Assignment(k[1], k[2], k[3], k[0]) for k, on in x_values.items() if on)
         ),
         cover=_cover(m, values),
-        penalties=_breakdown(m, values),
-        terms=_terms(m, values),
+        penalties=_breakdown(amounts),
+        terms=tuple(
+            PenaltyValue(t.rule_id, t.label, t.subject, amount) for t, amount in amounts if amount
+        ),
     )
 
 
@@ -154,18 +157,13 @@ def _cover(m: RotaModel, values: cp_model.CpSolver) -> tuple[NeedCover, ...]:
     return tuple(out)
 
 
-def _breakdown(m: RotaModel, values: cp_model.CpSolver) -> dict[str, float]:
+def _amounts(m: RotaModel, values: cp_model.CpSolver) -> list[tuple[PenaltyTerm, float]]:
+    """What each penalty term costs in the returned rota, in objective points."""
+    return [(t, round(t.coefficient * SCALE) * values.value(t.var) / SCALE) for t in m.penalties]
+
+
+def _breakdown(amounts: list[tuple[PenaltyTerm, float]]) -> dict[str, float]:
     totals: dict[str, float] = {}
-    for term in m.penalties:
-        amount = round(term.coefficient * SCALE) * values.value(term.var) / SCALE
+    for term, amount in amounts:
         totals[term.rule_id] = totals.get(term.rule_id, 0.0) + amount
     return totals
-
-
-def _terms(m: RotaModel, values: cp_model.CpSolver) -> tuple[PenaltyValue, ...]:
-    out = []
-    for term in m.penalties:
-        amount = round(term.coefficient * SCALE) * values.value(term.var) / SCALE
-        if amount:
-            out.append(PenaltyValue(term.rule_id, term.label, term.subject, amount))
-    return tuple(out)

@@ -114,7 +114,7 @@ def test_min_hours_above_what_the_sessions_allow_is_a_conflict() -> None:
     assert ("staff.csv", 2, "min_hours") in {(c.file, c.row, c.column) for c in result.conflicts}
 
 
-def test_solver_honours_the_time_limit_and_progress() -> None:
+def test_progress_reports_end_on_the_returned_objective() -> None:
     seen = []
     result = solve(Horizon(_two_gp_week(), WEEK), OPTIONS, progress=seen.append)
     assert seen and seen[-1].objective == pytest.approx(result.objective)
