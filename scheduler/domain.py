@@ -25,6 +25,8 @@ LEAVE = "leave.csv"
 PREFERENCES = "preferences.csv"
 FIXED = "fixed.csv"
 TRAVEL = "travel.csv"
+FORBIDDEN_SEQUENCES = "forbidden_sequences.csv"
+SESSION_LIMITS = "session_limits.csv"
 NETWORK = "network.toml"
 
 FEDERATION = "FED"
@@ -129,6 +131,14 @@ class Staff:
     max_weekend_sessions: int = 0
     hourly_rate: float | None = None
     email: str | None = None
+    # Horizon rules (optional columns; None = no limit).  A "working day" is a
+    # date on which one of the person's sessions starts.
+    max_consecutive_days: int | None = None
+    min_consecutive_days: int | None = None  # runs touching the horizon's edges are exempt
+    min_days_off_in_row: int | None = None  # runs touching the horizon's edges are exempt
+    max_weekends: int | None = None  # weekends (Sat or Sun) with any work, over the horizon
+    min_horizon_hours: float | None = None  # planned plus leave hours over the horizon
+    max_horizon_hours: float | None = None  # planned hours over the horizon
     row: int = 0
 
     def may_work_at(self, site_id: str) -> bool:
@@ -208,6 +218,25 @@ class Travel:
 
 
 @dataclass(frozen=True)
+class ForbiddenSequence:
+    """A session that may not be followed by another on the next calendar day."""
+
+    session_id: str
+    next_day_session_id: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class SessionLimit:
+    """At most ``max_sessions`` of one session type for one person over the horizon."""
+
+    staff_id: str
+    session_id: str
+    max_sessions: int
+    row: int = 0
+
+
+@dataclass(frozen=True)
 class Bundle:
     """A validated scenario bundle: everything needed to plan any week."""
 
@@ -223,6 +252,8 @@ class Bundle:
     preferences: tuple[Preference, ...] = ()
     fixed: tuple[Fixed, ...] = ()
     travel: tuple[Travel, ...] = ()
+    forbidden_sequences: tuple[ForbiddenSequence, ...] = ()
+    session_limits: tuple[SessionLimit, ...] = ()
     enhanced_access: dict[str, float] = field(default_factory=dict)
     bank_holidays_closed: bool = True  # weekday demand rows do not apply on bank holidays
     # How each logical file is shown to the user (e.g. "staff.csv" -> "net.xlsx[staff]").
@@ -279,6 +310,12 @@ def parse_iso_week(text: str) -> tuple[dt.date, ...]:
     except ValueError as err:
         raise ValueError(f"{text!r} is not an ISO week such as 2026-W49") from err
     return tuple(monday + dt.timedelta(days=i) for i in range(7))
+
+
+def iso_weeks(first_week: str, count: int) -> tuple[dt.date, ...]:
+    """The dates of ``count`` consecutive ISO weeks from ``first_week`` (``2026-W49``)."""
+    monday = parse_iso_week(first_week)[0]
+    return tuple(monday + dt.timedelta(days=i) for i in range(7 * count))
 
 
 def iso_week_label(day: dt.date) -> str:

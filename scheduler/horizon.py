@@ -121,8 +121,16 @@ def applicable_rows(rows: Iterable[DemandRow], day: dt.date, bank_holiday: bool)
     return sorted(weekly + dated, key=lambda r: r.row)
 
 
+def rows_by_date(rows: Iterable[DemandRow]) -> dict[dt.date | None, list[DemandRow]]:
+    """Dated rows under their date, weekday rows under None: a long horizon looks up each date."""
+    out: dict[dt.date | None, list[DemandRow]] = {}
+    for row in rows:
+        out.setdefault(row.day.date, []).append(row)
+    return out
+
+
 class Horizon:
-    """The bundle over a run of dates (one ISO week for now)."""
+    """The bundle over a run of consecutive dates: one ISO week, or several (``--weeks N``)."""
 
     def __init__(self, bundle: Bundle, dates: Sequence[dt.date]) -> None:
         self.bundle = bundle
@@ -141,6 +149,22 @@ class Horizon:
                     shifts[(day, session.session_id)] = Shift(day, session, start, end)
         return shifts
 
+    def earliest_start(self, day: dt.date) -> dt.datetime:
+        """When the first session of a date starts (for quick checks of rest between days)."""
+        return self._day_bounds[day][0]
+
+    def latest_end(self, day: dt.date) -> dt.datetime:
+        """When the last session of a date ends."""
+        return self._day_bounds[day][1]
+
+    @cached_property
+    def _day_bounds(self) -> dict[dt.date, tuple[dt.datetime, dt.datetime]]:
+        bounds: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
+        for (day, _), shift in self.shifts.items():
+            first, last = bounds.get(day, (shift.start, shift.end))
+            bounds[day] = (min(first, shift.start), max(last, shift.end))
+        return bounds
+
     @cached_property
     def bank_holidays(self) -> frozenset[dt.date]:
         years = sorted({d.year for d in self.dates})
@@ -150,8 +174,11 @@ class Horizon:
     def _build_needs(self) -> tuple[Need, ...]:
         needs: list[Need] = []
         closed = self.bank_holidays if self.bundle.bank_holidays_closed else frozenset()
+        by_date = rows_by_date(self.bundle.demand)
+        weekly = by_date.get(None, [])
         for day in self.dates:
-            for row in applicable_rows(self.bundle.demand, day, day in closed):
+            rows = weekly + by_date.get(day, [])
+            for row in applicable_rows(rows, day, day in closed):
                 if (day, row.session_id) in self.shifts:
                     needs.append(Need(len(needs), row, day))
         return tuple(needs)
@@ -165,6 +192,18 @@ class Horizon:
             out.setdefault(leave.staff_id, []).append(leave)
         return out
 
+    def whole_days_off(self, staff_id: str) -> set[dt.date]:
+        """Dates of the horizon on which whole-day leave keeps this person off every session."""
+        days: set[dt.date] = set()
+        first, last = self.dates[0], self.dates[-1]
+        for leave in self._leave_by_staff.get(staff_id, ()):
+            if leave.session_id is None:
+                day = max(leave.start, first)
+                while day <= min(leave.end, last):
+                    days.add(day)
+                    day += dt.timedelta(days=1)
+        return days
+
     def leave_on(self, staff_id: str, day: dt.date, session_id: str) -> Leave | None:
         """The leave row that keeps this person off this session, if any."""
         for leave in self._leave_by_staff.get(staff_id, ()):
@@ -172,10 +211,18 @@ class Horizon:
                 return leave
         return None
 
-    def leave_minutes(self, person: Staff) -> float:
+    @cached_property
+    def weeks(self) -> tuple[tuple[dt.date, ...], ...]:
+        """The dates grouped by ISO week, in order: weekly rules hold in each one."""
+        out: dict[tuple[int, int], list[dt.date]] = {}
+        for day in self.dates:
+            out.setdefault(day.isocalendar()[:2], []).append(day)
+        return tuple(tuple(days) for days in out.values())
+
+    def leave_minutes(self, person: Staff, dates: Iterable[dt.date] | None = None) -> float:
         """Leave counted towards hours: contract/5 per whole weekday, else the session's length."""
         total = 0.0
-        for day in self.dates:
+        for day in self.dates if dates is None else dates:
             rows = [lv for lv in self._leave_by_staff.get(person.staff_id, ()) if lv.covers(day)]
             if any(lv.session_id is None for lv in rows):
                 if day.weekday() not in WEEKEND:

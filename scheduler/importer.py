@@ -29,9 +29,11 @@ from scheduler.domain import (
     DEMAND,
     FEDERATION,
     FIXED,
+    FORBIDDEN_SEQUENCES,
     LEAVE,
     NETWORK,
     PREFERENCES,
+    SESSION_LIMITS,
     SESSION_TYPES,
     SITES,
     STAFF,
@@ -40,6 +42,7 @@ from scheduler.domain import (
     DayRule,
     DemandRow,
     Fixed,
+    ForbiddenSequence,
     Leave,
     LeaveKind,
     Preference,
@@ -47,6 +50,7 @@ from scheduler.domain import (
     Problem,
     Rules,
     SessionKind,
+    SessionLimit,
     SessionType,
     Site,
     SiteKind,
@@ -314,6 +318,16 @@ class TableSpec:
         return self.required + self.optional
 
 
+# Optional staff.csv columns for rules over the whole planning horizon (``--weeks N``).
+HORIZON_COLUMNS = (
+    "max_consecutive_days",
+    "min_consecutive_days",
+    "min_days_off_in_row",
+    "max_weekends",
+    "min_horizon_hours",
+    "max_horizon_hours",
+)
+
 SPECS: dict[str, TableSpec] = {
     SITES: TableSpec(SITES, ("site_id", "name", "kind", "list_size", "rooms"), ("lat", "lon")),
     SESSION_TYPES: TableSpec(
@@ -332,6 +346,7 @@ SPECS: dict[str, TableSpec] = {
             "max_weekend_sessions",
             "hourly_rate",
             "email",
+            *HORIZON_COLUMNS,
         ),
     ),
     DEMAND: TableSpec(
@@ -346,6 +361,12 @@ SPECS: dict[str, TableSpec] = {
     ),
     FIXED: TableSpec(FIXED, ("staff_id", "date", "session_id", "site_id"), needed=False),
     TRAVEL: TableSpec(TRAVEL, ("from_site", "to_site", "minutes"), needed=False),
+    FORBIDDEN_SEQUENCES: TableSpec(
+        FORBIDDEN_SEQUENCES, ("session_id", "next_day_session_id"), needed=False
+    ),
+    SESSION_LIMITS: TableSpec(
+        SESSION_LIMITS, ("staff_id", "session_id", "max_sessions"), needed=False
+    ),
 }
 
 EXAMPLES = {
@@ -679,8 +700,34 @@ def staff_from(r: RowReader) -> Staff:
         max_weekend_sessions=r.get("max_weekend_sessions", count("weekend sessions", "1"), 0),
         hourly_rate=r.get("hourly_rate", non_negative("85"), None),
         email=r.get("email", parse_email, None),
+        **horizon_rules(r),
         row=r.line,
     )
+
+
+def horizon_rules(r: RowReader) -> dict[str, Any]:
+    """The optional horizon-rule columns of a staff row; blank means no limit."""
+    rules: dict[str, Any] = {
+        "max_consecutive_days": r.get("max_consecutive_days", count("days", "5", 1), None),
+        "min_consecutive_days": r.get("min_consecutive_days", count("days", "2", 1), None),
+        "min_days_off_in_row": r.get("min_days_off_in_row", count("days", "2", 1), None),
+        "max_weekends": r.get("max_weekends", count("weekends", "2"), None),
+        "min_horizon_hours": r.get("min_horizon_hours", non_negative("120"), None),
+        "max_horizon_hours": r.get("max_horizon_hours", non_negative("150"), None),
+    }
+    low, high = rules["min_horizon_hours"], rules["max_horizon_hours"]
+    if low is not None and high is not None and low > high:
+        r.error(
+            "min_horizon_hours",
+            f"{low:g} is above max_horizon_hours {high:g}; lower one or raise the other",
+        )
+    low, high = rules["min_consecutive_days"], rules["max_consecutive_days"]
+    if low is not None and high is not None and low > high:
+        r.error(
+            "min_consecutive_days",
+            f"{low} is above max_consecutive_days {high}; lower one or raise the other",
+        )
+    return rules
 
 
 def check_staff_hours(r: RowReader, min_hours: float, max_hours: float) -> None:
@@ -844,6 +891,27 @@ def travel_from(r: RowReader) -> Travel:
     )
 
 
+def forbidden_sequence_from(r: RowReader) -> ForbiddenSequence:
+    """A forbidden_sequences.csv row: ``session_id`` may not be followed next day by the other."""
+    ctx = r.ctx
+    return ForbiddenSequence(
+        session_id=r.get("session_id", ctx.session, ""),
+        next_day_session_id=r.get("next_day_session_id", ctx.session, ""),
+        row=r.line,
+    )
+
+
+def session_limit_from(r: RowReader) -> SessionLimit:
+    """A session_limits.csv row: at most so many sessions of a type over the horizon."""
+    ctx = r.ctx
+    return SessionLimit(
+        staff_id=r.get("staff_id", ctx.person, ""),
+        session_id=r.get("session_id", ctx.session, ""),
+        max_sessions=r.get("max_sessions", count("sessions", "4"), 0),
+        row=r.line,
+    )
+
+
 # -- session overlaps ------------------------------------------------------------------------
 
 
@@ -898,6 +966,23 @@ def repeated_trips(trips: tuple[Travel, ...], label: str) -> list[Problem]:
             problems.append(Problem(label, trip.row, "to_site", message))
         else:
             first[key] = trip.row
+    return problems
+
+
+def repeated_limits(limits: tuple[SessionLimit, ...], label: str) -> list[Problem]:
+    """One limit per person and session type: two would leave the reader guessing which holds."""
+    first: dict[tuple[str, str], int] = {}
+    problems = []
+    for limit in limits:
+        key = (limit.staff_id, limit.session_id)
+        if key in first:
+            message = (
+                f"{limit.staff_id} already has a limit for {limit.session_id} on row "
+                f"{first[key]}; keep one row per person and session type"
+            )
+            problems.append(Problem(label, limit.row, "session_id", message))
+        else:
+            first[key] = limit.row
     return problems
 
 
@@ -1088,11 +1173,16 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         preferences=rows(PREFERENCES, preference_from),
         fixed=rows(FIXED, fixed_from),
         travel=rows(TRAVEL, travel_from),
+        forbidden_sequences=rows(FORBIDDEN_SEQUENCES, forbidden_sequence_from),
+        session_limits=rows(SESSION_LIMITS, session_limit_from),
         enhanced_access=network.enhanced_access,
         bank_holidays_closed=network.bank_holidays_closed,
         file_labels=dict(raw.labels),
     )
     problems.extend(repeated_trips(bundle.travel, raw.labels.get(TRAVEL, TRAVEL)))
+    problems.extend(
+        repeated_limits(bundle.session_limits, raw.labels.get(SESSION_LIMITS, SESSION_LIMITS))
+    )
     return finish(bundle, in_file_order(problems, raw.labels))
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheduler.domain import Assignment, Bundle, parse_iso_week
+from scheduler.domain import Assignment, Bundle, iso_week_label, iso_weeks
 from scheduler.explain import ShortfallNote, explain_shortfalls
 from scheduler.exports import atomic_write_text, write_csv, write_exports
 from scheduler.horizon import Horizon
@@ -28,9 +28,12 @@ class InvalidRotaError(RuntimeError):
     """The solver produced a rota the validator rejects: a defect, never saved or shown as valid."""
 
 
+MAX_WEEKS = 8  # the longest horizon planned in one go
+
+
 @dataclass(frozen=True)
 class PlanOutcome:
-    week: str
+    week: str  # the first ISO week of the horizon
     dates: tuple[dt.date, ...]
     result: SolveResult
     report: ValidationReport | None
@@ -40,11 +43,27 @@ class PlanOutcome:
     def assignments(self) -> tuple[Assignment, ...]:
         return self.result.assignments
 
+    @property
+    def weeks(self) -> tuple[str, ...]:
+        """The ISO weeks planned, in order."""
+        return tuple(dict.fromkeys(iso_week_label(d) for d in self.dates))
+
+    @property
+    def label(self) -> str:
+        """``2026-W49``, or ``2026-W49 to 2026-W52`` for a longer horizon."""
+        weeks = self.weeks
+        return weeks[0] if len(weeks) == 1 else f"{weeks[0]} to {weeks[-1]}"
+
+    def assignments_in(self, week: str) -> tuple[Assignment, ...]:
+        """The rota of one ISO week of the horizon (each week is stored on its own)."""
+        return tuple(a for a in self.assignments if iso_week_label(a.date) == week)
+
     def summary(self) -> dict[str, object]:
         """The figures of ``summary.json``."""
         coverage = self.report.coverage if self.report else ()
         return {
             "week": self.week,
+            "weeks": list(self.weeks),
             "status": self.result.status.value,
             "objective": self.result.objective,
             "bound": self.result.bound,
@@ -74,9 +93,17 @@ def plan_week(
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    *,
+    weeks: int = 1,
 ) -> PlanOutcome:
-    """Solve one ISO week and check the rota independently before anyone sees it."""
-    dates = parse_iso_week(week)
+    """Solve ``weeks`` ISO weeks from ``week`` as one horizon, checked before anyone sees it.
+
+    Weekly rules hold in each ISO week; the horizon rules of staff.csv
+    (runs of days, weekends, horizon hours) over all of them together.
+    """
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise ValueError(f"plan 1 to {MAX_WEEKS} weeks at a time, not {weeks}")
+    dates = iso_weeks(week, weeks)
     horizon = Horizon(bundle, dates)
     result = solve(horizon, options, progress, stop)
     if not result.status.has_rota:

@@ -25,9 +25,11 @@ import pandas as pd
 from scheduler.domain import (
     DEMAND,
     FIXED,
+    FORBIDDEN_SEQUENCES,
     LEAVE,
     NETWORK,
     PREFERENCES,
+    SESSION_LIMITS,
     SESSION_TYPES,
     SITES,
     STAFF,
@@ -44,6 +46,8 @@ CSV_FILES: tuple[str, ...] = (
     PREFERENCES,
     FIXED,
     TRAVEL,
+    FORBIDDEN_SEQUENCES,
+    SESSION_LIMITS,
 )
 NETWORK_SHEET = "network"
 WHOLE_FILE = "(file)"

@@ -13,10 +13,12 @@ import pytest
 from scheduler.domain import (
     Bundle,
     DayRule,
+    ForbiddenSequence,
     LeaveKind,
     PreferenceKind,
     Rules,
     SessionKind,
+    SessionLimit,
     SiteKind,
 )
 from scheduler.importer import BundleError, read_bundle, read_bundle_bytes
@@ -172,7 +174,8 @@ def test_extra_column_is_a_warning(folder: Path) -> None:
         "staff.csv:1: notes: warning: unknown column, ignored; check the spelling if it was "
         "meant to be one of staff_id,name,role,home_site,employer,contract_hours,min_hours,"
         "max_hours,skills,sites,max_sessions_per_day,max_evenings,max_weekend_sessions,"
-        "hourly_rate,email"
+        "hourly_rate,email,max_consecutive_days,min_consecutive_days,min_days_off_in_row,"
+        "max_weekends,min_horizon_hours,max_horizon_hours"
     ]
 
 
@@ -325,3 +328,33 @@ def test_workbook_time_with_excel_zero_date_and_extra_sheet(
     from_book, warnings = read_bundle(path)
     assert from_book.session_type("AM").start == dt.time(8, 0)
     assert [str(w).split(": warning")[0] for w in warnings] == ["net.xlsx[readme]:1: (file)"]
+
+
+def test_horizon_columns_and_files_are_read(folder: Path) -> None:
+    add_column(folder, "staff", "max_consecutive_days", "5")
+    add_column(folder, "staff", "min_consecutive_days", "2")
+    add_column(folder, "staff", "min_days_off_in_row", "2")
+    add_column(folder, "staff", "max_weekends", "1")
+    add_column(folder, "staff", "min_horizon_hours", "60")
+    add_column(folder, "staff", "max_horizon_hours", "150.5")
+    (folder / "forbidden_sequences.csv").write_text(
+        "session_id,next_day_session_id\nEVE,AM\n", encoding="utf-8"
+    )
+    staff_id = read_bundle(folder)[0].staff[0].staff_id
+    (folder / "session_limits.csv").write_text(
+        f"staff_id,session_id,max_sessions\n{staff_id},EVE,2\n", encoding="utf-8"
+    )
+    bundle = read_bundle(folder)[0]
+    person = bundle.staff[0]
+    assert (person.max_consecutive_days, person.min_consecutive_days) == (5, 2)
+    assert (person.min_days_off_in_row, person.max_weekends) == (2, 1)
+    assert (person.min_horizon_hours, person.max_horizon_hours) == (60, 150.5)
+    assert bundle.forbidden_sequences == (ForbiddenSequence("EVE", "AM", row=2),)
+    assert bundle.session_limits == (SessionLimit(staff_id, "EVE", 2, row=2),)
+
+
+def test_horizon_columns_default_to_no_limit(bundle: Bundle) -> None:
+    person = bundle.staff[0]
+    assert person.max_consecutive_days is None and person.max_weekends is None
+    assert person.min_horizon_hours is None and person.max_horizon_hours is None
+    assert bundle.forbidden_sequences == () and bundle.session_limits == ()

@@ -17,6 +17,7 @@ import pytest
 from scheduler.domain import Problem
 from scheduler.importer import BundleError, read_bundle, read_bundle_bytes
 from tests.bundles import (
+    add_column,
     append_row,
     drop_column,
     edit_text,
@@ -385,6 +386,48 @@ BROKEN_BUNDLES: list[Broken] = [
         before_access("[weights]\ncost = -1"),
         "network.toml:10: weights.cost",
         "negative",
+    ),
+    Broken(
+        "horizon minimum above maximum",
+        lambda folder: (
+            add_column(folder, "staff", "min_horizon_hours", "80"),
+            add_column(folder, "staff", "max_horizon_hours", "60"),
+        ),
+        "staff.csv:2: min_horizon_hours",
+        "above max_horizon_hours 60",
+    ),
+    Broken(
+        "consecutive days not whole",
+        lambda folder: add_column(folder, "staff", "max_consecutive_days", "4.5"),
+        "staff.csv:2: max_consecutive_days",
+        "whole number of days",
+    ),
+    Broken(
+        "minimum run above maximum run",
+        lambda folder: (
+            add_column(folder, "staff", "min_consecutive_days", "6"),
+            add_column(folder, "staff", "max_consecutive_days", "5"),
+        ),
+        "staff.csv:2: min_consecutive_days",
+        "above max_consecutive_days 5",
+    ),
+    Broken(
+        "forbidden sequence of an unknown session",
+        text("forbidden_sequences", "session_id,next_day_session_id\nEVE,NIGHT\n"),
+        "forbidden_sequences.csv:2: next_day_session_id",
+        "unknown session 'NIGHT'",
+    ),
+    Broken(
+        "session limit repeated",
+        text("session_limits", "staff_id,session_id,max_sessions\nS0001,AM,2\nS0001,AM,3\n"),
+        "session_limits.csv:3: session_id",
+        "already has a limit for AM on row 2",
+    ),
+    Broken(
+        "session limit negative",
+        text("session_limits", "staff_id,session_id,max_sessions\nS0001,AM,-1\n"),
+        "session_limits.csv:2: max_sessions",
+        "at least 0",
     ),
     Broken(
         "bank holidays value",

@@ -7,7 +7,14 @@ import random
 
 import pytest
 
-from scheduler.domain import Assignment, Bundle, DayRule, SessionKind
+from scheduler.domain import (
+    Assignment,
+    Bundle,
+    DayRule,
+    ForbiddenSequence,
+    SessionKind,
+    SessionLimit,
+)
 from scheduler.validator import (
     RULES,
     ValidationReport,
@@ -439,6 +446,126 @@ def test_fixed_passes() -> None:
     assert check(bundle, assign(date=TUE)).ok
 
 
+# -- 10. rules over the whole horizon ------------------------------------------------------
+
+TWO_WEEKS = tuple(WEEK[0] + dt.timedelta(days=i) for i in range(14))
+
+
+def _days(*dates: str, session_id: str = "AM") -> list[Assignment]:
+    return [assign(date=d, session_id=session_id) for d in dates]
+
+
+def test_sequence_bites() -> None:
+    bundle = make_bundle(
+        session_types=[make_session(), EVE],
+        staff=[make_staff(max_evenings=1)],
+        demand=[make_demand(), make_demand(session_id="EVE")],
+        forbidden_sequences=(ForbiddenSequence("EVE", "AM", row=2),),
+    )
+    rota = (assign(date="2026-11-30", session_id="EVE"), assign(date=TUE))
+    message = only(check(bundle, *rota), "sequence")
+    assert "EVE at P01 on Mon 2026-11-30 and then AM at P01 on Tue 2026-12-01" in message
+    assert "forbidden_sequences.csv:2" in message
+
+
+def test_sequence_passes() -> None:
+    bundle = make_bundle(
+        session_types=[make_session(), EVE],
+        staff=[make_staff(max_evenings=1)],
+        demand=[make_demand(), make_demand(session_id="EVE")],
+        forbidden_sequences=(ForbiddenSequence("AM", "EVE", row=2),),
+    )
+    rota = (assign(date="2026-11-30", session_id="EVE"), assign(date=TUE))
+    assert check(bundle, *rota).ok
+
+
+def test_max_consecutive_bites() -> None:
+    bundle = make_bundle(staff=[make_staff(max_consecutive_days=3)])
+    rota = _days("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03")
+    message = only(check(bundle, *rota), "max_consecutive")
+    assert "works 4 days in a row (Mon 2026-11-30 to Thu 2026-12-03)" in message
+    assert "max_consecutive_days, staff.csv:2" in message
+
+
+def test_max_consecutive_passes() -> None:
+    bundle = make_bundle(staff=[make_staff(max_consecutive_days=3)])
+    rota = _days("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-04")
+    assert check(bundle, *rota).ok
+
+
+def test_min_runs_bites() -> None:
+    bundle = make_bundle(staff=[make_staff(min_consecutive_days=2)])
+    message = only(check(bundle, *_days("2026-12-02")), "min_runs")
+    assert "a run of 1 day of working days (Wed 2026-12-02) but needs at least 2" in message
+
+
+def test_min_runs_passes() -> None:
+    # Runs touching the first or last date may continue outside the plan.
+    bundle = make_bundle(staff=[make_staff(min_consecutive_days=2, min_days_off_in_row=2)])
+    assert check(bundle, *_days("2026-11-30", "2026-12-03", "2026-12-04")).ok
+
+
+def test_min_runs_days_off_bites_and_names_the_run() -> None:
+    bundle = make_bundle(staff=[make_staff(min_days_off_in_row=2)])
+    rota = _days("2026-11-30", "2026-12-01", "2026-12-03", "2026-12-04")
+    message = only(check(bundle, *rota), "min_runs")
+    assert "a run of 1 day of days off (Wed 2026-12-02) but needs at least 2" in message
+    assert "min_days_off_in_row" in message
+
+
+def test_max_weekends_bites() -> None:
+    bundle = make_bundle(
+        session_types=[SAT],
+        staff=[make_staff(max_weekend_sessions=1, max_weekends=1)],
+        demand=[make_demand(day="Sat", session_id="SAT")],
+    )
+    rota = _days("2026-12-05", "2026-12-12", session_id="SAT")
+    message = only(check(bundle, *rota, dates=TWO_WEEKS), "max_weekends")
+    assert "works 2 weekends (2026-W49, 2026-W50) but may work at most 1" in message
+
+
+def test_max_weekends_passes() -> None:
+    bundle = make_bundle(
+        session_types=[SAT],
+        staff=[make_staff(max_weekend_sessions=1, max_weekends=2)],
+        demand=[make_demand(day="Sat", session_id="SAT")],
+    )
+    rota = _days("2026-12-05", "2026-12-12", session_id="SAT")
+    assert check(bundle, *rota, dates=TWO_WEEKS).ok
+
+
+def test_horizon_hours_bites() -> None:
+    bundle = make_bundle(staff=[make_staff(max_horizon_hours=8, min_horizon_hours=4)])
+    message = only(check(bundle, *_days("2026-11-30", "2026-12-01")), "horizon_hours")
+    assert "is planned 9 hours over the plan but may work at most 8 (max_horizon_hours" in message
+
+
+def test_horizon_hours_passes() -> None:
+    bundle = make_bundle(staff=[make_staff(max_horizon_hours=9, min_horizon_hours=9)])
+    assert check(bundle, *_days("2026-11-30", "2026-12-01")).ok
+
+
+def test_horizon_hours_minimum_counts_leave() -> None:
+    bundle = make_bundle(
+        staff=[make_staff(min_horizon_hours=12, contract_hours=37.5)],
+        leave=[make_leave(start="2026-12-02")],  # 7.5 h of leave
+    )
+    assert check(bundle, *_days("2026-11-30")).ok
+    message = only(check(make_bundle(staff=bundle.staff), *_days("2026-11-30")), "horizon_hours")
+    assert "under the minimum of 12 (min_horizon_hours" in message
+
+
+def test_session_limit_bites() -> None:
+    bundle = make_bundle(session_limits=(SessionLimit("S0001", "AM", 1, row=2),))
+    message = only(check(bundle, *_days("2026-11-30", "2026-12-01")), "session_limit")
+    assert "works 2 sessions of AM but may work at most 1 (session_limits.csv:2)" in message
+
+
+def test_session_limit_passes() -> None:
+    bundle = make_bundle(session_limits=(SessionLimit("S0001", "AM", 2, row=2),))
+    assert check(bundle, *_days("2026-11-30", "2026-12-01")).ok
+
+
 # -- every rule has its pair -------------------------------------------------------------
 
 
@@ -449,7 +576,7 @@ def test_every_rule_has_a_biting_and_a_passing_test(rule_id: str) -> None:
 
 
 def test_rules_have_unique_ids_and_labels() -> None:
-    assert len({r[0] for r in RULES}) == len({r[1] for r in RULES}) == len(RULES) == 12
+    assert len({r[0] for r in RULES}) == len({r[1] for r in RULES}) == len(RULES) == 18
 
 
 # -- travel ------------------------------------------------------------------------------

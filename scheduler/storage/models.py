@@ -130,6 +130,13 @@ class StaffRecord(NetworkOwned, Base):
     hourly_rate: Mapped[float | None] = mapped_column(Float)
     email: Mapped[str | None] = mapped_column(String(LABEL))
     source_row: Mapped[int] = mapped_column(Integer)
+    # Horizon rules (migration 0002); NULL = no limit.
+    max_consecutive_days: Mapped[int | None] = mapped_column(Integer)
+    min_consecutive_days: Mapped[int | None] = mapped_column(Integer)
+    min_days_off_in_row: Mapped[int | None] = mapped_column(Integer)
+    max_weekends: Mapped[int | None] = mapped_column(Integer)
+    min_horizon_hours: Mapped[float | None] = mapped_column(Float)
+    max_horizon_hours: Mapped[float | None] = mapped_column(Float)
 
 
 class DemandRecord(NetworkOwned, Base):
@@ -200,6 +207,27 @@ class TravelRecord(NetworkOwned, Base):
     source_row: Mapped[int] = mapped_column(Integer)
 
 
+class ForbiddenSequenceRecord(NetworkOwned, Base):
+    """One row of forbidden_sequences.csv."""
+
+    __tablename__ = "forbidden_sequences"
+
+    session_id: Mapped[str] = mapped_column(String(ID))
+    next_day_session_id: Mapped[str] = mapped_column(String(ID))
+    source_row: Mapped[int] = mapped_column(Integer)
+
+
+class SessionLimitRecord(NetworkOwned, Base):
+    """One row of session_limits.csv."""
+
+    __tablename__ = "session_limits"
+
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    session_id: Mapped[str] = mapped_column(String(ID))
+    max_sessions: Mapped[int] = mapped_column(Integer)
+    source_row: Mapped[int] = mapped_column(Integer)
+
+
 DRAFT_ONLY = "state = 'draft'"
 
 
@@ -262,4 +290,6 @@ BUNDLE_TABLES = (
     PreferenceRecord,
     FixedRecord,
     TravelRecord,
+    ForbiddenSequenceRecord,
+    SessionLimitRecord,
 )

@@ -23,12 +23,14 @@ from scheduler.domain import (
     DayRule,
     DemandRow,
     Fixed,
+    ForbiddenSequence,
     Leave,
     LeaveKind,
     Preference,
     PreferenceKind,
     Rules,
     SessionKind,
+    SessionLimit,
     SessionType,
     Site,
     SiteKind,
@@ -44,11 +46,13 @@ from scheduler.storage.models import (
     AssignmentRecord,
     DemandRecord,
     FixedRecord,
+    ForbiddenSequenceRecord,
     LeaveRecord,
     NetworkOwned,
     NetworkRecord,
     PreferenceRecord,
     RotaRecord,
+    SessionLimitRecord,
     SessionTypeRecord,
     SiteRecord,
     StaffRecord,
@@ -56,6 +60,14 @@ from scheduler.storage.models import (
 )
 
 SEPARATOR = ";"
+HORIZON_RULES = (
+    "max_consecutive_days",
+    "min_consecutive_days",
+    "min_days_off_in_row",
+    "max_weekends",
+    "min_horizon_hours",
+    "max_horizon_hours",
+)
 
 Owned = TypeVar("Owned", bound=NetworkOwned)
 
@@ -180,6 +192,7 @@ def staff_record(person: Staff) -> StaffRecord:
         hourly_rate=person.hourly_rate,
         email=person.email,
         source_row=person.row,
+        **{name: getattr(person, name) for name in HORIZON_RULES},
     )
 
 
@@ -246,6 +259,25 @@ def travel_record(travel: Travel) -> TravelRecord:
     )
 
 
+def forbidden_sequence_record(seq: ForbiddenSequence) -> ForbiddenSequenceRecord:
+    """A forbidden_sequences.csv row."""
+    return ForbiddenSequenceRecord(
+        session_id=seq.session_id,
+        next_day_session_id=seq.next_day_session_id,
+        source_row=seq.row,
+    )
+
+
+def session_limit_record(limit: SessionLimit) -> SessionLimitRecord:
+    """A session_limits.csv row."""
+    return SessionLimitRecord(
+        staff_id=limit.staff_id,
+        session_id=limit.session_id,
+        max_sessions=limit.max_sessions,
+        source_row=limit.row,
+    )
+
+
 def bundle_records(bundle: Bundle) -> list[NetworkOwned]:
     """Every record of the bundle, each table in file order."""
     return [
@@ -257,6 +289,8 @@ def bundle_records(bundle: Bundle) -> list[NetworkOwned]:
         *map(preference_record, bundle.preferences),
         *map(fixed_record, bundle.fixed),
         *map(travel_record, bundle.travel),
+        *map(forbidden_sequence_record, bundle.forbidden_sequences),
+        *map(session_limit_record, bundle.session_limits),
     ]
 
 
@@ -339,6 +373,7 @@ def staff_of(record: StaffRecord) -> Staff:
         hourly_rate=record.hourly_rate,
         email=record.email,
         row=record.source_row,
+        **{name: getattr(record, name) for name in HORIZON_RULES},
     )
 
 
@@ -403,6 +438,18 @@ def travel_of(record: TravelRecord) -> Travel:
     )
 
 
+def forbidden_sequence_of(record: ForbiddenSequenceRecord) -> ForbiddenSequence:
+    """A ForbiddenSequence back from its row."""
+    return ForbiddenSequence(record.session_id, record.next_day_session_id, row=record.source_row)
+
+
+def session_limit_of(record: SessionLimitRecord) -> SessionLimit:
+    """A SessionLimit back from its row."""
+    return SessionLimit(
+        record.staff_id, record.session_id, record.max_sessions, row=record.source_row
+    )
+
+
 def rows_of(session: Session, table: type[Owned], network_id: int) -> Sequence[Owned]:
     """A network's rows of one table in the order they were saved (file order)."""
     statement = select(table).where(table.network_id == network_id).order_by(table.id)
@@ -448,6 +495,12 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
         preferences=tuple(map(preference_of, rows_of(session, PreferenceRecord, network.id))),
         fixed=tuple(map(fixed_of, rows_of(session, FixedRecord, network.id))),
         travel=tuple(map(travel_of, rows_of(session, TravelRecord, network.id))),
+        forbidden_sequences=tuple(
+            map(forbidden_sequence_of, rows_of(session, ForbiddenSequenceRecord, network.id))
+        ),
+        session_limits=tuple(
+            map(session_limit_of, rows_of(session, SessionLimitRecord, network.id))
+        ),
         enhanced_access=dict(settings["enhanced_access"]),
         bank_holidays_closed=settings["bank_holidays_closed"],
         file_labels=dict(settings["file_labels"]),
