@@ -18,10 +18,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from scheduler.bench.curtois_format import CurtoisFormatError
+from scheduler.bench.curtois_map import UnsupportedInstanceError
+from scheduler.bench.curtois_run import SUMMARY, BenchmarkCheckError, BenchRow, run_all
 from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.exports import write_exports
 from scheduler.importer import BundleError, read_bundle
-from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week, write_plan
+from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, write_plan
 from scheduler.rota_csv import RotaFileError, read_rota_csv
 from scheduler.storage.db import database_url, make_engine, session_scope, upgrade
 from scheduler.storage.repository import (
@@ -94,7 +97,7 @@ def _load(path: str) -> Bundle | None:
 def _solve(bundle: Bundle, week: str, args: argparse.Namespace) -> PlanOutcome | int:
     progress = ProgressLine()
     try:
-        outcome = plan_week(bundle, week, _options(args), progress)
+        outcome = plan_week(bundle, week, _options(args), progress, weeks=getattr(args, "weeks", 1))
     except InvalidRotaError as err:
         _err(str(err))
         return EXIT_FAILED
@@ -102,7 +105,7 @@ def _solve(bundle: Bundle, week: str, args: argparse.Namespace) -> PlanOutcome |
         progress.done()
     status = outcome.result.status
     if status is SolveStatus.CONFLICT:
-        _err("The bundle's hard rules cannot all hold in this week. These rows conflict:")
+        _err("The bundle's hard rules cannot all hold in this plan. These rows conflict:")
         _err(*(f"  {c}" for c in outcome.result.conflicts))
         _err("Change one of them (or remove a pinned row) and plan again. No rota was written.")
         return EXIT_CONFLICT
@@ -112,11 +115,16 @@ def _solve(bundle: Bundle, week: str, args: argparse.Namespace) -> PlanOutcome |
     return outcome
 
 
+def _weeks_word(outcome: PlanOutcome) -> str:
+    return "Week" if len(outcome.weeks) == 1 else "Weeks"
+
+
 def print_summary(outcome: PlanOutcome) -> None:
     s = outcome.summary()
     r = outcome.result
     print(
-        f"Week {outcome.week}: {r.status.value}, {len(r.assignments)} sessions assigned, "
+        f"{_weeks_word(outcome)} {outcome.label}: {r.status.value}, "
+        f"{len(r.assignments)} sessions assigned, "
         f"objective {r.objective or 0:,.2f} (bound {r.bound or 0:,.2f}, "
         f"gap {(r.gap or 0) * 100:.2f}%), {r.seconds:.1f}s"
     )
@@ -207,26 +215,30 @@ def cmd_solve(args: argparse.Namespace) -> int:
         outcome = _solve(bundle, args.week, args)
         if isinstance(outcome, int):
             return outcome
-        with session_scope(engine) as session:
+        with session_scope(engine) as session:  # every week of the horizon, or none
             network_id = _network_id(session, bundle.name)
             s = outcome.summary()
-            rota_id = save_rota(
-                session,
-                network_id,
-                outcome.week,
-                outcome.assignments,
-                state="draft",
-                status=str(s["status"]),
-                objective=outcome.result.objective,
-                bound=outcome.result.bound,
-                gap=outcome.result.gap,
-                seconds=outcome.result.seconds,
-                summary=s,
-            )
+            saved = [
+                save_rota(
+                    session,
+                    network_id,
+                    week,
+                    outcome.assignments_in(week),
+                    state="draft",
+                    status=str(s["status"]),
+                    objective=outcome.result.objective,
+                    bound=outcome.result.bound,
+                    gap=outcome.result.gap,
+                    seconds=outcome.result.seconds,
+                    summary=s,
+                )
+                for week in outcome.weeks
+            ]
     finally:
         engine.dispose()
     print_summary(outcome)
-    print(f"Saved as draft rota {rota_id} for {outcome.week}.")
+    for rota_id, week in zip(saved, outcome.weeks, strict=True):
+        print(f"Saved as draft rota {rota_id} for {week}.")
     return EXIT_OK
 
 
@@ -270,6 +282,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
     # whereas `rotapool serve` insists on a configured one.
     return _serve(args, {"SECRET_KEY": secrets.token_hex(32)})
+
+
+def cmd_bench_curtois(args: argparse.Namespace) -> int:
+    paths = [Path(f) for f in args.files]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        _err(
+            *(
+                f"{p}: not found; give Curtois-Qu instance files such as Instance1.txt"
+                for p in missing
+            )
+        )
+        return EXIT_INPUT
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    best = Path(args.best_known) if args.best_known else None
+
+    def report(row: BenchRow) -> None:
+        ratio = f", {row.ratio_to_best:.4f} x best known" if row.ratio_to_best else ""
+        print(
+            f"{row.instance}: {row.objective} (bound {row.lower_bound}{ratio}), "
+            f"{row.status}, {row.seconds:.1f}s"
+        )
+
+    try:
+        run_all(paths, options, Path(args.out), best, report)
+    except CurtoisFormatError as err:
+        _err(str(err))
+        return EXIT_INPUT
+    except (BenchmarkCheckError, UnsupportedInstanceError) as err:
+        _err(f"error: {err}")
+        return EXIT_FAILED
+    print(f"Wrote {Path(args.out) / SUMMARY}")
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -319,8 +364,41 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
+def week_count(text: str) -> int:
+    """An argparse type: how many weeks to plan in one horizon, 1 to MAX_WEEKS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of weeks from 1 to {MAX_WEEKS}")
+    return value
+
+
+def _weeks_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--weeks",
+        type=week_count,
+        default=1,
+        help=f"plan this many ISO weeks from --week as one horizon (1-{MAX_WEEKS}, default 1)",
+    )
+
+
 def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", help="SQLAlchemy URL (default: DATABASE_URL or instance/)")
+
+
+def _bench_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run a public benchmark through the product's solver")
+    bench = p.add_subparsers(dest="benchmark", required=True)
+    p = bench.add_parser("curtois", help="Curtois-Qu nurse rostering instances (.txt)")
+    p.add_argument("files", nargs="+", help="instance files, e.g. Instance1.txt")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds each (default 60)")
+    p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, help="folder for <Instance>.csv and summary.csv")
+    p.add_argument("--best-known", help="best_known.csv (default: beside the instances folder)")
+    p.set_defaults(func=cmd_bench_curtois)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="import a bundle, plan a week, write CSV/XLSX")
     p.add_argument("bundle")
     p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    _weeks_arg(p)
     p.add_argument("--out", required=True, help="output folder")
     _solver_args(p)
     p.set_defaults(func=cmd_plan)
@@ -349,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="plan a week of the imported network; saves a draft")
     p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    _weeks_arg(p)
     p.add_argument("--network", help="network name (default: the only one)")
     _db_arg(p)
     _solver_args(p)
@@ -370,6 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     _solver_args(p)
     p.set_defaults(func=cmd_demo)
+
+    _bench_parser(sub)
 
     p = sub.add_parser("serve", help="serve the web app")
     p.add_argument("--host", default="127.0.0.1")

@@ -17,17 +17,22 @@ row it comes from, so an infeasible bundle can be explained with
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
 from ortools.sat.python import cp_model
+from ortools.util.python import sorted_interval_list
 
 from scheduler.horizon import Horizon, Need, Shift
 
 # Objective coefficients are integers: every weight is multiplied by this
 # before rounding, so weights per hour become exact per-minute coefficients.
 SCALE = 60
+BOOLEAN = sorted_interval_list.Domain(0, 1)
 
 Key = tuple[str, dt.date, str, str]  # staff_id, date, session_id, site_id
 
@@ -54,6 +59,23 @@ class PenaltyTerm:
     var: cp_model.IntVar
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a model is built.
+
+    Building allocates millions of small objects and no cycles worth
+    collecting; the collector's repeated passes over them cost a quarter of
+    the build time of a year-long horizon.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class RotaModel:
     """Variables of the rota and the bookkeeping the rules share."""
 
@@ -64,6 +86,7 @@ class RotaModel:
         self.model = cp_model.CpModel()
         self.x: dict[Key, cp_model.IntVar] = {}
         self.fills: dict[int, list[cp_model.IntVar]] = defaultdict(list)  # need -> y vars
+        # Options that fit more than one demand row: which row each fills (y vars).
         self.fill_of: dict[Key, list[tuple[Need, cp_model.IntVar]]] = {}
         self.guards: list[tuple[cp_model.IntVar, Guard]] = []
         self.penalties: list[PenaltyTerm] = []
@@ -72,34 +95,120 @@ class RotaModel:
     # -- variables ---------------------------------------------------------------
 
     def _create_assignment_vars(self) -> None:
-        """One x per (person, date, session, site) with a fitting need; one y per fitting need."""
+        """One x per (person, date, session, site) with a fitting need; one y per fitting need.
+
+        Outside explain mode, options a whole-day leave rules out are never
+        created (a pinned one is kept, so the pin still meets the leave as a
+        conflict to explain).
+        """
         needs_by_slot: dict[tuple[dt.date, str, str], list[Need]] = defaultdict(list)
         for need in self.horizon.needs:
             needs_by_slot[(need.date, need.session_id, need.site_id)].append(need)
+        pinned = {(f.staff_id, f.date, f.session_id, f.site_id) for f in self.bundle.fixed}
+        slots_by_kind: dict[tuple[str, frozenset[str]], list] = {}
         for person in self.horizon.staff:
-            for (day, session_id, site_id), needs in needs_by_slot.items():
-                if not person.may_work_at(site_id):
-                    continue
-                fitting = [n for n in needs if n.admits(person)]
-                if fitting:
-                    self._add_candidate((person.staff_id, day, session_id, site_id), fitting)
+            kind = (person.role, person.skills)  # people of a kind fit the same rows
+            if kind not in slots_by_kind:
+                slots_by_kind[kind] = [
+                    (slot, fitting)
+                    for slot, needs in needs_by_slot.items()
+                    if (fitting := [n for n in needs if n.admits(person)])
+                ]
+            away = set() if self.explain else self.horizon.whole_days_off(person.staff_id)
+            self._add_options(person.staff_id, person.sites, slots_by_kind[kind], away, pinned)
 
-    def _add_candidate(self, key: Key, needs: list[Need]) -> None:
-        staff_id, day, session_id, site_id = key
-        x = self.model.new_bool_var(f"x_{staff_id}_{day:%m%d}_{session_id}_{site_id}")
-        self.x[key] = x
-        if len(needs) == 1:
-            pairs = [(needs[0], x)]
-        else:  # which row it fills is decided by the rule ``fill_a_demand_row``
-            pairs = [(n, self.model.new_bool_var(f"y_{staff_id}_{n.index}")) for n in needs]
-        self.fill_of[key] = pairs
-        for need, y in pairs:
-            self.fills[need.index].append(y)
+    def _add_options(
+        self,
+        staff_id: str,
+        sites: frozenset[str] | None,
+        slots: list[tuple[tuple[dt.date, str, str], list[Need]]],
+        away: set[dt.date],
+        pinned: set[Key],
+    ) -> None:
+        """One person's options (the innermost loop of the largest models: kept lean)."""
+        proto, x, fills = self.model.model_proto, self.x, self.fills
+        for (day, session_id, site_id), fitting in slots:
+            if sites is not None and site_id not in sites:
+                continue
+            key = (staff_id, day, session_id, site_id)
+            if day in away and key not in pinned:
+                continue
+            # What ``new_bool_var`` does, without a name and a domain object per call.
+            var = cp_model.IntVar(proto).with_domain(BOOLEAN)
+            x[key] = var
+            if len(fitting) == 1:
+                fills[fitting[0].index].append(var)
+            else:  # which row it fills is decided by the rule ``fill_a_demand_row``
+                pairs = [(n, self.model.new_bool_var(f"y_{staff_id}_{n.index}")) for n in fitting]
+                self.fill_of[key] = pairs
+                for need, y in pairs:
+                    fills[need.index].append(y)
 
     # -- lookups the rules share --------------------------------------------------
 
     def keys_of(self, staff_id: str) -> list[Key]:
         return self._keys_by_staff.get(staff_id, [])
+
+    def keys_on(self, staff_id: str, day: dt.date) -> list[Key]:
+        """A person's options on one date (long horizons look these up, never scan)."""
+        return self._keys_by_staff_day.get((staff_id, day), [])
+
+    @cached_property
+    def _keys_by_staff_day(self) -> dict[tuple[str, dt.date], list[Key]]:
+        by_day: dict[tuple[str, dt.date], list[Key]] = defaultdict(list)
+        for key in self.x:
+            by_day[(key[0], key[1])].append(key)
+        return dict(by_day)
+
+    def works(self, staff_id: str, day: dt.date) -> cp_model.IntVar | None:
+        """A boolean that is true when the person works any session starting that date.
+
+        None when they have no option that day.  Day-based rules (runs of
+        working days, days off, weekends) share these, created once each.
+        """
+        cache_key = (staff_id, day)
+        if cache_key in self._works:
+            return self._works[cache_key]
+        keys = self.keys_on(staff_id, day)
+        var: cp_model.IntVar | None = None
+        if len(keys) == 1:
+            var = self.x[keys[0]]
+        elif keys:
+            var = self.model.new_bool_var(f"works_{staff_id}_{day:%Y%m%d}")
+            options = [self.x[k] for k in keys]
+            if self.one_session_a_day(staff_id) and not self.explain:
+                self.model.add(var == cp_model.LinearExpr.sum(options))
+            else:
+                self.model.add_max_equality(var, options)
+        self._works[cache_key] = var
+        return var
+
+    def one_session_a_day(self, staff_id: str) -> bool:
+        """Whether the person may start at most one session a date (a tighter encoding then)."""
+        return self._one_a_day[staff_id]
+
+    @cached_property
+    def _one_a_day(self) -> dict[str, bool]:
+        network = self.bundle.rules.max_sessions_per_day
+        return {
+            p.staff_id: (p.max_sessions_per_day if p.max_sessions_per_day is not None else network)
+            <= 1
+            for p in self.horizon.staff
+        }
+
+    def most_minutes(self, keys: Iterable[Key]) -> int:
+        """The most minutes these options can add up to (one a date when that is the rule)."""
+        by_day: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+        for k in keys:
+            by_day[(k[0], k[1])].append(self.minutes(k))
+        return sum(
+            max(m) if self.one_session_a_day(person) else sum(m)
+            for (person, _), m in by_day.items()
+        )
+
+    @cached_property
+    def _works(self) -> dict[tuple[str, dt.date], cp_model.IntVar | None]:
+        return {}
 
     @cached_property
     def _keys_by_staff(self) -> dict[str, list[Key]]:
@@ -113,7 +222,24 @@ class RotaModel:
         return self.horizon.shifts[(key[1], key[2])]
 
     def minutes(self, key: Key) -> int:
-        return self.shift(key).minutes
+        return self._minutes[(key[1], key[2])]
+
+    @cached_property
+    def _minutes(self) -> dict[tuple[dt.date, str], int]:
+        return {slot: shift.minutes for slot, shift in self.horizon.shifts.items()}
+
+    # -- expressions (built in one call each: the models get large) ----------------
+
+    def count(self, keys: Iterable[Key]) -> cp_model.LinearExpr:
+        """How many of these options are worked."""
+        return cp_model.LinearExpr.sum([self.x[k] for k in keys])
+
+    def minutes_worked(self, keys: Iterable[Key]) -> cp_model.LinearExpr:
+        """Minutes worked in these options."""
+        keys = list(keys)
+        return cp_model.LinearExpr.weighted_sum(
+            [self.x[k] for k in keys], [self.minutes(k) for k in keys]
+        )
 
     # -- guards (explain mode) ------------------------------------------------------
 
@@ -131,6 +257,15 @@ class RotaModel:
 
     # -- objective ------------------------------------------------------------------
 
+    @cached_property
+    def always(self) -> cp_model.IntVar:
+        """A variable fixed at 1, for a penalty no rota can avoid."""
+        return self.model.new_constant(1)
+
+    def matters(self, weight: float) -> bool:
+        """Whether a goal is weighed at all: a goal weighted 0 adds no variables."""
+        return weight != 0
+
     def penalise(
         self, rule_id: str, label: str, subject: str, coefficient: float, var: cp_model.IntVar
     ) -> None:
@@ -139,4 +274,9 @@ class RotaModel:
             self.penalties.append(PenaltyTerm(rule_id, label, subject, coefficient, var))
 
     def objective(self) -> None:
-        self.model.minimize(sum(round(t.coefficient * SCALE) * t.var for t in self.penalties))
+        self.model.minimize(
+            cp_model.LinearExpr.weighted_sum(
+                [t.var for t in self.penalties],
+                [round(t.coefficient * SCALE) for t in self.penalties],
+            )
+        )

@@ -26,6 +26,7 @@ class SolveOptions:
     workers: int = 2  # the machines we size for have two cores
     seed: int = 0
     log: bool = False
+    decompose: bool = False  # seed a network that splits into clusters with their own plans
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class SolveResult:
     terms: tuple[PenaltyValue, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     message: str = ""
+    build_seconds: float = 0.0  # part of ``seconds`` spent building the model
 
     @property
     def gap(self) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 import time
 
@@ -10,7 +12,8 @@ from ortools.sat.python import cp_model
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
 from solver.conflicts import explain_infeasibility, unreachable_pins
-from solver.model import SCALE, PenaltyTerm, RotaModel
+from solver.decompose import plan_by_clusters
+from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
 from solver.result import (
     NeedCover,
     PenaltyValue,
@@ -20,38 +23,57 @@ from solver.result import (
     SolveResult,
     SolveStatus,
 )
-from solver.rules import build
+from solver.rules import SOFT_RULES, build
 
 POLISH_SECONDS = 5.0
+FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
+CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
+MIN_SEARCH_SECONDS = 1.0
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
-# this model; full linear relaxation plus core-based search closes the sample
-# networks' gaps in seconds (measured in BENCHMARKS.md).
-TWO_WORKER_SUBSOLVERS = ("max_lp", "core")
+# this model.  The full linear relaxation proves the bound; the default search
+# with the usual relaxation finds rotas (and feeds the neighbourhood searches
+# CP-SAT interleaves).  Measured in BENCHMARKS.md against max_lp + core, which
+# proves the sample networks as fast but finds worse rotas on long horizons.
+TWO_WORKER_SUBSOLVERS = ("max_lp", "default_lp")
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
     """Reports each improving rota and stops the search when asked to."""
 
     def __init__(
-        self, started: float, progress: ProgressCallback | None, stop: threading.Event | None
+        self,
+        started: float,
+        progress: ProgressCallback | None,
+        stop: threading.Event | None,
+        terms: list[PenaltyTerm] | None = None,
     ) -> None:
         super().__init__()
         self._started = started
         self._progress = progress
         self._stop = stop
+        self._terms = terms  # score rotas by these when searching another objective
         self.solutions = 0
+        self.best = math.inf
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
-        if self._progress is not None:
+        if self._progress is None:
+            score = math.inf  # nobody is watching: do not score
+        elif self._terms is None:
+            score = self.objective_value / SCALE
+        else:
+            score = sum(round(t.coefficient * SCALE) * self.value(t.var) for t in self._terms)
+            score /= SCALE
+        if self._progress is not None and score < self.best:
             self._progress(
                 Progress(
-                    self.objective_value / SCALE,
+                    score,
                     self.best_objective_bound / SCALE,
                     time.monotonic() - self._started,
                     self.solutions,
                 )
             )
+        self.best = min(self.best, score)
         if self._stop is not None and self._stop.is_set():
             self.stop_search()
 
@@ -78,17 +100,28 @@ def solve(
     """Plan the horizon: a valid rota with its figures, or the rows that conflict."""
     options = options or SolveOptions()
     started = time.monotonic()
-    m = build(RotaModel(horizon))
+    with gc_paused():
+        m = build(RotaModel(horizon))
+    built = time.monotonic() - started
     pins = unreachable_pins(horizon, set(m.x))
     if pins:
         return SolveResult(
             SolveStatus.CONFLICT, conflicts=tuple(pins), seconds=time.monotonic() - started
         )
-    solver = _solver(options)
+    # The time limit is the user's whole wait, so building the model spends part of it.
+    search = max(MIN_SEARCH_SECONDS, options.time_limit - built)
+    first_bound = 0.0
     watcher = _Watcher(started, progress, stop)
+    if not _seed_with_clusters(m, options, search * CLUSTER_SHARE, stop):
+        first = _Watcher(started, progress, stop, m.penalties)
+        first_bound = _seed_with_first_goal(m, options, search * FIRST_GOAL_SHARE, first)
+        watcher.best, watcher.solutions = first.best, first.solutions
+    solver = _solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
     status = solver.solve(m.model, watcher)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _result(m, solver, status == cp_model.OPTIMAL, options, started)
+        result = _result(m, solver, status == cp_model.OPTIMAL, options, started)
+        bound = max(result.bound or 0.0, min(first_bound, result.objective or 0.0))
+        return dataclasses.replace(result, build_seconds=built, bound=bound)
     if status == cp_model.INFEASIBLE:
         return _conflict(horizon, options, started)
     if status == cp_model.MODEL_INVALID:
@@ -98,6 +131,78 @@ def solve(
         seconds=time.monotonic() - started,
         message="no valid rota found within the time limit; allow more time",
     )
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _seed_with_clusters(
+    m: RotaModel, options: SolveOptions, seconds: float, stop: threading.Event | None
+) -> bool:
+    """Seed the search with each cluster's own plan when the network splits into clusters."""
+    if not options.decompose:
+        return False
+    rota = plan_by_clusters(m.horizon, options, seconds, _solve_part, stop)
+    if rota is None:
+        return False
+    chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in rota}
+    values = _polish(m, {key: key in chosen for key in m.x}, options)
+    if values is None:
+        return False
+    _hint_everything(m, values)
+    return True
+
+
+def _hint_everything(m: RotaModel, values: cp_model.CpSolver) -> None:
+    """Hint every variable from a solution of this model.
+
+    CP-SAT starts from a hint only when it can complete it quickly; a hint
+    of the assignments alone leaves every penalty variable to be found and
+    is often dropped, so the whole solution is given.
+    """
+    m.model.clear_hints()
+    for index in range(len(m.model.proto.variables)):
+        var = m.model.get_int_var_from_proto_index(index)
+        m.model.add_hint(var, values.value(var))
+
+
+def _solve_part(
+    horizon: Horizon, options: SolveOptions, stop: threading.Event | None
+) -> SolveResult:
+    return solve(horizon, options, None, stop)
+
+
+def _seed_with_first_goal(
+    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
+) -> float:
+    """Search the heaviest goal alone for a while; its rota seeds the full search as a hint.
+
+    The goals are weighted so that the first (people short of a minimum)
+    dominates, and the full objective spreads the search over every goal at
+    once.  Minimising the first goal on its own finds far better cover in the
+    same time; the full search then starts from that rota.  Nothing is fixed:
+    the hint is only a starting point, so the full optimum stays reachable.
+    Every rota found is reported through ``watcher`` scored by every goal.
+    Returns a lower bound on the full objective (the other goals cost >= 0).
+    """
+    order = {rule.rule_id: i for i, rule in enumerate(SOFT_RULES)}
+    first = min((order[t.rule_id] for t in m.penalties), default=None)
+    terms = [t for t in m.penalties if order[t.rule_id] == first]
+    if not terms or len(terms) == len(m.penalties):
+        return 0.0
+    m.model.minimize(
+        cp_model.LinearExpr.weighted_sum(
+            [t.var for t in terms], [round(t.coefficient * SCALE) for t in terms]
+        )
+    )
+    solver = _solver(options, seconds)
+    status = solver.solve(m.model, watcher)
+    m.objective()  # back to every goal
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0.0
+    _hint_everything(m, solver)
+    return solver.best_objective_bound / SCALE
 
 
 def _conflict(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
@@ -118,7 +223,7 @@ def _result(
 ) -> SolveResult:
     x_values = {key: bool(solver.value(x)) for key, x in m.x.items()}
     values = solver
-    if not optimal:
+    if not optimal and _has_choices_left(m):
         values = _polish(m, x_values, options) or solver
     amounts = _amounts(m, values)
     objective = sum(amount for _, amount in amounts)
@@ -136,6 +241,11 @@ def _result(
             PenaltyValue(t.rule_id, t.label, t.subject, amount) for t, amount in amounts if amount
         ),
     )
+
+
+def _has_choices_left(m: RotaModel) -> bool:
+    """Whether fixing who works where still leaves which demand row each fills to decide."""
+    return bool(m.fill_of)
 
 
 def _polish(m: RotaModel, x_values: dict, options: SolveOptions) -> cp_model.CpSolver | None:

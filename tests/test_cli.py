@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -210,3 +211,57 @@ def test_check_sees_short_rest_across_a_week_boundary(
     assert main(["check", str(bundle), str(rota)]) == EXIT_FAILED
     out = capsys.readouterr().out
     assert "[rest]" in out and "2026-W49, 2026-W50" in out
+
+
+def _tiny_with_horizon_rules(tmp_path: Path) -> Path:
+    """The tiny network with horizon rules on every person and a banned EVE -> AM."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    staff = pd.read_csv(folder / "staff.csv", dtype=str, keep_default_na=False)
+    staff["max_consecutive_days"] = "4"
+    staff["min_days_off_in_row"] = "2"
+    staff["max_weekends"] = "1"
+    staff.to_csv(folder / "staff.csv", index=False)
+    (folder / "forbidden_sequences.csv").write_text(
+        "session_id,next_day_session_id\nEVE,AM\n", encoding="utf-8"
+    )
+    return folder
+
+
+def test_plan_two_weeks_as_one_horizon(tmp_path: Path) -> None:
+    bundle_dir = _tiny_with_horizon_rules(tmp_path)
+    out = tmp_path / "out"
+    args = ["plan", str(bundle_dir), "--week", WEEK, "--weeks", "2", "--out", str(out)]
+    assert main([*args, "--time-limit", "20"]) == EXIT_OK
+    rows = read_csv(out / "rota.csv")
+    assert {r["week"] for r in rows} == {"2026-W49", "2026-W50"}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["weeks"] == ["2026-W49", "2026-W50"]
+    by_person: dict[str, set[str]] = {}
+    for r in rows:
+        by_person.setdefault(r["staff_id"], set()).add(r["date"])
+    for dates in by_person.values():  # max_consecutive_days 4 over the fortnight
+        days = sorted(pd.Timestamp(d).toordinal() for d in dates)
+        run = longest = 1
+        for a, b in itertools.pairwise(days):
+            run = run + 1 if b == a + 1 else 1
+            longest = max(longest, run)
+        assert longest <= 4
+    assert main(["check", str(bundle_dir), str(out / "rota.csv")]) == EXIT_OK
+
+
+def test_solve_two_weeks_saves_a_draft_per_week(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rotapool.sqlite'}"
+    assert main(["import", str(_tiny_with_horizon_rules(tmp_path)), "--database", url]) == EXIT_OK
+    args = ["solve", "--week", WEEK, "--weeks", "2", "--database", url, "--time-limit", "20"]
+    assert main(args) == EXIT_OK
+    for week in ("2026-W49", "2026-W50"):
+        out = tmp_path / week
+        assert main(["export", "--week", week, "--out", str(out), "--database", url]) == EXIT_OK
+        assert {r["week"] for r in read_csv(out / "rota.csv")} == {week}
+
+
+@pytest.mark.parametrize("weeks", ["0", "9", "two"])
+def test_weeks_outside_one_to_eight_is_a_usage_error(weeks: str) -> None:
+    with pytest.raises(SystemExit):
+        main(["plan", str(TINY), "--week", WEEK, "--weeks", weeks, "--out", "x"])
