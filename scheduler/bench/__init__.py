@@ -1,0 +1,1 @@
+"""Benchmark adapters: readers and independent checkers for published rostering benchmarks."""
