@@ -20,19 +20,17 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from benchmarks.generate import write_network
 from benchmarks.greedy import greedy_rota
+from benchmarks.run_solve import networks
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.horizon import Horizon
 from scheduler.importer import read_bundle
 from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions, SolveResult, solve
-
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "riverside"
 
 
 @dataclass(frozen=True)
@@ -112,18 +110,6 @@ def compare(name: str, folder: Path, week: str, options: SolveOptions) -> Row:
     )
 
 
-def networks(
-    sample: bool, practices: Sequence[int], seed: int, week: str, tmp: Path
-) -> Iterator[tuple[str, Path]]:
-    """The sample network if asked for, then one generated network per practice count."""
-    if sample:
-        yield "sample (riverside)", SAMPLE
-    for count in practices:
-        folder = tmp / f"generated-{count}"
-        write_network(folder, count, seed, week)
-        yield f"generated {count}", folder
-
-
 def cell(value: object) -> str:
     """How one figure is shown in the table."""
     if value is None:
@@ -160,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="rotapool-greedy-") as tmp:
-        found = networks(args.sample, args.practices, args.seed, args.week, Path(tmp))
+        found = networks(args.sample, args.practices, args.seed, Path(tmp), args.week)
         for name, folder in found:
             print(f"{name}: planning ...", file=sys.stderr, flush=True)
             rows.append(compare(name, folder, args.week, options))

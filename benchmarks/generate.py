@@ -112,32 +112,164 @@ LEAVE_SHARE = (0.08, 0.12)
 PREFERENCE_SHARE = {"prefer": 0.04, "avoid": 0.04, "unavailable": 0.025}
 
 FIRST_NAMES = (
-    "Aisha", "Amir", "Anna", "Ben", "Bethan", "Chloe", "Daniel", "Dev", "Eleanor", "Emeka",
-    "Femi", "Fiona", "George", "Grace", "Hannah", "Harry", "Imran", "Isla", "Jack", "James",
-    "Kiran", "Laura", "Leah", "Lucy", "Maya", "Mo", "Nadia", "Nia", "Oliver", "Owen",
-    "Priya", "Rachel", "Rhys", "Ruth", "Sam", "Sana", "Sophie", "Tom", "Will", "Zain",
+    "Aisha",
+    "Amir",
+    "Anna",
+    "Ben",
+    "Bethan",
+    "Chloe",
+    "Daniel",
+    "Dev",
+    "Eleanor",
+    "Emeka",
+    "Femi",
+    "Fiona",
+    "George",
+    "Grace",
+    "Hannah",
+    "Harry",
+    "Imran",
+    "Isla",
+    "Jack",
+    "James",
+    "Kiran",
+    "Laura",
+    "Leah",
+    "Lucy",
+    "Maya",
+    "Mo",
+    "Nadia",
+    "Nia",
+    "Oliver",
+    "Owen",
+    "Priya",
+    "Rachel",
+    "Rhys",
+    "Ruth",
+    "Sam",
+    "Sana",
+    "Sophie",
+    "Tom",
+    "Will",
+    "Zain",
 )
 SURNAMES = (
-    "Ahmed", "Baker", "Brown", "Campbell", "Clarke", "Davies", "Edwards", "Evans", "Green",
-    "Hall", "Hughes", "Islam", "Jones", "Kaur", "Khan", "Lewis", "Mensah", "Morgan", "Nolan",
-    "Novak", "Owusu", "Patel", "Price", "Rees", "Roberts", "Shah", "Singh", "Smith", "Taylor",
-    "Thomas", "Turner", "Walker", "Walsh", "Ward", "White", "Wilson", "Wood", "Wright", "Young",
+    "Ahmed",
+    "Baker",
+    "Brown",
+    "Campbell",
+    "Clarke",
+    "Davies",
+    "Edwards",
+    "Evans",
+    "Green",
+    "Hall",
+    "Hughes",
+    "Islam",
+    "Jones",
+    "Kaur",
+    "Khan",
+    "Lewis",
+    "Mensah",
+    "Morgan",
+    "Nolan",
+    "Novak",
+    "Owusu",
+    "Patel",
+    "Price",
+    "Rees",
+    "Roberts",
+    "Shah",
+    "Singh",
+    "Smith",
+    "Taylor",
+    "Thomas",
+    "Turner",
+    "Walker",
+    "Walsh",
+    "Ward",
+    "White",
+    "Wilson",
+    "Wood",
+    "Wright",
+    "Young",
 )
 PLACES = (
-    "Riverside", "Church", "Mill", "Station", "Park", "Abbey", "Castle", "Meadow", "Orchard",
-    "Bridge", "Market", "Victoria", "Albion", "Oakwood", "Willow", "Beech", "Elm", "Cedar",
-    "Holly", "Priory", "Kingsway", "Queensway", "Hillside", "Valley", "Brookside", "Heath",
-    "Moorland", "Forest", "Lakeside", "Harbour", "Rosemary", "Springfield", "Greenfield",
-    "Westgate", "Eastgate", "Northgate", "Southgate", "Highfield", "Ashgrove", "Chestnut",
-    "Larch", "Maple", "Rowan", "Thornbury", "Wellington", "Windmill", "Cross", "Manor",
+    "Riverside",
+    "Church",
+    "Mill",
+    "Station",
+    "Park",
+    "Abbey",
+    "Castle",
+    "Meadow",
+    "Orchard",
+    "Bridge",
+    "Market",
+    "Victoria",
+    "Albion",
+    "Oakwood",
+    "Willow",
+    "Beech",
+    "Elm",
+    "Cedar",
+    "Holly",
+    "Priory",
+    "Kingsway",
+    "Queensway",
+    "Hillside",
+    "Valley",
+    "Brookside",
+    "Heath",
+    "Moorland",
+    "Forest",
+    "Lakeside",
+    "Harbour",
+    "Rosemary",
+    "Springfield",
+    "Greenfield",
+    "Westgate",
+    "Eastgate",
+    "Northgate",
+    "Southgate",
+    "Highfield",
+    "Ashgrove",
+    "Chestnut",
+    "Larch",
+    "Maple",
+    "Rowan",
+    "Thornbury",
+    "Wellington",
+    "Windmill",
+    "Cross",
+    "Manor",
 )
 PRACTICE_SUFFIXES = (
-    "Road Surgery", "Street Surgery", "Lane Surgery", "Medical Centre", "Health Centre",
-    "Medical Practice", "Surgery", "Family Practice",
+    "Road Surgery",
+    "Street Surgery",
+    "Lane Surgery",
+    "Medical Centre",
+    "Health Centre",
+    "Medical Practice",
+    "Surgery",
+    "Family Practice",
 )
 LOCALITIES = (
-    "Riverside", "Northfield", "Southbrook", "Eastmoor", "Westvale", "Marshside", "Hilltop",
-    "Fenwick", "Ashby", "Oakley", "Brampton", "Kingsmead", "Stoneleigh", "Wolds", "Dale",
+    "Riverside",
+    "Northfield",
+    "Southbrook",
+    "Eastmoor",
+    "Westvale",
+    "Marshside",
+    "Hilltop",
+    "Fenwick",
+    "Ashby",
+    "Oakley",
+    "Brampton",
+    "Kingsmead",
+    "Stoneleigh",
+    "Wolds",
+    "Dale",
 )
 
 
@@ -216,9 +348,7 @@ class Network:
 
     def practices(self, pcn: int | None = None) -> list[SiteSpec]:
         """Practices of one PCN, or of the whole network."""
-        return [
-            s for s in self.sites if s.kind == "practice" and (pcn is None or s.pcn == pcn)
-        ]
+        return [s for s in self.sites if s.kind == "practice" and (pcn is None or s.pcn == pcn)]
 
     def hub(self, pcn: int) -> SiteSpec:
         """The PCN's enhanced-access hub."""
@@ -395,9 +525,7 @@ def make_staff(rng: random.Random, net: Network) -> None:
         for role, home in arrs_team(rng, net, pcn):
             number = len(staff) + 1
             hub = net.hub(pcn)
-            staff.append(
-                arrs_person(rng, hub, role=role, home=home, namer=namer, number=number)
-            )
+            staff.append(arrs_person(rng, hub, role=role, home=home, namer=namer, number=number))
 
 
 def practice_team(rng: random.Random, list_size: int) -> list[tuple[str, float]]:
@@ -627,9 +755,7 @@ def session_leave(
     return (person.staff_id, date, date, rng.choice(("annual", "other")), session)
 
 
-def make_preferences(
-    rng: random.Random, net: Network
-) -> list[tuple[str, str, str, str, str, str]]:
+def make_preferences(rng: random.Random, net: Network) -> list[tuple[str, str, str, str, str, str]]:
     """A few prefer/avoid wishes and a few recurring 'unavailable' slots, one person each."""
     counts = {
         kind: max(1, round(len(net.staff) * share)) for kind, share in PREFERENCE_SHARE.items()
@@ -908,15 +1034,39 @@ def render_sites(net: Network) -> str:
 def render_staff(net: Network) -> str:
     """staff.csv; min_hours 0 and the network's sessions-per-day rule for everyone."""
     header = (
-        "staff_id", "name", "role", "home_site", "employer", "contract_hours", "min_hours",
-        "max_hours", "skills", "sites", "max_sessions_per_day", "max_evenings",
-        "max_weekend_sessions", "hourly_rate", "email",
+        "staff_id",
+        "name",
+        "role",
+        "home_site",
+        "employer",
+        "contract_hours",
+        "min_hours",
+        "max_hours",
+        "skills",
+        "sites",
+        "max_sessions_per_day",
+        "max_evenings",
+        "max_weekend_sessions",
+        "hourly_rate",
+        "email",
     )
     rows = [
         (
-            p.staff_id, p.name, p.role, p.home, p.employer, number(p.contract_hours), 0,
-            number(p.max_hours), ";".join(p.skills), ";".join(p.sites), "", p.max_evenings,
-            p.max_weekend, number(p.hourly_rate), p.email,
+            p.staff_id,
+            p.name,
+            p.role,
+            p.home,
+            p.employer,
+            number(p.contract_hours),
+            0,
+            number(p.max_hours),
+            ";".join(p.skills),
+            ";".join(p.sites),
+            "",
+            p.max_evenings,
+            p.max_weekend,
+            number(p.hourly_rate),
+            p.email,
         )
         for p in net.staff
     ]

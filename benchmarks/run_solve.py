@@ -150,15 +150,15 @@ def measure(name: str, folder: Path, options: SolveOptions) -> Row:
     )
 
 
-def networks(sample: bool, practices: Sequence[int], seed: int, tmp: Path) -> Iterator[
-    tuple[str, Path]
-]:
+def networks(
+    sample: bool, practices: Sequence[int], seed: int, tmp: Path, week: str = WEEK
+) -> Iterator[tuple[str, Path]]:
     """The sample network if asked for, then one generated network per practice count."""
     if sample:
         yield "sample (riverside)", SAMPLE
     for count in practices:
         folder = tmp / f"generated-{count}"
-        write_network(folder, count, seed, WEEK)
+        write_network(folder, count, seed, week)
         yield f"generated {count}", folder
 
 
@@ -199,13 +199,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="generator and solver seed")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--decompose",
+        action="store_true",
+        help="seed the search with each cluster of sites planned alone (solver.decompose)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every requested network in turn, print the table and write the CSV."""
     args = parse_args(argv)
-    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    options = SolveOptions(
+        time_limit=args.time_limit, workers=args.workers, seed=args.seed, decompose=args.decompose
+    )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="rotapool-bench-") as tmp:
         for name, folder in networks(args.sample, args.practices, args.seed, Path(tmp)):

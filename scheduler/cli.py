@@ -299,6 +299,9 @@ def cmd_bench_curtois(args: argparse.Namespace) -> int:
     best = Path(args.best_known) if args.best_known else None
 
     def report(row: BenchRow) -> None:
+        if row.objective is None:
+            print(f"{row.instance}: no roster within the time limit ({row.seconds:.1f}s)")
+            return
         ratio = f", {row.ratio_to_best:.4f} x best known" if row.ratio_to_best else ""
         print(
             f"{row.instance}: {row.objective} (bound {row.lower_bound}{ratio}), "
@@ -306,7 +309,7 @@ def cmd_bench_curtois(args: argparse.Namespace) -> int:
         )
 
     try:
-        run_all(paths, options, Path(args.out), best, report)
+        rows = run_all(paths, options, Path(args.out), best, report)
     except CurtoisFormatError as err:
         _err(str(err))
         return EXIT_INPUT
@@ -314,6 +317,10 @@ def cmd_bench_curtois(args: argparse.Namespace) -> int:
         _err(f"error: {err}")
         return EXIT_FAILED
     print(f"Wrote {Path(args.out) / SUMMARY}")
+    unsolved = [row.instance for row in rows if row.objective is None]
+    if unsolved:
+        _err(f"No roster within {args.time_limit:g} s for: {', '.join(unsolved)}; allow more time.")
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -145,6 +145,17 @@ class Staff:
         return self.sites is None or site_id in self.sites
 
 
+# The optional staff.csv columns of rules over the whole planning horizon.
+HORIZON_RULE_FIELDS: tuple[str, ...] = (
+    "max_consecutive_days",
+    "min_consecutive_days",
+    "min_days_off_in_row",
+    "max_weekends",
+    "min_horizon_hours",
+    "max_horizon_hours",
+)
+
+
 @dataclass(frozen=True)
 class DayRule:
     """A day as the bundle writes it: a set of weekdays, or one date."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.domain import (
@@ -30,6 +30,7 @@ from scheduler.domain import (
     FEDERATION,
     FIXED,
     FORBIDDEN_SEQUENCES,
+    HORIZON_RULE_FIELDS,
     LEAVE,
     NETWORK,
     PREFERENCES,
@@ -318,16 +319,6 @@ class TableSpec:
         return self.required + self.optional
 
 
-# Optional staff.csv columns for rules over the whole planning horizon (``--weeks N``).
-HORIZON_COLUMNS = (
-    "max_consecutive_days",
-    "min_consecutive_days",
-    "min_days_off_in_row",
-    "max_weekends",
-    "min_horizon_hours",
-    "max_horizon_hours",
-)
-
 SPECS: dict[str, TableSpec] = {
     SITES: TableSpec(SITES, ("site_id", "name", "kind", "list_size", "rooms"), ("lat", "lon")),
     SESSION_TYPES: TableSpec(
@@ -346,7 +337,7 @@ SPECS: dict[str, TableSpec] = {
             "max_weekend_sessions",
             "hourly_rate",
             "email",
-            *HORIZON_COLUMNS,
+            *HORIZON_RULE_FIELDS,
         ),
     ),
     DEMAND: TableSpec(
@@ -952,38 +943,61 @@ def session_overlaps(sessions: list[SessionType], label: str) -> list[Problem]:
     return problems
 
 
-def repeated_trips(trips: tuple[Travel, ...], label: str) -> list[Problem]:
-    """One row per direction: two answers for the same trip would make the plan ambiguous."""
+class Numbered(Protocol):
+    """A record that remembers its row."""
+
+    @property
+    def row(self) -> int: ...
+
+
+N = TypeVar("N", bound=Numbered)
+
+
+def repeated_rows(
+    records: Iterable[N],
+    key: Callable[[N], tuple[str, str]],
+    label: str,
+    column: str,
+    message: Callable[[N, int], str],
+) -> list[Problem]:
+    """Rows repeating an earlier row's key: two answers to one question are ambiguous."""
     first: dict[tuple[str, str], int] = {}
     problems = []
-    for trip in trips:
-        key = (trip.from_site, trip.to_site)
-        if key in first:
-            message = (
-                f"the trip {trip.from_site} to {trip.to_site} is already given on row "
-                f"{first[key]}; keep one row per direction"
-            )
-            problems.append(Problem(label, trip.row, "to_site", message))
+    for record in records:
+        row = record.row
+        if key(record) in first:
+            problems.append(Problem(label, row, column, message(record, first[key(record)])))
         else:
-            first[key] = trip.row
+            first[key(record)] = row
     return problems
+
+
+def repeated_trips(trips: tuple[Travel, ...], label: str) -> list[Problem]:
+    """One row per direction of a trip."""
+    return repeated_rows(
+        trips,
+        lambda t: (t.from_site, t.to_site),
+        label,
+        "to_site",
+        lambda t, first: (
+            f"the trip {t.from_site} to {t.to_site} is already given on row {first}; "
+            "keep one row per direction"
+        ),
+    )
 
 
 def repeated_limits(limits: tuple[SessionLimit, ...], label: str) -> list[Problem]:
-    """One limit per person and session type: two would leave the reader guessing which holds."""
-    first: dict[tuple[str, str], int] = {}
-    problems = []
-    for limit in limits:
-        key = (limit.staff_id, limit.session_id)
-        if key in first:
-            message = (
-                f"{limit.staff_id} already has a limit for {limit.session_id} on row "
-                f"{first[key]}; keep one row per person and session type"
-            )
-            problems.append(Problem(label, limit.row, "session_id", message))
-        else:
-            first[key] = limit.row
-    return problems
+    """One limit per person and session type."""
+    return repeated_rows(
+        limits,
+        lambda lim: (lim.staff_id, lim.session_id),
+        label,
+        "session_id",
+        lambda lim, first: (
+            f"{lim.staff_id} already has a limit for {lim.session_id} on row {first}; "
+            "keep one row per person and session type"
+        ),
+    )
 
 
 # -- network settings ------------------------------------------------------------------------

@@ -266,6 +266,15 @@ class RotaModel:
         """Whether a goal is weighed at all: a goal weighted 0 adds no variables."""
         return weight != 0
 
+    def at_least_zero(self, var: cp_model.IntVar, expr: cp_model.LinearExprT) -> None:
+        """``var = max(0, expr)`` exactly, not just ``>=``.
+
+        A penalty variable bounded from one side only is tight at an optimum but
+        may sit above its true value in a rota found along the way (or given as
+        a hint), and a reported objective must be the rota's real cost.
+        """
+        self.model.add_max_equality(var, [expr, 0])
+
     def penalise(
         self, rule_id: str, label: str, subject: str, coefficient: float, var: cp_model.IntVar
     ) -> None:

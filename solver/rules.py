@@ -671,7 +671,7 @@ def _cover(
         if count == 0 or not m.matters(weight_of(need.demand.weight)):
             continue
         short = m.model.new_int_var(0, count, f"{rule_id}_{need.index}")
-        m.model.add(short >= count - cp_model.LinearExpr.sum(m.fills.get(need.index, [])))
+        m.at_least_zero(short, count - cp_model.LinearExpr.sum(m.fills.get(need.index, [])))
         m.penalise(rule_id, label, _need_subject(need), weight_of(need.demand.weight), short)
 
 
@@ -693,7 +693,7 @@ def avoid_overstaffing(m: RotaModel) -> None:
         if len(fills) <= need.demand.target:
             continue
         over = m.model.new_int_var(0, len(fills), f"over_{need.index}")
-        m.model.add(over >= cp_model.LinearExpr.sum(fills) - need.demand.target)
+        m.at_least_zero(over, cp_model.LinearExpr.sum(fills) - need.demand.target)
         m.penalise("over_target", "Above target", _need_subject(need), weight, over)
 
 
@@ -732,7 +732,7 @@ def _share(m: RotaModel, rule_id: str, label: str, counts: Callable[[Key], bool]
         total = m.count(keys)
         for k in range(2, len(keys) + 1):
             extra = m.model.new_int_var(0, len(keys), f"{rule_id}_{person.staff_id}_{k}")
-            m.model.add(extra >= total - (k - 1))
+            m.at_least_zero(extra, total - (k - 1))
             m.penalise(rule_id, label, f"{person.staff_id} session {k}", weight, extra)
 
 
@@ -773,6 +773,8 @@ def _penalise_unmet_prefer(
             continue
         missed = m.model.new_bool_var(f"missed_{subject}")
         m.model.add(missed + m.count(shift_keys) >= 1)
+        for k in shift_keys:  # and never counted as missed when worked
+            m.model.add_implication(m.x[k], missed.Not())
         m.penalise("preference", "Preferred session not worked", subject, coef, missed)
 
 
@@ -792,7 +794,8 @@ def stay_close_to_contract_hours(m: RotaModel) -> None:
             subject = label or person.staff_id
             under = m.model.new_int_var(0, span, f"under_{subject}")
             over = m.model.new_int_var(0, span, f"over_{subject}")
-            m.model.add(worked - target == over - under)
+            m.at_least_zero(under, target - worked)
+            m.at_least_zero(over, worked - target)
             m.penalise("contract_hours", "Under contract hours", subject, per_minute, under)
             m.penalise("contract_hours", "Over contract hours", subject, per_minute, over)
 

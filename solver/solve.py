@@ -28,6 +28,7 @@ from solver.rules import SOFT_RULES, build
 POLISH_SECONDS = 5.0
 FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
+ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 MIN_SEARCH_SECONDS = 1.0
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
@@ -46,12 +47,14 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         progress: ProgressCallback | None,
         stop: threading.Event | None,
         terms: list[PenaltyTerm] | None = None,
+        first_only: bool = False,
     ) -> None:
         super().__init__()
         self._started = started
         self._progress = progress
         self._stop = stop
         self._terms = terms  # score rotas by these when searching another objective
+        self._first_only = first_only  # stop at the first rota found
         self.solutions = 0
         self.best = math.inf
 
@@ -74,17 +77,20 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
                 )
             )
         self.best = min(self.best, score)
-        if self._stop is not None and self._stop.is_set():
+        if self._first_only or (self._stop is not None and self._stop.is_set()):
             self.stop_search()
 
 
-def _solver(options: SolveOptions, time_limit: float | None = None) -> cp_model.CpSolver:
+def _solver(
+    options: SolveOptions, time_limit: float | None = None, optimising: bool = True
+) -> cp_model.CpSolver:
+    """A CP-SAT solver; ``optimising=False`` keeps the default portfolio, faster to any rota."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
     solver.parameters.max_time_in_seconds = time_limit or options.time_limit
     solver.parameters.log_search_progress = options.log
-    if options.workers == 2:
+    if options.workers == 2 and optimising:
         solver.parameters.subsolvers.extend(TWO_WORKER_SUBSOLVERS)
     elif options.workers == 1:
         solver.parameters.linearization_level = 2
@@ -113,8 +119,13 @@ def solve(
     first_bound = 0.0
     watcher = _Watcher(started, progress, stop)
     if not _seed_with_clusters(m, options, search * CLUSTER_SHARE, stop):
+        any_rota = _Watcher(started, progress, stop, m.penalties, first_only=True)
+        if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, any_rota) is False:
+            return _conflict(horizon, options, started)
         first = _Watcher(started, progress, stop, m.penalties)
-        first_bound = _seed_with_first_goal(m, options, search * FIRST_GOAL_SHARE, first)
+        first.best, first.solutions = any_rota.best, any_rota.solutions
+        left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
+        first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, first)
         watcher.best, watcher.solutions = first.best, first.solutions
     solver = _solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
     status = solver.solve(m.model, watcher)
@@ -173,6 +184,31 @@ def _solve_part(
     return solve(horizon, options, None, stop)
 
 
+def _seed_with_any_rota(
+    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
+) -> bool | None:
+    """Find any valid rota, every goal ignored, and hint it: the first rota comes fast.
+
+    On long horizons the hard rules alone (runs of days, weekends, hours over
+    the horizon) are a much easier search than any objective: a half-year
+    ward is planned validly in seconds this way and not at all in a minute
+    with the goals switched on.  False when the hard rules cannot all hold;
+    None when no rota was found in the time (the searches that follow go on
+    trying).
+    """
+    m.model.clear_objective()
+    solver = _solver(options, seconds, optimising=False)
+    solver.parameters.stop_after_first_solution = True
+    status = solver.solve(m.model, watcher)
+    m.objective()
+    if status == cp_model.INFEASIBLE:
+        return False
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    _hint_everything(m, solver)
+    return True
+
+
 def _seed_with_first_goal(
     m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
 ) -> float:
@@ -183,7 +219,8 @@ def _seed_with_first_goal(
     once.  Minimising the first goal on its own finds far better cover in the
     same time; the full search then starts from that rota.  Nothing is fixed:
     the hint is only a starting point, so the full optimum stays reachable.
-    Every rota found is reported through ``watcher`` scored by every goal.
+    Every rota found is reported through ``watcher`` scored by every goal;
+    the search starts from whatever rota is hinted already.
     Returns a lower bound on the full objective (the other goals cost >= 0).
     """
     order = {rule.rule_id: i for i, rule in enumerate(SOFT_RULES)}

@@ -737,3 +737,14 @@ def test_a_conflict_is_reported_not_solved_around() -> None:
         leave=[make_leave(start="2026-11-30")],
     )
     assert plan(bundle).status is SolveStatus.CONFLICT
+
+
+def test_a_horizon_rule_conflict_names_the_staff_row_and_the_pins() -> None:
+    # Four pinned days in a row against max_consecutive_days = 3.
+    pins = [make_fixed(date=d) for d in ("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03")]
+    bundle = make_bundle(staff=[make_staff(max_consecutive_days=3)], fixed=pins)
+    result = solve(Horizon(bundle, WEEK), SolveOptions(time_limit=20, workers=2))
+    assert result.status is SolveStatus.CONFLICT
+    named = {(c.file, c.row, c.column) for c in result.conflicts}
+    assert ("staff.csv", 2, "max_consecutive_days") in named
+    assert {("fixed.csv", row, "staff_id") for row in (2, 3, 4, 5)} <= named

@@ -46,8 +46,8 @@ class BenchmarkCheckError(RuntimeError):
 @dataclass(frozen=True)
 class BenchRow:
     instance: str
-    objective: int
-    lower_bound: int
+    objective: int | None  # None: no roster within the time limit
+    lower_bound: int | None
     best_known: int | None
     seconds: float
     status: str
@@ -55,7 +55,7 @@ class BenchRow:
 
     @property
     def ratio_to_best(self) -> float | None:
-        if not self.best_known:
+        if not self.best_known or self.objective is None:
             return None
         return self.objective / self.best_known
 
@@ -63,8 +63,8 @@ class BenchRow:
         ratio = self.ratio_to_best
         return [
             self.instance,
-            self.objective,
-            self.lower_bound,
+            "" if self.objective is None else self.objective,
+            "" if self.lower_bound is None else self.lower_bound,
             "" if self.best_known is None else self.best_known,
             "" if ratio is None else f"{ratio:.4f}",
             f"{self.seconds:.1f}",
@@ -89,7 +89,11 @@ def best_known_beside(instance_path: Path) -> Path:
 def run_instance(
     path: Path, options: SolveOptions, out_dir: Path, best_known: dict[str, int]
 ) -> BenchRow:
-    """Map, solve, validate twice and write ``<Instance>.csv``; raise if any check fails."""
+    """Map, solve, validate twice and write ``<Instance>.csv``; raise if any check fails.
+
+    No roster within the time limit is a row without an objective, not an error:
+    the other instances still run.
+    """
     started = time.monotonic()
     instance = read_instance(path)
     bundle = to_bundle(instance)
@@ -97,9 +101,14 @@ def run_instance(
     result = solve(Horizon(bundle, dates), options)
     seconds = time.monotonic() - started
     if not result.status.has_rota or result.objective is None:
-        raise BenchmarkCheckError(
-            f"{instance.name}: no roster within {options.time_limit:g} s ({result.status.value}"
-            f"{'; ' + result.message if result.message else ''})"
+        return BenchRow(
+            instance.name,
+            None,
+            None,
+            best_known.get(instance.name),
+            seconds,
+            result.status.value,
+            result.build_seconds,
         )
     report = check_rota(bundle, dates, result.assignments)
     if not report.ok:

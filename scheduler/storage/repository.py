@@ -18,6 +18,7 @@ from sqlalchemy import MetaData, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.domain import (
+    HORIZON_RULE_FIELDS,
     Assignment,
     Bundle,
     DayRule,
@@ -60,14 +61,6 @@ from scheduler.storage.models import (
 )
 
 SEPARATOR = ";"
-HORIZON_RULES = (
-    "max_consecutive_days",
-    "min_consecutive_days",
-    "min_days_off_in_row",
-    "max_weekends",
-    "min_horizon_hours",
-    "max_horizon_hours",
-)
 
 Owned = TypeVar("Owned", bound=NetworkOwned)
 
@@ -192,7 +185,7 @@ def staff_record(person: Staff) -> StaffRecord:
         hourly_rate=person.hourly_rate,
         email=person.email,
         source_row=person.row,
-        **{name: getattr(person, name) for name in HORIZON_RULES},
+        **{name: getattr(person, name) for name in HORIZON_RULE_FIELDS},
     )
 
 
@@ -373,7 +366,7 @@ def staff_of(record: StaffRecord) -> Staff:
         hourly_rate=record.hourly_rate,
         email=record.email,
         row=record.source_row,
-        **{name: getattr(record, name) for name in HORIZON_RULES},
+        **{name: getattr(record, name) for name in HORIZON_RULE_FIELDS},
     )
 
 
