@@ -200,9 +200,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="generator and solver seed")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
-        "--decompose",
+        "--no-decompose",
         action="store_true",
-        help="seed the search with each cluster of sites planned alone (solver.decompose)",
+        help="do not seed the search with each cluster of sites planned alone",
     )
     return parser.parse_args(argv)
 
@@ -211,7 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every requested network in turn, print the table and write the CSV."""
     args = parse_args(argv)
     options = SolveOptions(
-        time_limit=args.time_limit, workers=args.workers, seed=args.seed, decompose=args.decompose
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        decompose=not args.no_decompose,
     )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="rotapool-bench-") as tmp:

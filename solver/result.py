@@ -26,7 +26,7 @@ class SolveOptions:
     workers: int = 2  # the machines we size for have two cores
     seed: int = 0
     log: bool = False
-    decompose: bool = False  # seed a network that splits into clusters with their own plans
+    decompose: bool = True  # seed a network that splits into clusters with their own plans
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,11 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         started: float,
         progress: ProgressCallback | None,
         stop: threading.Event | None,
+        *,
         terms: list[PenaltyTerm] | None = None,
         first_only: bool = False,
+        best: float = math.inf,
+        solutions: int = 0,
     ) -> None:
         super().__init__()
         self._started = started
@@ -55,8 +58,8 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self._stop = stop
         self._terms = terms  # score rotas by these when searching another objective
         self._first_only = first_only  # stop at the first rota found
-        self.solutions = 0
-        self.best = math.inf
+        self.solutions = solutions  # counted on from earlier steps
+        self.best = best  # reported only when better than this
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
@@ -117,16 +120,16 @@ def solve(
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = max(MIN_SEARCH_SECONDS, options.time_limit - built)
     first_bound = 0.0
-    watcher = _Watcher(started, progress, stop)
-    if not _seed_with_clusters(m, options, search * CLUSTER_SHARE, stop):
-        any_rota = _Watcher(started, progress, stop, m.penalties, first_only=True)
-        if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, any_rota) is False:
-            return _conflict(horizon, options, started)
-        first = _Watcher(started, progress, stop, m.penalties)
-        first.best, first.solutions = any_rota.best, any_rota.solutions
-        left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
+    watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
+    if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
+        return _conflict(horizon, options, started)
+    left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
+    if not _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop):
+        first = _Watcher(started, progress, stop, terms=m.penalties)
+        first.best, first.solutions = watcher.best, watcher.solutions
         first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, first)
-        watcher.best, watcher.solutions = first.best, first.solutions
+        watcher = first
+    watcher = _Watcher(started, progress, stop, best=watcher.best, solutions=watcher.solutions)
     solver = _solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
     status = solver.solve(m.model, watcher)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -141,6 +144,7 @@ def solve(
         SolveStatus.NO_SOLUTION,
         seconds=time.monotonic() - started,
         message="no valid rota found within the time limit; allow more time",
+        build_seconds=built,
     )
 
 
