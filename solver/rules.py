@@ -291,6 +291,8 @@ def meet_minimum_hours(m: RotaModel) -> None:
 def limit_evenings(m: RotaModel) -> None:
     """Weekday ``extended`` sessions stay within ``max_evenings`` in each ISO week."""
     extended = {s.session_id for s in m.bundle.session_types if s.kind is SessionKind.EXTENDED}
+    if not extended:
+        return  # no evening sessions at all
     _limit_count(
         m,
         "max_evenings",
@@ -339,6 +341,8 @@ def _limit_count(
 
 def limit_rooms(m: RotaModel) -> None:
     """At a site with rooms, no more people in one session than rooms."""
+    if not any(site.rooms > 0 for site in m.bundle.sites):
+        return  # no site limits its rooms
     by_slot: dict[tuple, list[Key]] = defaultdict(list)
     for key in m.x:
         by_slot[(key[1], key[2], key[3])].append(key)
@@ -417,8 +421,11 @@ def _forbid_next_day(
             if later:
                 m.model.add(cp_model.LinearExpr.sum(later) == 0).only_enforce_if(m.x[k])
         return
+    by_type: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for k in tomorrow:
+        by_type[k[2]].append(m.x[k])
     for banned in {banned_after[k[2]] for k in today}:
-        later = [m.x[k] for k in tomorrow if k[2] in banned]
+        later = [x for session_id in banned for x in by_type.get(session_id, ())]
         if later:
             now = [m.x[k] for k in today if banned <= banned_after[k[2]]]
             m.model.add_at_most_one(now + later)
@@ -571,9 +578,7 @@ def keep_horizon_hours(m: RotaModel) -> None:
     for person in m.horizon.staff:
         keys = m.keys_of(person.staff_id)
         high, low = person.max_horizon_hours, person.min_horizon_hours
-        cap = None
-        if high is not None and m.most_minutes(keys) > high * 60:
-            cap = math.floor(high * 60 + 1e-6)
+        cap = None if high is None else math.floor(high * 60 + 1e-6)
         needed = None
         if low is not None:
             needed = math.ceil(low * 60 - m.horizon.leave_minutes(person) - 1e-6)

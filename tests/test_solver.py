@@ -120,6 +120,17 @@ def test_progress_reports_end_on_the_returned_objective() -> None:
     assert seen and seen[-1].objective == pytest.approx(result.objective)
 
 
+def test_progress_only_ever_improves_and_counts_every_step() -> None:
+    # Reports come from three searches (any rota, first goal, everything); each one
+    # is scored on every goal, so the series never goes up.
+    seen = []
+    result = solve(Horizon(_two_gp_week(), WEEK), OPTIONS, progress=seen.append)
+    objectives = [p.objective for p in seen]
+    assert objectives == sorted(objectives, reverse=True)
+    assert [p.solutions for p in seen] == sorted(p.solutions for p in seen)
+    assert result.build_seconds > 0 and result.seconds >= result.build_seconds
+
+
 # --------------------------------------------------------------------------- property
 
 EVE = make_session("EVE", "18:30", "20:00", "Mon-Fri", "extended")
