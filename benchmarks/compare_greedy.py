@@ -21,11 +21,11 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.greedy import greedy_rota
-from benchmarks.run_solve import networks
+from benchmarks.run_solve import markdown_table, networks
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.horizon import Horizon
 from scheduler.importer import read_bundle
@@ -108,23 +108,6 @@ def compare(name: str, folder: Path, week: str, options: SolveOptions) -> Row:
         greedy_valid=validity(greedy_report),
         solver_valid=validity(solver_report) if solver_report else "no rota",
     )
-
-
-def cell(value: object) -> str:
-    """How one figure is shown in the table."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def markdown_table(rows: Sequence[Row]) -> str:
-    """The rows as a markdown table with one column per figure."""
-    names = [f.name for f in fields(Row)]
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    lines += ["| " + " | ".join(cell(v) for v in asdict(r).values()) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

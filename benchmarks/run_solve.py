@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from benchmarks.generate import write_network
 from scheduler.domain import Bundle, SiteKind, parse_iso_week
@@ -173,9 +174,11 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def markdown_table(rows: Sequence[Row]) -> str:
-    """The rows as a markdown table with one column per figure."""
-    names = [f.name for f in fields(Row)]
+def markdown_table(rows: Sequence[Any]) -> str:
+    """Dataclass rows as a markdown table with one column per field."""
+    if not rows:
+        return ""
+    names = [f.name for f in fields(rows[0])]
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(cell(v) for v in asdict(r).values()) + " |" for r in rows]
     return "\n".join(lines)
