@@ -58,6 +58,11 @@ class PenaltyTerm:
     coefficient: float
     var: cp_model.IntVar
 
+    @property
+    def points(self) -> int:
+        """The whole-number objective coefficient (``coefficient`` x ``SCALE``)."""
+        return round(self.coefficient * SCALE)
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -279,13 +284,13 @@ class RotaModel:
         self, rule_id: str, label: str, subject: str, coefficient: float, var: cp_model.IntVar
     ) -> None:
         """Record a soft-rule term; the objective is built from these in one place."""
-        if round(coefficient * SCALE) != 0:
-            self.penalties.append(PenaltyTerm(rule_id, label, subject, coefficient, var))
+        term = PenaltyTerm(rule_id, label, subject, coefficient, var)
+        if term.points != 0:
+            self.penalties.append(term)
 
-    def objective(self) -> None:
+    def objective(self, terms: list[PenaltyTerm] | None = None) -> None:
+        """Minimise these penalty terms (every one when None): the one place weighing them."""
+        chosen = self.penalties if terms is None else terms
         self.model.minimize(
-            cp_model.LinearExpr.weighted_sum(
-                [t.var for t in self.penalties],
-                [round(t.coefficient * SCALE) for t in self.penalties],
-            )
+            cp_model.LinearExpr.weighted_sum([t.var for t in chosen], [t.points for t in chosen])
         )

@@ -795,8 +795,9 @@ def stay_close_to_contract_hours(m: RotaModel) -> None:
             share = person.contract_hours * 60 * len(week) / len(DAY_NAMES)
             target = round(share - m.horizon.leave_minutes(person, week))
             span = sum(m.minutes(k) for k in keys) + abs(target) + 1
-            label = f"{person.staff_id} {week[0]:%G-W%V}" if len(m.horizon.weeks) > 1 else None
-            subject = label or person.staff_id
+            subject = person.staff_id
+            if len(m.horizon.weeks) > 1:
+                subject += f" {week[0]:%G-W%V}"
             under = m.model.new_int_var(0, span, f"under_{subject}")
             over = m.model.new_int_var(0, span, f"over_{subject}")
             m.at_least_zero(under, target - worked)

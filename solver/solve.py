@@ -6,6 +6,7 @@ import dataclasses
 import math
 import threading
 import time
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -61,6 +62,11 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self.solutions = solutions  # counted on from earlier steps
         self.best = best  # reported only when better than this
 
+    @property
+    def so_far(self) -> dict[str, Any]:
+        """What a watcher of the next step carries on from: best score and rotas counted."""
+        return {"best": self.best, "solutions": self.solutions}
+
     def on_solution_callback(self) -> None:
         self.solutions += 1
         if self._progress is None:
@@ -68,8 +74,7 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         elif self._terms is None:
             score = self.objective_value / SCALE
         else:
-            score = sum(round(t.coefficient * SCALE) * self.value(t.var) for t in self._terms)
-            score /= SCALE
+            score = sum(t.points * self.value(t.var) for t in self._terms) / SCALE
         if self._progress is not None and score < self.best:
             self._progress(
                 Progress(
@@ -125,11 +130,9 @@ def solve(
         return _conflict(horizon, options, started)
     left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
     if not _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop):
-        first = _Watcher(started, progress, stop, terms=m.penalties)
-        first.best, first.solutions = watcher.best, watcher.solutions
-        first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, first)
-        watcher = first
-    watcher = _Watcher(started, progress, stop, best=watcher.best, solutions=watcher.solutions)
+        watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
+        first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
+    watcher = _Watcher(started, progress, stop, **watcher.so_far)
     solver = _solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
     status = solver.solve(m.model, watcher)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -219,9 +222,11 @@ def _seed_with_first_goal(
     """Search the heaviest goal alone for a while; its rota seeds the full search as a hint.
 
     The goals are weighted so that the first (people short of a minimum)
-    dominates, and the full objective spreads the search over every goal at
-    once.  Minimising the first goal on its own finds far better cover in the
-    same time; the full search then starts from that rota.  Nothing is fixed:
+    dominates, while the full objective spreads the search over every goal
+    at once; searching the first goal on its own aims at better cover sooner,
+    and the full search then starts from that rota.  (BENCHMARKS.md: in
+    single runs on two Curtois-Qu instances this was not shown to beat one
+    plain search; it is to be re-measured.)  Nothing is fixed:
     the hint is only a starting point, so the full optimum stays reachable.
     Every rota found is reported through ``watcher`` scored by every goal;
     the search starts from whatever rota is hinted already.
@@ -232,11 +237,7 @@ def _seed_with_first_goal(
     terms = [t for t in m.penalties if order[t.rule_id] == first]
     if not terms or len(terms) == len(m.penalties):
         return 0.0
-    m.model.minimize(
-        cp_model.LinearExpr.weighted_sum(
-            [t.var for t in terms], [round(t.coefficient * SCALE) for t in terms]
-        )
-    )
+    m.objective(terms)
     solver = _solver(options, seconds)
     status = solver.solve(m.model, watcher)
     m.objective()  # back to every goal
@@ -310,7 +311,7 @@ def _cover(m: RotaModel, values: cp_model.CpSolver) -> tuple[NeedCover, ...]:
 
 def _amounts(m: RotaModel, values: cp_model.CpSolver) -> list[tuple[PenaltyTerm, float]]:
     """What each penalty term costs in the returned rota, in objective points."""
-    return [(t, round(t.coefficient * SCALE) * values.value(t.var) / SCALE) for t in m.penalties]
+    return [(t, t.points * values.value(t.var) / SCALE) for t in m.penalties]
 
 
 def _breakdown(amounts: list[tuple[PenaltyTerm, float]]) -> dict[str, float]:
