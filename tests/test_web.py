@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
 
-from scheduler.storage.db import session_scope
+from scheduler.accounts import add_user
+from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.repository import save_bundle, save_rota
 from tests.test_storage import make_assignments, make_bundle
+from tests.web_support import PASSWORD, client_as, login, seeded_app
 from web import ConfigurationError, create_app
 
 
@@ -42,33 +43,45 @@ def test_healthz_answers_ok(client: FlaskClient) -> None:
     assert response.get_data(as_text=True) == "ok"
 
 
-def test_index_before_any_migration_says_nothing_is_imported(client: FlaskClient) -> None:
+def test_index_sends_a_stranger_to_the_login_page(client: FlaskClient) -> None:
     response = client.get("/")
-    assert response.status_code == 200
-    assert "No network has been imported yet" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
 
 
-def test_index_lists_networks_and_their_rotas(engine: Engine, client: FlaskClient) -> None:
-    with session_scope(engine) as session:
-        network_id = save_bundle(session, make_bundle("Riverside <PCN>"))
-        save_rota(
-            session,
-            network_id,
-            "2026-W49",
-            make_assignments(),
-            state="published",
-            status="OPTIMAL",
-            objective=1.0,
-            bound=1.0,
-            gap=0.0,
-            seconds=0.1,
-            summary={},
-        )
-    page = client.get("/").get_data(as_text=True)
-    assert "Riverside &lt;PCN&gt;" in page
-    assert "<PCN>" not in page
+def test_index_lists_networks_and_their_rotas(db_url: str) -> None:
+    app, network_id = seeded_app(db_url)
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            other = save_bundle(session, make_bundle("Riverside <PCN>"))
+            for owner in (network_id, other):
+                save_rota(
+                    session,
+                    owner,
+                    "2026-W49",
+                    make_assignments(),
+                    state="published",
+                    status="OPTIMAL",
+                    objective=1.0,
+                    bound=1.0,
+                    gap=0.0,
+                    seconds=0.1,
+                    summary={},
+                )
+            add_user(session, "root@tiny.test", PASSWORD, "manager")  # every network
+    finally:
+        engine.dispose()
+    page = client_as(app, "manager").get("/").get_data(as_text=True)
+    assert "Tiny Test Network" in page
     assert "2026-W49" in page
     assert "published" in page
+    assert "Riverside" not in page  # another network's manager would see it; this one must not
+    admin = app.test_client()
+    login(admin, "root@tiny.test")
+    page = admin.get("/").get_data(as_text=True)
+    assert "Riverside &lt;PCN&gt;" in page
+    assert "<PCN>" not in page
 
 
 def test_production_without_a_secret_refuses_to_start(db_url: str) -> None:

@@ -12,10 +12,13 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from scheduler.storage.db import database_url, instance_folder
-from web import views
+from web import admin, auth, people, rota, views, weeks
 
 # One random key per process for debug and test runs only: sessions do not
 # survive a restart, which is what a development key should do.
@@ -32,6 +35,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         DATABASE_URL=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=auth.SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,  # an uploaded bundle; far above any real one
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ROTAPOOL")
@@ -67,5 +73,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     apply_security(app)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = database_url(app.instance_path)
-    app.register_blueprint(views.bp)
+    CSRFProtect(app)
+    app.before_request(auth.load_user)
+    app.after_request(security_headers)
+    app.register_error_handler(HTTPException, error_page)
+    for blueprint in (views.bp, auth.bp, weeks.bp, rota.bp, people.bp, admin.bp):
+        app.register_blueprint(blueprint)
     return app
+
+
+# Pages load nothing from other hosts: scripts and styles are the app's own files.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every response carries: no framing, no sniffing, no third-party content."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """Errors as a page in the site's layout, saying what happened and what to do."""
+    return render_template("error.html", error=error), error.code or 500

@@ -1,38 +1,15 @@
-"""Pages for network managers; thin handlers over the storage layer."""
+"""The front page and the health check; thin handlers over the storage layer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from flask import Blueprint, Response, redirect, render_template, url_for
+from werkzeug.wrappers import Response as Redirect
 
-from flask import Blueprint, Response, current_app, render_template
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
-
-from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.repository import list_networks, list_rotas
+from web.auth import ALL_ROLES, require, signed_in
+from web.db import migrated, transaction
 
 bp = Blueprint("views", __name__)
-
-
-@contextmanager
-def read_session() -> Iterator[Session | None]:
-    """A session on the app's database, or None while no migration has run yet.
-
-    The engine lives for one request: the web skeleton serves few requests,
-    and nothing then holds the database between them.
-    """
-    engine = make_engine(current_app.config["DATABASE_URL"])
-    try:
-        with engine.connect() as connection:
-            migrated = inspect(connection).has_table("networks")
-        if not migrated:
-            yield None
-            return
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @bp.get("/healthz")
@@ -42,13 +19,20 @@ def healthz() -> Response:
 
 
 @bp.get("/")
-def index() -> str:
-    """Every network with the weeks it has rotas for."""
-    with read_session() as session:
-        if session is None:
-            networks = []
-        else:
+@require(*ALL_ROLES)
+def index() -> str | Redirect:
+    """Each account's starting point: the networks and their weeks, or one's own page."""
+    user = signed_in()
+    if user.role == "clinician" and user.network_id is not None and user.staff_id:
+        return redirect(
+            url_for("people.person", network_id=user.network_id, staff_id=user.staff_id)
+        )
+    networks = []
+    if migrated():
+        with transaction() as db:
             networks = [
-                (network, list_rotas(session, network.id)) for network in list_networks(session)
+                (network, list_rotas(db, network.id))
+                for network in list_networks(db)
+                if user.may_see_network(network.id)
             ]
     return render_template("index.html", networks=networks)

@@ -261,6 +261,13 @@ class RotaRecord(NetworkOwned, Base):
     gap: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
     summary: Mapped[dict[str, Any]]
+    # Web editing and publication (migration 0003).  ``revision`` grows with
+    # every edit so that two coordinators editing one draft are told, not
+    # overwritten; ``version`` numbers the publications of a week from 1.
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(LABEL))
 
 
 class AssignmentRecord(Base):
@@ -293,3 +300,116 @@ BUNDLE_TABLES = (
     ForbiddenSequenceRecord,
     SessionLimitRecord,
 )
+
+
+USER_ROLES = ("manager", "coordinator", "practice", "clinician")
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+REQUEST_STATES = ("requested", "approved", "declined")
+
+
+class UserRecord(Base):
+    """An account; ``network_id`` NULL means every network (the first manager's)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {USER_ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(LABEL), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[str | None] = mapped_column(String(ID))
+    site_id: Mapped[str | None] = mapped_column(String(ID))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailureRecord(Base):
+    """One failed login, kept for the rate limit (by e-mail, whether or not it exists)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(LABEL), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRecord(Base):
+    """One state-changing action: who, when, what, and the data before and after.
+
+    No foreign key to the network: the log outlives what it describes.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(LABEL))
+    network_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(LABEL))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+
+class SolveJobRecord(NetworkOwned, Base):
+    """A solve started from the web app, run in the background; progress lives here."""
+
+    __tablename__ = "solve_jobs"
+    __table_args__ = (CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),)
+
+    week: Mapped[str] = mapped_column(String(10))
+    weeks: Mapped[int] = mapped_column(Integer)
+    keep_pins: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(LABEL))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    objective: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    elapsed: Mapped[float | None] = mapped_column(Float)
+    solutions: Mapped[int] = mapped_column(Integer)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
+    rota_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LeaveRequestRecord(NetworkOwned, Base):
+    """Leave a clinician asked for; approved requests join leave.csv's rows when planning."""
+
+    __tablename__ = "leave_requests"
+    __table_args__ = (CheckConstraint(f"state IN {REQUEST_STATES!r}", name="state"),)
+
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(LABEL))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(LABEL))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CoverRequestRecord(NetworkOwned, Base):
+    """Extra cover a practice asked the network for, on one date and session."""
+
+    __tablename__ = "cover_requests"
+    __table_args__ = (CheckConstraint(f"state IN {REQUEST_STATES!r}", name="state"),)
+
+    site_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str | None] = mapped_column(String(ID))
+    skill: Mapped[str | None] = mapped_column(String(ID))
+    people: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(LABEL))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(LABEL))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

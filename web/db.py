@@ -1,0 +1,52 @@
+"""The app's database: one engine per app, one transaction per unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session
+
+from scheduler.storage.db import make_engine, session_scope
+
+ENGINE_KEY = "rotapool.engine"
+MIGRATED_KEY = "rotapool.migrated"
+
+
+def engine() -> Engine:
+    """The current app's engine, made on first use and disposed with the app."""
+    app = current_app
+    made = app.extensions.get(ENGINE_KEY)
+    if made is None:
+        made = make_engine(app.config["DATABASE_URL"])
+        app.extensions[ENGINE_KEY] = made
+    return made
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's connections (tests and shutdown)."""
+    made = app.extensions.pop(ENGINE_KEY, None)
+    if made is not None:
+        made.dispose()
+
+
+def migrated() -> bool:
+    """Whether the database has the web tables (``rotapool serve`` migrates first).
+
+    Remembered once true: tables are not dropped under a running app.
+    """
+    if current_app.extensions.get(MIGRATED_KEY):
+        return True
+    with engine().connect() as connection:
+        found = inspect(connection).has_table("users")
+    current_app.extensions[MIGRATED_KEY] = found
+    return found
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work on the app's database: all of it is committed, or none."""
+    with session_scope(engine()) as session:
+        yield session
