@@ -1,0 +1,826 @@
+"""What the week pages show: the rotas of a week, its heatmap, grids, shortfalls and files.
+
+Plain functions of the bundle and a stored rota (plus a few read-only
+queries), so the pages stay thin and every figure can be tested without
+HTTP.  Coverage always comes from the validator and money from the export
+code, so a page never disagrees with ``coverage.csv`` or ``recharges.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import tempfile
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.domain import (
+    DAY_NAMES,
+    Assignment,
+    Bundle,
+    DemandRow,
+    Site,
+    Staff,
+    iso_week_label,
+    parse_iso_week,
+)
+from scheduler.explain import (
+    Plan,
+    ShortfallNote,
+    Slot,
+    already_here,
+    explain_shortfalls,
+    marked_unavailable,
+    on_leave,
+)
+from scheduler.exports import recharge_rows, write_exports
+from scheduler.horizon import Horizon, Need, Shift
+from scheduler.storage.models import AssignmentRecord, NetworkRecord, RotaRecord
+from scheduler.storage.repository import (
+    NetworkLookupError,
+    approved_leave,
+    network_bundle,
+    normalise_week,
+    utc,
+)
+from scheduler.validator import CoverageLine, allocate, check_rota, coverage_of, session_bounds
+
+SHOWN_STATES = ("draft", "published")  # the states a week page can show (``?state=``)
+CENTS = Decimal("0.01")
+SECONDS_PER_HOUR = Decimal(3600)
+CANDIDATES_SHOWN = 10  # per shortfall; the rest are counted, not listed
+
+# --------------------------------------------------------------------------- weeks
+
+
+def week_label(text: str) -> str:
+    """``2026-w49`` -> ``2026-W49``; ValueError naming the expected form otherwise."""
+    return normalise_week(text)
+
+
+def neighbour_weeks(week: str) -> tuple[str, str]:
+    """The weeks before and after, for the previous/next links."""
+    monday = parse_iso_week(week)[0]
+    step = dt.timedelta(days=7)
+    return iso_week_label(monday - step), iso_week_label(monday + step)
+
+
+# --------------------------------------------------------------------------- stored rotas
+
+
+@dataclass(frozen=True)
+class StoredRota:
+    """One stored rota of the week as the overview lists it."""
+
+    id: int
+    state: str
+    version: int | None
+    revision: int
+    status: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    published_by: str | None
+
+
+def week_rotas(session: Session, network_id: int, week: str) -> list[StoredRota]:
+    """Every rota of the week, newest first: the draft, the published one and their history."""
+    statement = (
+        select(RotaRecord)
+        .where(RotaRecord.network_id == network_id, RotaRecord.week == week)
+        .order_by(RotaRecord.id.desc())
+    )
+    return [
+        StoredRota(
+            id=r.id,
+            state=r.state,
+            version=r.version,
+            revision=r.revision,
+            status=r.status,
+            created_at=utc(r.created_at),
+            published_at=None if r.published_at is None else utc(r.published_at),
+            published_by=r.published_by,
+        )
+        for r in session.scalars(statement)
+    ]
+
+
+def pick_rota(rotas: Sequence[StoredRota], state: str | None) -> StoredRota | None:
+    """The rota a page shows: the one in ``state``, else the draft, else the published one."""
+    wanted = (state,) if state else SHOWN_STATES
+    for choice in wanted:
+        found = next((r for r in rotas if r.state == choice), None)
+        if found is not None:
+            return found
+    return None
+
+
+def rota_assignments(session: Session, rota_id: int) -> list[Assignment]:
+    """A rota's assignments, sorted; plain column rows, as a large rota has thousands."""
+    columns = (
+        AssignmentRecord.date,
+        AssignmentRecord.session_id,
+        AssignmentRecord.site_id,
+        AssignmentRecord.staff_id,
+    )
+    rows = session.execute(select(*columns).where(AssignmentRecord.rota_id == rota_id))
+    return sorted(Assignment(*row) for row in rows)
+
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+BundleKey = tuple[str, int, dt.datetime]  # database, network id, import time
+
+
+class Recent(Generic[Key, Value]):
+    """The few most recently used results, shared by the app's threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Key, Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Key) -> Value | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Key, value: Value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+# A bundle changes only when its network is imported again, which sets a new
+# ``imported_at``: that time in the key keeps a remembered bundle current.
+BUNDLES: Recent[BundleKey, Bundle] = Recent(8)
+# The same rota of the same bundle always has the same coverage: keyed by content.
+COVERAGE: Recent[tuple[BundleKey, tuple[Assignment, ...]], tuple[CoverageLine, ...]] = Recent(16)
+
+
+def stored_bundle(session: Session, network_id: int) -> tuple[BundleKey, Bundle]:
+    """The network's bundle as imported, without reloading 2,000 rows for every page."""
+    network = session.get(NetworkRecord, network_id)
+    if network is None:
+        raise NetworkLookupError(f"no network with id {network_id}")
+    key = (str(session.get_bind().engine.url), network_id, network.imported_at)
+    bundle = BUNDLES.get(key)
+    if bundle is None:
+        bundle = network_bundle(session, network_id)
+        BUNDLES.put(key, bundle)
+    return key, bundle
+
+
+@dataclass(frozen=True)
+class Week:
+    """A network's week as its pages see it: the bundle, its rotas and the one shown."""
+
+    network_id: int
+    label: str
+    dates: tuple[dt.date, ...]
+    source: BundleKey  # which import of the network ``bundle`` is
+    bundle: Bundle  # as imported: what ``rotapool export`` checks against
+    leave_approved: Bundle  # plus leave approved in the app: who is really away
+    rotas: tuple[StoredRota, ...]
+    shown: StoredRota | None
+    assignments: tuple[Assignment, ...]
+
+
+def load_week(session: Session, network_id: int, week: str, state: str | None) -> Week:
+    """Everything a week page needs, read in one transaction."""
+    label = week_label(week)
+    source, bundle = stored_bundle(session, network_id)
+    extra = approved_leave(session, network_id)
+    rotas = week_rotas(session, network_id, label)
+    shown = pick_rota(rotas, state)
+    assignments = rota_assignments(session, shown.id) if shown else []
+    return Week(
+        network_id=network_id,
+        label=label,
+        dates=parse_iso_week(label),
+        source=source,
+        bundle=bundle,
+        leave_approved=dataclasses.replace(bundle, leave=bundle.leave + extra),
+        rotas=tuple(rotas),
+        shown=shown,
+        assignments=tuple(assignments),
+    )
+
+
+def week_coverage(week: Week) -> tuple[CoverageLine, ...]:
+    """The validator's coverage of the shown rota (leave plays no part in coverage)."""
+    key = (week.source, week.assignments)
+    coverage = COVERAGE.get(key)
+    if coverage is None:
+        coverage = coverage_of(week.bundle, week.dates, week.assignments)
+        COVERAGE.put(key, coverage)
+    return coverage
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+@dataclass(frozen=True)
+class Column:
+    """One session of the week: a date and a session type that runs on it."""
+
+    date: dt.date
+    session_id: str
+
+    @property
+    def day(self) -> str:
+        """``Tue 2026-12-01``, weekday names in English whatever the locale."""
+        return f"{DAY_NAMES[self.date.weekday()]} {self.date.isoformat()}"
+
+
+def week_columns(bundle: Bundle, dates: Sequence[dt.date]) -> list[Column]:
+    """The sessions of the week in time order: by date, then session start."""
+    ordered = sorted(bundle.session_types, key=lambda s: (s.start, s.session_id))
+    return [Column(day, s.session_id) for day in dates for s in ordered if s.runs_on(day)]
+
+
+def columns_by_date(columns: Sequence[Column]) -> list[tuple[dt.date, str, int]]:
+    """(date, day label, number of sessions) for the date header row of a table."""
+    counts: dict[dt.date, int] = defaultdict(int)
+    labels: dict[dt.date, str] = {}
+    for column in columns:
+        counts[column.date] += 1
+        labels[column.date] = column.day
+    return [(day, labels[day], counts[day]) for day in sorted(counts)]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """A site's demand rows for one session, added up.
+
+    ``status`` is ``short`` (a min unmet), ``min`` (every min met, a target
+    not), ``target`` (every target met) or ``none`` (nothing asked for).
+    """
+
+    column: Column
+    status: str
+    min: int
+    target: int
+    assigned: int
+    short: int
+
+    @property
+    def symbol(self) -> str:
+        """A mark that says the same as the colour, for readers who cannot see it."""
+        return {"short": "✗", "min": "◑", "target": "✓"}.get(self.status, "·")
+
+    @property
+    def text(self) -> str:
+        """The count beside the mark: how many short, else assigned of target."""
+        if self.status == "none":
+            return "no need"
+        if self.status == "short":
+            return f"{self.short} short"
+        return f"{self.assigned}/{self.target}"
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """One site's row of the heatmap."""
+
+    site: Site
+    cells: tuple[HeatCell, ...]
+
+    @property
+    def short(self) -> int:
+        return sum(cell.short for cell in self.cells)
+
+
+def heat_cell(column: Column, lines: Sequence[CoverageLine]) -> HeatCell:
+    """Add up the coverage lines of one site and session into a cell."""
+    if not lines:
+        return HeatCell(column, "none", 0, 0, 0, 0)
+    short = sum(line.shortfall for line in lines)
+    if short:
+        status = "short"
+    elif all(line.assigned >= line.target for line in lines):
+        status = "target"
+    else:
+        status = "min"
+    return HeatCell(
+        column,
+        status,
+        min=sum(line.min for line in lines),
+        target=sum(line.target for line in lines),
+        assigned=sum(line.assigned for line in lines),
+        short=short,
+    )
+
+
+def heatmap(
+    bundle: Bundle, columns: Sequence[Column], coverage: Iterable[CoverageLine]
+) -> list[HeatRow]:
+    """Sites by sessions of the week, each cell from the validator's coverage lines."""
+    lines: dict[tuple[str, dt.date, str], list[CoverageLine]] = defaultdict(list)
+    for line in coverage:
+        lines[(line.site_id, line.date, line.session_id)].append(line)
+    return [
+        HeatRow(
+            site,
+            tuple(
+                heat_cell(c, lines.get((site.site_id, c.date, c.session_id), [])) for c in columns
+            ),
+        )
+        for site in bundle.sites
+    ]
+
+
+# --------------------------------------------------------------------------- totals
+
+
+def cents(value: Decimal) -> Decimal:
+    """Two decimals, halves up, as the exports round money and hours."""
+    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RechargeTotal:
+    """What one site owes one employer for the week (recharges.csv, added up per pair)."""
+
+    host_site: str
+    employer: str
+    people: int
+    hours: Decimal
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The week's hours, staff cost and recharges."""
+
+    sessions: int
+    hours: Decimal
+    cost: Decimal
+    unpriced: tuple[str, ...]  # staff ids worked but without an hourly rate (cost counted as 0)
+    recharges: tuple[RechargeTotal, ...]
+
+    @property
+    def recharge_hours(self) -> Decimal:
+        return sum((r.hours for r in self.recharges), Decimal(0))
+
+    @property
+    def recharge_cost(self) -> Decimal:
+        return sum((r.cost for r in self.recharges), Decimal(0))
+
+
+def worked_seconds(bundle: Bundle, assignments: Iterable[Assignment]) -> dict[str, int]:
+    """Seconds each person really works (clock changes included), by staff id."""
+    zone = ZoneInfo(bundle.timezone)
+    sessions = {s.session_id: s for s in bundle.session_types}
+    seconds: dict[str, int] = defaultdict(int)
+    for a in set(assignments):
+        session = sessions.get(a.session_id)
+        if session is not None:
+            start, end = session_bounds(session, a.date, zone)
+            seconds[a.staff_id] += int((end - start).total_seconds())
+    return seconds
+
+
+def recharge_totals(bundle: Bundle, assignments: Sequence[Assignment]) -> list[RechargeTotal]:
+    """recharges.csv's rows added up per host site and employer, from the export itself."""
+    _, rows = recharge_rows(bundle, assignments)
+    grouped: dict[tuple[str, str], list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    for host, employer, _staff, hours, cost in rows:
+        grouped[(str(host), str(employer))].append((Decimal(str(hours)), Decimal(str(cost))))
+    return [
+        RechargeTotal(
+            host,
+            employer,
+            len(found),
+            sum((h for h, _ in found), Decimal(0)),
+            sum((c for _, c in found), Decimal(0)),
+        )
+        for (host, employer), found in sorted(grouped.items())
+    ]
+
+
+def week_totals(bundle: Bundle, assignments: Sequence[Assignment]) -> Totals:
+    """Hours and cost of the whole rota, and recharges as recharges.csv computes them.
+
+    Cost is each person's exact hours times their rate, rounded once at the
+    end, so rounding never compounds (the rule recharges.csv follows).
+    """
+    seconds = worked_seconds(bundle, assignments)
+    hours = {staff_id: Decimal(s) / SECONDS_PER_HOUR for staff_id, s in seconds.items()}
+    staff = {p.staff_id: p for p in bundle.staff}
+    rates = {p.staff_id: Decimal(str(p.hourly_rate or 0)) for p in bundle.staff}
+    unpriced = sorted(s for s in hours if s not in staff or staff[s].hourly_rate is None)
+    return Totals(
+        sessions=len(set(assignments)),
+        hours=cents(sum(hours.values(), Decimal(0))),
+        cost=cents(sum((h * rates.get(s, Decimal(0)) for s, h in hours.items()), Decimal(0))),
+        unpriced=tuple(unpriced),
+        recharges=tuple(recharge_totals(bundle, assignments)),
+    )
+
+
+def shortfall_count(coverage: Iterable[CoverageLine]) -> int:
+    """People missing against every ``min``: the validator's own sum."""
+    return sum(line.shortfall for line in coverage)
+
+
+# --------------------------------------------------------------------------- grids
+
+
+@dataclass(frozen=True)
+class GridFilter:
+    """The grid's filters; None = no filter."""
+
+    role: str | None = None
+    skill: str | None = None
+    site: str | None = None
+
+    @property
+    def narrows_people(self) -> bool:
+        return self.role is not None or self.skill is not None
+
+    def admits(self, person: Staff) -> bool:
+        """Whether the person has the role and the skill asked for."""
+        role_ok = self.role is None or person.role == self.role
+        return role_ok and (self.skill is None or self.skill in person.skills)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One person in one session at one site, as a grid cell shows it."""
+
+    date: dt.date
+    session_id: str
+    site_id: str
+    staff_id: str
+    name: str
+    role: str
+    home_site: str
+
+    @property
+    def borrowed(self) -> bool:
+        """Working away from their home site: the network lends them here."""
+        return self.home_site != self.site_id
+
+
+def placements(
+    bundle: Bundle, assignments: Iterable[Assignment], flt: GridFilter
+) -> list[Placement]:
+    """Assignments of people the filter admits, with their names, sorted by name."""
+    staff = {p.staff_id: p for p in bundle.staff}
+    out = []
+    for a in assignments:
+        person = staff.get(a.staff_id)
+        if person is None or not flt.admits(person):
+            continue
+        out.append(
+            Placement(
+                a.date,
+                a.session_id,
+                a.site_id,
+                a.staff_id,
+                person.name,
+                person.role,
+                person.home_site,
+            )
+        )
+    return sorted(out, key=lambda p: (p.name, p.staff_id))
+
+
+def filter_options(bundle: Bundle) -> tuple[list[str], list[str]]:
+    """The roles and skills the filter selects offer: those somebody on the staff has."""
+    roles = sorted({p.role for p in bundle.staff})
+    skills = sorted({skill for p in bundle.staff for skill in p.skills})
+    return roles, skills
+
+
+@dataclass(frozen=True)
+class SiteGridRow:
+    """One session of the week with who is at each shown site."""
+
+    column: Column
+    cells: tuple[tuple[Placement, ...], ...]  # one per shown site, in site order
+
+
+def site_grid(
+    bundle: Bundle, dates: Sequence[dt.date], assignments: Iterable[Assignment], flt: GridFilter
+) -> tuple[list[Site], list[SiteGridRow]]:
+    """Rows: the week's sessions; columns: the sites (or the one chosen); cells: who is there.
+
+    With a role or skill filter, sessions where nobody matching works are left out.
+    """
+    sites = [s for s in bundle.sites if flt.site is None or s.site_id == flt.site]
+    slots: dict[tuple[dt.date, str, str], list[Placement]] = defaultdict(list)
+    for placed in placements(bundle, assignments, flt):
+        slots[(placed.date, placed.session_id, placed.site_id)].append(placed)
+    rows = []
+    for column in week_columns(bundle, dates):
+        cells = tuple(
+            tuple(slots.get((column.date, column.session_id, s.site_id), ())) for s in sites
+        )
+        if flt.narrows_people and not any(cells):
+            continue
+        rows.append(SiteGridRow(column, cells))
+    return sites, rows
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One person's week: their sessions on each date."""
+
+    person: Staff
+    days: tuple[tuple[Placement, ...], ...]  # one per date of the week
+
+    @property
+    def sessions(self) -> int:
+        return sum(len(day) for day in self.days)
+
+
+def shows_at_site(person: Staff, week: Sequence[Placement], site_id: str | None) -> bool:
+    """With a site chosen, a person's row shows when they are based or work there."""
+    if site_id is None or person.home_site == site_id:
+        return True
+    return any(p.site_id == site_id for p in week)
+
+
+def person_grid(
+    bundle: Bundle, dates: Sequence[dt.date], assignments: Iterable[Assignment], flt: GridFilter
+) -> tuple[list[dt.date], list[PersonRow]]:
+    """Rows: the people the filter admits; columns: the dates with sessions; cells: session at site.
+
+    With a site chosen, the people based there or working there this week.
+    """
+    days = sorted({column.date for column in week_columns(bundle, dates)})
+    starts = {s.session_id: s.start for s in bundle.session_types}
+    mine: dict[str, list[Placement]] = defaultdict(list)
+    for placed in placements(bundle, assignments, flt):
+        mine[placed.staff_id].append(placed)
+    rows = []
+    for person in sorted(bundle.staff, key=lambda p: (p.name, p.staff_id)):
+        week = sorted(
+            mine.get(person.staff_id, []), key=lambda p: starts.get(p.session_id, dt.time.max)
+        )
+        if flt.admits(person) and shows_at_site(person, week, flt.site):
+            rows.append(
+                PersonRow(person, tuple(tuple(p for p in week if p.date == d) for d in days))
+            )
+    return days, rows
+
+
+# --------------------------------------------------------------------------- shortfalls
+
+
+@dataclass(frozen=True)
+class LeftShort:
+    """A demand row that moving a candidate would leave short."""
+
+    date: dt.date
+    session_id: str
+    site_id: str
+    who: str  # "GP", "PN with cytology", "anyone"
+    short: int  # people short of its min after the move
+
+    def __str__(self) -> str:
+        day = f"{DAY_NAMES[self.date.weekday()]} {self.date.isoformat()}"
+        return f"{self.site_id} {day} {self.session_id}: {self.who} {self.short} short"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Somebody who could fill a shortfall without breaking a hard rule, and what it costs."""
+
+    person: Staff
+    hours: Decimal  # the session's length
+    extra_hours: Decimal  # change to their week's hours (less when a session is given up)
+    travel_minutes: int  # from their home site
+    rate: Decimal | None
+    gives_up: tuple[Assignment, ...]  # sessions they would move from
+    leaves_short: tuple[LeftShort, ...]
+
+    @property
+    def extra_cost(self) -> Decimal | None:
+        """Their extra hours at their rate; unknown without a rate."""
+        return None if self.rate is None else cents(self.extra_hours * self.rate)
+
+
+@dataclass(frozen=True)
+class ShortfallItem:
+    """One unmet need, its explanation, and who could cover it."""
+
+    note: ShortfallNote
+    candidates: tuple[Candidate, ...]
+    more: int  # candidates beyond those listed
+
+
+class CoverContext:
+    """The rota and its coverage indexed for the question "who could fill this gap?"."""
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        dates: Sequence[dt.date],
+        assignments: Sequence[Assignment],
+        coverage: Sequence[CoverageLine],
+    ) -> None:
+        self.bundle = bundle
+        self.dates = tuple(dates)
+        self.assignments = tuple(sorted(set(assignments)))
+        self.horizon = Horizon(bundle, self.dates)
+        self.plan = Plan(self.horizon, self.assignments)
+        self.demand = {row.row: row for row in bundle.demand}
+        self.lines: dict[tuple[dt.date, str, str], list[CoverageLine]] = defaultdict(list)
+        for line in coverage:
+            self.lines[(line.date, line.site_id, line.session_id)].append(line)
+        staff = {p.staff_id: p for p in bundle.staff}
+        self.present: dict[tuple[dt.date, str, str], list[Staff]] = defaultdict(list)
+        for a in self.assignments:
+            if a.staff_id in staff:
+                self.present[(a.date, a.site_id, a.session_id)].append(staff[a.staff_id])
+
+    def needs(self) -> dict[tuple[dt.date, int], Need]:
+        """The horizon's needs by date and demand row, as coverage lines name them."""
+        return {(n.date, n.demand.row): n for n in self.horizon.needs}
+
+    def clashes(self, staff_id: str, need: Need, shift: Shift) -> tuple[Assignment, ...]:
+        """The person's sessions that overlap the need's, or leave too little time to travel.
+
+        Only sessions on the same date, as the validator's overlap rule; rest
+        between days is left to the validator's check of the move.
+        """
+        found = []
+        for a in self.plan.of(staff_id):
+            if a.date != need.date:
+                continue
+            other = self.plan.shift(a)
+            if other.start < shift.end and shift.start < other.end:
+                found.append(a)
+                continue
+            first, second = (other, shift) if other.start <= shift.start else (shift, other)
+            gap = (second.start - first.end).total_seconds() // 60
+            if gap < self.horizon.travel_minutes(a.site_id, need.site_id):
+                found.append(a)
+        return tuple(found)
+
+    def left_short(self, moved: Assignment) -> list[LeftShort]:
+        """Demand rows of the slot a person leaves that would then be short (or shorter)."""
+        key = (moved.date, moved.site_id, moved.session_id)
+        lines = self.lines.get(key, [])
+        rows: list[DemandRow] = [self.demand[line.demand_row] for line in lines]
+        staying = sorted(
+            (p for p in self.present.get(key, []) if p.staff_id != moved.staff_id),
+            key=lambda p: p.staff_id,
+        )
+        after = allocate(rows, staying)
+        out = []
+        for line, got in zip(lines, after, strict=True):
+            short = max(0, line.min - got)
+            if short > line.shortfall:
+                who = line.role or "anyone"
+                who = who if line.skill is None else f"{who} with {line.skill}"
+                out.append(LeftShort(moved.date, moved.session_id, moved.site_id, who, short))
+        return out
+
+    def breaks_hard_rule(self, person: Staff, proposed: Sequence[Assignment]) -> bool:
+        """The validator's verdict on the person's week after the move, them alone.
+
+        Every hard rule but the room limit concerns one person, so checking
+        them alone is exact and fast; rooms are checked apart.
+        """
+        slots = {(a.site_id, a.session_id) for a in proposed}
+        mine = dataclasses.replace(
+            self.bundle,
+            staff=(person,),
+            demand=tuple(r for r in self.bundle.demand if (r.site_id, r.session_id) in slots),
+            leave=tuple(lv for lv in self.bundle.leave if lv.staff_id == person.staff_id),
+            preferences=tuple(p for p in self.bundle.preferences if p.staff_id == person.staff_id),
+            fixed=tuple(f for f in self.bundle.fixed if f.staff_id == person.staff_id),
+            session_limits=tuple(
+                s for s in self.bundle.session_limits if s.staff_id == person.staff_id
+            ),
+        )
+        return not check_rota(mine, self.dates, proposed).ok
+
+    def candidate(self, slot: Slot, person: Staff) -> Candidate | None:
+        """The person as a candidate for the slot's need, or None when they cannot fill it."""
+        need = slot.need
+        if not need.admits(person) or not person.may_work_at(need.site_id):
+            return None
+        for excluded in (already_here, on_leave, marked_unavailable):
+            if excluded(slot, person) is not None:
+                return None
+        gives_up = self.clashes(person.staff_id, need, slot.shift)
+        added = Assignment(need.date, need.session_id, need.site_id, person.staff_id)
+        proposed = [a for a in self.plan.of(person.staff_id) if a not in gives_up] + [added]
+        if self.breaks_hard_rule(person, proposed):
+            return None
+        hours = Decimal(slot.shift.minutes) / 60
+        given = sum((Decimal(self.plan.shift(a).minutes) / 60 for a in gives_up), Decimal(0))
+        return Candidate(
+            person=person,
+            hours=cents(hours),
+            extra_hours=cents(hours - given),
+            travel_minutes=self.horizon.travel_minutes(person.home_site, need.site_id),
+            rate=None if person.hourly_rate is None else Decimal(str(person.hourly_rate)),
+            gives_up=gives_up,
+            leaves_short=tuple(s for a in gives_up for s in self.left_short(a)),
+        )
+
+    def rooms_full(self, need: Need) -> bool:
+        """No consulting room left in the slot: nobody can be added, whoever they are."""
+        rooms = self.bundle.site(need.site_id).rooms
+        return rooms > 0 and self.plan.per_slot[(need.date, need.session_id, need.site_id)] >= rooms
+
+    def candidates(self, need: Need) -> list[Candidate]:
+        """Everyone who could fill the need, least disruptive and cheapest first."""
+        shift = self.horizon.shifts[(need.date, need.session_id)]
+        slot = Slot(self.horizon, self.plan, need, shift)
+        if self.rooms_full(need):
+            return []
+        found = [c for p in self.bundle.staff if (c := self.candidate(slot, p)) is not None]
+
+        def order(c: Candidate) -> tuple[bool, bool, Decimal, int, str]:
+            cost = c.extra_cost
+            return (
+                bool(c.leaves_short),
+                cost is None,
+                cost or Decimal(0),
+                c.travel_minutes,
+                c.person.name,
+            )
+
+        return sorted(found, key=order)
+
+
+def shortfall_items(
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    assignments: Sequence[Assignment],
+    coverage: Sequence[CoverageLine],
+    shown: int = CANDIDATES_SHOWN,
+) -> list[ShortfallItem]:
+    """Each unmet min, explained as ``rotapool plan`` explains it, with who could cover it.
+
+    ``bundle`` should carry every leave the network knows of (approved
+    requests included): people on leave are never offered as cover.
+    """
+    context = CoverContext(bundle, dates, assignments, coverage)
+    needs = context.needs()
+    short = [
+        (needs[(line.date, line.demand_row)], line.assigned, line.shortfall)
+        for line in coverage
+        if line.shortfall > 0 and (line.date, line.demand_row) in needs
+    ]
+    by_key = {(need.date, need.demand.row): need for need, _, _ in short}
+    items = []
+    for note in explain_shortfalls(context.horizon, context.assignments, short):
+        found = context.candidates(by_key[(note.date, note.demand_row)])
+        items.append(ShortfallItem(note, tuple(found[:shown]), max(0, len(found) - shown)))
+    return items
+
+
+# --------------------------------------------------------------------------- exports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES: dict[str, str] = {
+    "rota.csv": "text/csv; charset=utf-8",
+    "coverage.csv": "text/csv; charset=utf-8",
+    "recharges.csv": "text/csv; charset=utf-8",
+    "rota.xlsx": XLSX,
+}
+
+
+def export_bytes(
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    assignments: Sequence[Assignment],
+    coverage: Sequence[CoverageLine],
+    name: str,
+) -> bytes:
+    """One export file, byte for byte what ``rotapool export`` writes for the same rota.
+
+    The files are written by the export code itself into a scratch folder,
+    so a download can never drift from the command line's file.
+    """
+    if name not in EXPORT_TYPES:
+        raise KeyError(f"{name!r} is not one of {', '.join(EXPORT_TYPES)}")
+    with tempfile.TemporaryDirectory(prefix="rotapool-export-") as tmp:
+        write_exports(Path(tmp), bundle, dates, assignments, coverage)
+        return (Path(tmp) / name).read_bytes()
+
+
+def download_name(network_name: str, week: str, name: str) -> str:
+    """``Tiny-Test-Network-2026-W49-rota.csv``: safe in any file system and header."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", network_name).strip("-") or "network"
+    return f"{slug}-{week}-{name}"
