@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import secrets
 import sys
 import tempfile
@@ -16,8 +17,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import waitress
 from sqlalchemy.orm import Session
 
+from scheduler import audit
+from scheduler.accounts import AccountError, add_user, set_password
 from scheduler.bench.curtois_format import CurtoisFormatError
 from scheduler.bench.curtois_map import UnsupportedInstanceError
 from scheduler.bench.curtois_run import SUMMARY, BenchmarkCheckError, BenchRow, run_all
@@ -25,12 +29,15 @@ from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.exports import write_exports
 from scheduler.importer import BundleError, read_bundle
 from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, write_plan
+from scheduler.publishing import PublishError, RotaBreaksRulesError, publish_week
 from scheduler.rota_csv import RotaFileError, read_rota_csv
 from scheduler.storage.db import database_url, make_engine, session_scope, upgrade
+from scheduler.storage.models import USER_ROLES
 from scheduler.storage.repository import (
     NetworkLookupError,
     load_bundle,
     load_rota,
+    network_bundle,
     network_id_of,
     save_bundle,
     save_rota,
@@ -38,7 +45,7 @@ from scheduler.storage.repository import (
 from scheduler.usecases import import_bundle
 from scheduler.validator import check_rota
 from solver import Progress, SolveOptions, SolveStatus
-from web import create_app
+from web import ConfigurationError, create_app
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT = 0, 1, 2, 3
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "riverside"
@@ -211,7 +218,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:
-            bundle = load_bundle(session, args.network)
+            bundle = network_bundle(session, network_id_of(session, args.network))
         outcome = _solve(bundle, args.week, args)
         if isinstance(outcome, int):
             return outcome
@@ -246,7 +253,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:
-            bundle = load_bundle(session, args.network)
+            bundle = network_bundle(session, network_id_of(session, args.network))
             found = load_rota(session, _network_id(session, bundle.name), args.week, "latest")
     finally:
         engine.dispose()
@@ -279,6 +286,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = cmd_export(args)
     if code != EXIT_OK or args.no_serve:
         return code
+    password = demo_account(_db_url(args))
+    print(f"Log in as {DEMO_MANAGER} with the password {password} (new for every demo run).")
     # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
     # whereas `rotapool serve` insists on a configured one.
     return _serve(args, {"SECRET_KEY": secrets.token_hex(32)})
@@ -329,13 +338,91 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, config: dict[str, object]) -> int:
-
-    if args.database:
-        config["DATABASE_URL"] = _db_url(args)
-    app = create_app(config or None)
+    """Serve through waitress, a production WSGI server, after migrating the database."""
+    config["DATABASE_URL"] = _db_url(args)
+    try:
+        app = create_app(config)
+    except ConfigurationError as err:
+        _err(f"error: {err}")
+        return EXIT_INPUT
     print(f"Serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
-    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
     return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the week's current draft, exactly as the web app's Publish button does."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            published = publish_week(session, network_id, args.week, f"cli:{getpass.getuser()}")
+    except RotaBreaksRulesError as err:
+        _err(f"error: {err}", *(f"  {v.label}: {v.message}" for v in err.violations))
+        return EXIT_FAILED
+    except PublishError as err:
+        _err(f"error: {err}")
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    print(f"Published {published.week} as version {published.version} (rota {published.rota_id}).")
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    if not args.password_stdin:
+        _err("error: give the password on standard input with --password-stdin")
+        return EXIT_INPUT
+    password = sys.stdin.readline().rstrip("\n")
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = None
+            if args.network or args.role != "manager":
+                network_id = network_id_of(session, args.network)
+            user = add_user(
+                session,
+                args.email,
+                password,
+                args.role,
+                network_id=network_id,
+                staff_id=args.staff_id,
+                site_id=args.site_id,
+            )
+            audit.record(
+                session,
+                f"cli:{getpass.getuser()}",
+                "user added",
+                user.email,
+                network_id=network_id,
+                after={"role": user.role, "staff_id": user.staff_id, "site_id": user.site_id},
+            )
+    except AccountError as err:
+        _err(f"error: --{err.field.replace('_', '-')}: {err.message}")
+        return EXIT_INPUT
+    finally:
+        engine.dispose()
+    scope = "every network" if network_id is None else f"network {network_id}"
+    print(f"Added {user.role} account {user.email} ({scope}).")
+    return EXIT_OK
+
+
+DEMO_MANAGER = "manager@demo.rotapool.test"
+
+
+def demo_account(url: str) -> str:
+    """The demo's manager account, with a fresh password for this run; returns the password."""
+    password = secrets.token_urlsafe(12)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            try:
+                set_password(session, DEMO_MANAGER, password)
+            except AccountError:
+                add_user(session, DEMO_MANAGER, password, "manager")
+    finally:
+        engine.dispose()
+    return password
 
 
 def next_week(today: dt.date | None = None) -> str:
@@ -452,20 +539,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--week", type=iso_week, help="ISO week (default: next week)")
     p.add_argument("--out", help="export folder (default out/demo)")
     p.add_argument("--no-serve", action="store_true", help="stop after planning")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
+    _serve_args(p)
     _db_arg(p)
     _solver_args(p)
     p.set_defaults(func=cmd_demo)
 
     _bench_parser(sub)
 
-    p = sub.add_parser("serve", help="serve the web app")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
+    p = sub.add_parser("serve", help="serve the web app (waitress; needs a SECRET_KEY)")
+    _serve_args(p)
     _db_arg(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("publish", help="publish the current draft of a week (as the web app does)")
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    p.add_argument("--network")
+    _db_arg(p)
+    p.set_defaults(func=cmd_publish)
+
+    _users_parser(sub)
     return parser
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+
+
+def _users_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="manage web accounts")
+    users = p.add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("add", help="add an account; the password is read from standard input")
+    p.add_argument("email")
+    p.add_argument("--role", required=True, choices=USER_ROLES)
+    p.add_argument("--staff-id", help="the person a clinician account belongs to")
+    p.add_argument("--site-id", help="the practice a practice account belongs to")
+    p.add_argument("--network", help="network name (default: the only one; managers: every one)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _db_arg(p)
+    p.set_defaults(func=cmd_users_add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import (
     HORIZON_RULE_FIELDS,
+    LEAVE_REQUESTS,
     Assignment,
     Bundle,
     DayRule,
@@ -49,6 +50,7 @@ from scheduler.storage.models import (
     FixedRecord,
     ForbiddenSequenceRecord,
     LeaveRecord,
+    LeaveRequestRecord,
     NetworkOwned,
     NetworkRecord,
     PreferenceRecord,
@@ -500,6 +502,15 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
     )
 
 
+def network_bundle(session: Session, network_id: int) -> Bundle:
+    """The bundle of the network with this id, as the web app plans it."""
+    network = session.get(NetworkRecord, network_id)
+    if network is None:
+        raise NetworkLookupError(f"no network with id {network_id}")
+    bundle = load_bundle(session, network.name)
+    return dataclasses.replace(bundle, leave=bundle.leave + approved_leave(session, network_id))
+
+
 def network_info(network: NetworkRecord) -> NetworkInfo:
     """The list view of one network."""
     return NetworkInfo(network.id, network.name, network.timezone, utc(network.imported_at))
@@ -539,6 +550,16 @@ def clear_week_for(session: Session, network_id: int, week: str, state: str) -> 
     session.flush()
 
 
+def next_revision(session: Session, network_id: int, week: str) -> int:
+    """A revision no rota of this week has had (0 for the first): a page shown before a
+    new rota of the week is then recognised as stale."""
+    statement = select(func.max(RotaRecord.revision)).where(
+        RotaRecord.network_id == network_id, RotaRecord.week == week
+    )
+    highest = session.scalar(statement)
+    return 0 if highest is None else highest + 1
+
+
 def save_rota(
     session: Session,
     network_id: int,
@@ -561,6 +582,7 @@ def save_rota(
     """
     check_state(state)
     week = normalise_week(week)
+    revision = next_revision(session, network_id, week)
     clear_week_for(session, network_id, week, state)
     rota = RotaRecord(
         network_id=network_id,
@@ -573,6 +595,7 @@ def save_rota(
         gap=gap,
         seconds=seconds,
         summary=summary,
+        revision=revision,
     )
     session.add(rota)
     session.flush()
@@ -675,3 +698,33 @@ def database_fingerprint(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         rows = session.execute(table.select().order_by(*order))
         fingerprint[table.name] = [tuple(row) for row in rows]
     return fingerprint
+
+
+# --- leave requests ----------------------------------------------------------
+
+
+def approved_leave(session: Session, network_id: int) -> tuple[Leave, ...]:
+    """Leave a manager approved in the web app, as whole-day leave rows for planning.
+
+    ``row`` is the request's id (the number the leave requests page shows),
+    so a message about the row can be traced back to the request.
+    """
+    statement = (
+        select(LeaveRequestRecord)
+        .where(
+            LeaveRequestRecord.network_id == network_id,
+            LeaveRequestRecord.state == "approved",
+        )
+        .order_by(LeaveRequestRecord.id)
+    )
+    return tuple(
+        Leave(
+            staff_id=record.staff_id,
+            start=record.start_date,
+            end=record.end_date,
+            kind=LeaveKind(record.kind),
+            row=record.id,
+            source=LEAVE_REQUESTS,
+        )
+        for record in session.scalars(statement)
+    )
