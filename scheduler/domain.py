@@ -22,6 +22,7 @@ SESSION_TYPES = "session_types.csv"
 STAFF = "staff.csv"
 DEMAND = "demand.csv"
 LEAVE = "leave.csv"
+LEAVE_REQUESTS = "leave requests"  # approved in the web app; row = request number
 PREFERENCES = "preferences.csv"
 FIXED = "fixed.csv"
 TRAVEL = "travel.csv"
@@ -195,6 +196,7 @@ class Leave:
     kind: LeaveKind
     session_id: str | None = None  # None = whole days
     row: int = 0
+    source: str = LEAVE  # where the row is: leave.csv, or the web app's leave requests
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day <= self.end

@@ -24,7 +24,6 @@ from scheduler.domain import (
     DEMAND,
     FIXED,
     FORBIDDEN_SEQUENCES,
-    LEAVE,
     NETWORK,
     PREFERENCES,
     SESSION_LIMITS,
@@ -378,7 +377,8 @@ def forbid_work_on_leave(ctx: _Rota) -> list[Finding]:
         found.append(
             (
                 f"{ctx.who(a.staff_id)} is on {leave.kind.value} leave {part}on {_day(a.date)} "
-                f"({ctx.ref(LEAVE, leave.row)}) but is assigned {a.session_id} at {a.site_id}",
+                f"({ctx.ref(leave.source, leave.row)}) "
+                f"but is assigned {a.session_id} at {a.site_id}",
                 (a,),
             )
         )

@@ -1,0 +1,262 @@
+"""People: a person's own page and leave requests; practices' requests for cover.
+
+Thin handlers over ``scheduler.person_rota`` and ``scheduler.requests``.  Leave
+kinds and reasons are health data: templates show them only when
+``sees_leave_reasons`` says so (managers and coordinators).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from scheduler.domain import DAY_NAMES, Bundle, Staff
+from scheduler.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
+from scheduler.requests import (
+    LEAVE_KINDS,
+    RequestError,
+    RequestNotFoundError,
+    cover_choices,
+    cover_requests,
+    decide_cover,
+    decide_leave,
+    leave_requests,
+    request_cover,
+    request_leave,
+    site_exists,
+)
+from scheduler.storage.repository import NetworkLookupError, network_bundle, normalise_week
+from web.auth import (
+    STAFF_ROLES,
+    network_guard,
+    require,
+    sees_leave_reasons,
+    signed_in,
+    site_guard,
+    staff_guard,
+)
+from web.db import transaction
+
+bp = Blueprint("people", __name__)
+
+Page = str | tuple[str, int]
+
+
+def _bundle(db: Session, network_id: int) -> Bundle:
+    """The network's bundle, or 404 when there is no such network."""
+    try:
+        return network_bundle(db, network_id)
+    except NetworkLookupError:
+        abort(404)
+
+
+def _person(bundle: Bundle, staff_id: str) -> Staff:
+    """The person of staff.csv, or 404."""
+    try:
+        return bundle.person(staff_id)
+    except KeyError:
+        abort(404)
+
+
+def _first_week(bundle: Bundle) -> str | None:
+    """The week the page starts at: ``?week=`` when given, else this week; None if malformed."""
+    asked = request.args.get("week")
+    if not asked:
+        return current_week(bundle.timezone)
+    try:
+        return normalise_week(asked)
+    except ValueError:
+        return None
+
+
+def _day(day: dt.date) -> str:
+    """``Tue 2026-12-01`` in flash messages."""
+    return f"{DAY_NAMES[day.weekday()]} {day.isoformat()}"
+
+
+def _person_page(
+    network_id: int, staff_id: str, form: Mapping[str, str], errors: Mapping[str, str]
+) -> Page:
+    """The person page, with the leave form filled as given and its errors beside the fields."""
+    user = signed_in()
+    with transaction() as db:
+        bundle = _bundle(db, network_id)
+        person = _person(bundle, staff_id)
+        first = _first_week(bundle)
+        if first is None:
+            return render_template("people/bad_week.html", week=request.args["week"]), 404
+        weeks = person_weeks(
+            db, network_id, bundle, person, first, include_draft=user.role in STAFF_ROLES
+        )
+        requests = leave_requests(db, network_id, staff_id)
+    page = render_template(
+        "people/person.html",
+        network_id=network_id,
+        person=person,
+        weeks=weeks,
+        requests=requests,
+        kinds=LEAVE_KINDS,
+        form=form,
+        errors=errors,
+        private=sees_leave_reasons(user),
+        earlier=shift_week(first, -WEEKS_SHOWN),
+        later=shift_week(first, WEEKS_SHOWN),
+    )
+    return (page, 400) if errors else page
+
+
+@bp.get("/n/<int:network_id>/people/<staff_id>")
+@require("clinician", *STAFF_ROLES)
+def person(network_id: int, staff_id: str) -> Page:
+    """A person's sessions, hours against contract, and their leave requests."""
+    staff_guard(network_id, staff_id)
+    return _person_page(network_id, staff_id, {}, {})
+
+
+@bp.post("/n/<int:network_id>/people/<staff_id>/leave", endpoint="request_leave")
+@require("clinician", *STAFF_ROLES)
+def request_leave_view(network_id: int, staff_id: str) -> Page | Response:
+    """Ask for leave; a manager approves or declines it on the leave requests page."""
+    user = staff_guard(network_id, staff_id)
+    try:
+        with transaction() as db:
+            made = request_leave(db, network_id, staff_id, request.form, user.email)
+    except RequestNotFoundError:
+        abort(404)
+    except RequestError as err:
+        return _person_page(network_id, staff_id, request.form, err.problems)
+    flash(
+        f"Leave requested from {_day(made.start)} to {_day(made.end)} "
+        f"(request {made.id}); a manager will approve or decline it.",
+        "success",
+    )
+    return redirect(url_for("people.person", network_id=network_id, staff_id=staff_id))
+
+
+@bp.get("/n/<int:network_id>/leave", endpoint="leave_requests")
+@require(*STAFF_ROLES)
+def leave_requests_view(network_id: int) -> str:
+    """Every leave request of the network, with kinds and reasons (staff roles only)."""
+    user = network_guard(network_id)
+    with transaction() as db:
+        bundle = _bundle(db, network_id)
+        found = leave_requests(db, network_id)
+    names = {person.staff_id: person.name for person in bundle.staff}
+    return render_template(
+        "people/leave_requests.html",
+        network_id=network_id,
+        network=bundle.name,
+        requests=found,
+        names=names,
+        may_decide=user.role == "manager",
+        private=sees_leave_reasons(user),
+    )
+
+
+@bp.post("/n/<int:network_id>/leave/<int:request_id>", endpoint="decide_leave")
+@require("manager")
+def decide_leave_view(network_id: int, request_id: int) -> Response:
+    """Approve or decline one leave request; approved leave counts when planning."""
+    user = network_guard(network_id)
+    try:
+        with transaction() as db:
+            decided = decide_leave(
+                db, network_id, request_id, request.form.get("decision", ""), user.email
+            )
+    except RequestNotFoundError:
+        abort(404)
+    except RequestError as err:
+        flash(f"Leave request {request_id}: {_problems(err)}", "error")
+    else:
+        flash(f"Leave request {decided.id} ({decided.staff_id}) {decided.state}.", "success")
+    return redirect(url_for("people.leave_requests", network_id=network_id))
+
+
+def _problems(err: RequestError) -> str:
+    return "; ".join(f"{field}: {text}" for field, text in err.problems.items())
+
+
+def _cover_page(
+    network_id: int, site_id: str, form: Mapping[str, str], errors: Mapping[str, str]
+) -> Page:
+    """The cover request form for one site, and the site's earlier requests."""
+    with transaction() as db:
+        bundle = _bundle(db, network_id)
+        choices = cover_choices(db, network_id)
+        found = cover_requests(db, network_id, site_id)
+    page = render_template(
+        "people/cover_form.html",
+        network_id=network_id,
+        site=bundle.site(site_id),
+        choices=choices,
+        requests=found,
+        form=form,
+        errors=errors,
+    )
+    return (page, 400) if errors else page
+
+
+@bp.route(
+    "/n/<int:network_id>/sites/<site_id>/cover", methods=["GET", "POST"], endpoint="request_cover"
+)
+@require("practice", *STAFF_ROLES)
+def request_cover_view(network_id: int, site_id: str) -> Page | Response:
+    """A practice asks the network for extra people on one date and session."""
+    user = site_guard(network_id, site_id)
+    with transaction() as db:
+        if not site_exists(db, network_id, site_id):
+            abort(404)
+    if request.method == "GET":
+        return _cover_page(network_id, site_id, {}, {})
+    try:
+        with transaction() as db:
+            made = request_cover(db, network_id, site_id, request.form, user.email)
+    except RequestError as err:
+        return _cover_page(network_id, site_id, request.form, err.problems)
+    flash(
+        f"Cover requested for {made.session_id} on {_day(made.date)} (request {made.id}); "
+        "the network's manager will answer it.",
+        "success",
+    )
+    return redirect(url_for("people.request_cover", network_id=network_id, site_id=site_id))
+
+
+@bp.get("/n/<int:network_id>/cover", endpoint="cover_requests")
+@require(*STAFF_ROLES)
+def cover_requests_view(network_id: int) -> str:
+    """Every cover request of the network, with approve / decline for the manager."""
+    user = network_guard(network_id)
+    with transaction() as db:
+        bundle = _bundle(db, network_id)
+        found = cover_requests(db, network_id)
+    return render_template(
+        "people/cover_requests.html",
+        network_id=network_id,
+        network=bundle.name,
+        requests=found,
+        sites={site.site_id: site.name for site in bundle.sites},
+        may_decide=user.role == "manager",
+    )
+
+
+@bp.post("/n/<int:network_id>/cover/<int:request_id>", endpoint="decide_cover")
+@require("manager")
+def decide_cover_view(network_id: int, request_id: int) -> Response:
+    """Approve or decline a cover request (its state only; demand is changed elsewhere)."""
+    user = network_guard(network_id)
+    try:
+        with transaction() as db:
+            decided = decide_cover(
+                db, network_id, request_id, request.form.get("decision", ""), user.email
+            )
+    except RequestNotFoundError:
+        abort(404)
+    except RequestError as err:
+        flash(f"Cover request {request_id}: {_problems(err)}", "error")
+    else:
+        flash(f"Cover request {decided.id} ({decided.site_id}) {decided.state}.", "success")
+    return redirect(url_for("people.cover_requests", network_id=network_id))
