@@ -1,0 +1,107 @@
+"""The web app in a real browser: Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser_support import LiveServer, launch_options, screenshot_path
+from tests.web_support import ACCOUNTS, CLINICIAN_STAFF, PASSWORD, TINY, seeded_app
+
+WEEK = "2026-W49"
+
+
+@pytest.fixture
+def live(db_url: str) -> Iterator[tuple[LiveServer, int]]:
+    app, network_id = seeded_app(db_url)
+    with LiveServer(app) as server:
+        yield server, network_id
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    options = launch_options()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**options)  # type: ignore[arg-type]
+        yield launched
+        launched.close()
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_login_page_in_a_phone_sized_window(live: tuple[LiveServer, int], browser: Browser) -> None:
+    server, _ = live
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(f"{server.url}/login?next=/?")
+    page.get_by_label("E-mail").fill(ACCOUNTS.coordinator)
+    page.get_by_label("Password").fill("wrong password!")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match an account")
+    page.screenshot(path=screenshot_path("login-phone"), full_page=True)
+    log_in(page, server.url, ACCOUNTS.coordinator)
+    expect(page.get_by_role("heading", name="Networks")).to_be_visible()
+    expect(page.get_by_text("Tiny Test Network")).to_be_visible()
+
+
+def bundle_zip(tmp: Path) -> Path:
+    """The tiny sample network as the .zip a manager would upload."""
+    path = tmp / "tiny.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted(TINY.iterdir()):
+            archive.write(file, file.name)
+    return path
+
+
+def test_import_solve_edit_publish_then_the_clinician_sees_it(
+    db_url: str, browser: Browser, tmp_path: Path
+) -> None:
+    app, network_id = seeded_app(db_url, SOLVE_TIME_LIMIT=10, SOLVE_WORKERS=1)
+    week = f"/n/{network_id}/weeks/{WEEK}"
+    with LiveServer(app) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(page, server.url, ACCOUNTS.manager)
+
+        page.goto(f"{server.url}/import")
+        page.get_by_label("Bundle file").set_input_files(bundle_zip(tmp_path))
+        page.get_by_role("button", name="Check and import").click()
+        expect(page.get_by_role("status").first).to_contain_text("Imported")
+        page.screenshot(path=screenshot_path("import"), full_page=True)
+
+        page.goto(f"{server.url}{week}")
+        expect(page.get_by_text(f"No rota exists for {WEEK} yet")).to_be_visible()
+        page.get_by_role("button", name=f"Plan {WEEK}").click()
+        expect(page.locator('[data-field="state"]')).to_have_text("done", timeout=60_000)
+        page.screenshot(path=screenshot_path("solve-done"), full_page=True)
+
+        page.goto(f"{server.url}{week}")
+        expect(page.get_by_role("heading", name="Coverage")).to_be_visible()
+        page.screenshot(path=screenshot_path("week-overview"), full_page=True)
+        page.goto(f"{server.url}{week}/grid?by=site")
+        page.screenshot(path=screenshot_path("grid-by-site"), full_page=True)
+
+        page.goto(f"{server.url}{week}/edit")
+        page.get_by_role("button", name="Pin").first.click()
+        expect(page.get_by_role("status").first).to_contain_text("Pinned")
+        page.screenshot(path=screenshot_path("edit"), full_page=True)
+        page.get_by_role("button", name="Publish this draft").click()
+        expect(page.get_by_text("version 1").first).to_be_visible()
+        page.screenshot(path=screenshot_path("versions"), full_page=True)
+        page.get_by_role("button", name="Log out").click()
+
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        log_in(phone, server.url, ACCOUNTS.clinician)
+        phone.goto(f"{server.url}/n/{network_id}/people/{CLINICIAN_STAFF}?week={WEEK}")
+        expect(phone.get_by_role("heading", level=1)).to_contain_text("Grace Rees")
+        expect(phone.get_by_text("Mill Lane Surgery").first).to_be_visible()
+        expect(phone.get_by_text("draft")).to_have_count(0)
+        phone.screenshot(path=screenshot_path("person-phone"), full_page=True)

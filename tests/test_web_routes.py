@@ -1,0 +1,230 @@
+"""Every route of the app, with every role and with nobody logged in.
+
+The expected answers are written out here, route by route, independently of
+the ``require`` decorators; a route added to the app without a line here
+fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from scheduler import jobs
+from scheduler.domain import iso_weeks
+from scheduler.planning import plan_week
+from scheduler.requests import request_cover, request_leave
+from scheduler.storage.db import make_engine, session_scope
+from scheduler.storage.repository import network_bundle, save_rota
+from solver import SolveOptions
+from tests.web_support import (
+    ACCOUNTS,
+    CLINICIAN_STAFF,
+    PRACTICE_SITE,
+    client_as,
+    csrf_token,
+    seeded_app,
+)
+
+WEEK = "2026-W49"
+ROLES = ("manager", "coordinator", "practice", "clinician")
+M, C, P, K = ROLES  # K: clinician
+OPEN = "open"  # no login needed
+
+# (endpoint, method) -> the roles allowed; everyone else gets 403, strangers the login page.
+ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("views.healthz", "GET"): (OPEN,),
+    ("static", "GET"): (OPEN,),
+    ("auth.login", "GET"): (OPEN,),
+    ("auth.login", "POST"): (OPEN,),
+    ("auth.logout", "POST"): (OPEN,),
+    ("views.index", "GET"): (M, C, P, K),
+    ("admin.users", "GET"): (M,),
+    ("admin.users", "POST"): (M,),
+    ("admin.audit_log", "GET"): (M,),
+    ("admin.import_bundle", "GET"): (M,),
+    ("admin.import_bundle", "POST"): (M,),
+    ("weeks.overview", "GET"): (M, C),
+    ("weeks.grid", "GET"): (M, C, P),
+    ("weeks.shortfalls", "GET"): (M, C),
+    ("weeks.export", "GET"): (M, C),
+    ("rota.start_solve", "POST"): (M, C),
+    ("rota.job", "GET"): (M, C),
+    ("rota.job_status", "GET"): (M, C),
+    ("rota.cancel_job", "POST"): (M, C),
+    ("rota.edit", "GET"): (M, C),
+    ("rota.edit", "POST"): (M, C),
+    ("rota.publish", "POST"): (M, C),
+    ("rota.versions", "GET"): (M, C),
+    ("rota.diff", "GET"): (M, C),
+    ("people.person", "GET"): (M, C, K),
+    ("people.request_leave", "POST"): (M, C, K),
+    ("people.leave_requests", "GET"): (M, C),
+    ("people.decide_leave", "POST"): (M,),
+    ("people.request_cover", "GET"): (M, C, P),
+    ("people.request_cover", "POST"): (M, C, P),
+    ("people.cover_requests", "GET"): (M, C),
+    ("people.decide_cover", "POST"): (M,),
+}
+
+# What an allowed GET answers: 200, except the clinician's front page, which is their own page.
+REDIRECTING_GETS = {("views.index", K)}
+# A POST with an empty form: allowed roles get a validation answer, never 403 and never a crash.
+POST_ANSWERS = {200, 302, 400, 409}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    app: Flask
+    engine: Engine
+    network_id: int
+    job_id: int
+    rota_id: int
+
+
+@pytest.fixture
+def seeded(db_url: str) -> Iterator[Seeded]:
+    """The tiny network with a draft week, a finished solve, a leave and a cover request."""
+    app, network_id = seeded_app(db_url)
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        bundle = network_bundle(session, network_id)
+    outcome = plan_week(bundle, WEEK, SolveOptions(time_limit=10, workers=1))
+    monday = iso_weeks(WEEK, 1)[0]
+    with session_scope(engine) as session:
+        rota_id = save_rota(
+            session,
+            network_id,
+            WEEK,
+            outcome.assignments,
+            status=outcome.result.status.value,
+            objective=outcome.result.objective,
+            bound=outcome.result.bound,
+            gap=outcome.result.gap,
+            seconds=outcome.result.seconds,
+            summary=outcome.summary(),
+        )
+        job_id = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACCOUNTS.manager
+        )
+        leave = {"start": monday.isoformat(), "end": monday.isoformat(), "kind": "annual"}
+        request_leave(session, network_id, CLINICIAN_STAFF, leave, ACCOUNTS.clinician)
+        cover = {"date": monday.isoformat(), "session_id": "AM", "role": "GP", "people": "1"}
+        request_cover(session, network_id, PRACTICE_SITE, cover, ACCOUNTS.practice)
+    yield Seeded(app, engine, network_id, job_id, rota_id)
+    engine.dispose()
+
+
+def url_for_rule(seeded: Seeded, endpoint: str) -> str:
+    """A real address for the endpoint, naming this network's own records."""
+    n = f"/n/{seeded.network_id}"
+    week = f"{n}/weeks/{WEEK}"
+    return {
+        "views.healthz": "/healthz",
+        "static": "/static/site.css",
+        "auth.login": "/login",
+        "auth.logout": "/logout",
+        "views.index": "/",
+        "admin.users": "/admin/users",
+        "admin.audit_log": "/admin/audit",
+        "admin.import_bundle": "/import",
+        "weeks.overview": week,
+        "weeks.grid": f"{week}/grid?by=site&site={PRACTICE_SITE}",
+        "weeks.shortfalls": f"{week}/shortfalls",
+        "weeks.export": f"{week}/export/rota.csv",
+        "rota.start_solve": f"{week}/solve",
+        "rota.job": f"{n}/jobs/{seeded.job_id}",
+        "rota.job_status": f"{n}/jobs/{seeded.job_id}.json",
+        "rota.cancel_job": f"{n}/jobs/{seeded.job_id}/cancel",
+        "rota.edit": f"{week}/edit",
+        "rota.publish": f"{week}/publish",
+        "rota.versions": f"{week}/versions",
+        "rota.diff": f"{week}/diff?a={seeded.rota_id}&b={seeded.rota_id}",
+        "people.person": f"{n}/people/{CLINICIAN_STAFF}",
+        "people.request_leave": f"{n}/people/{CLINICIAN_STAFF}/leave",
+        "people.leave_requests": f"{n}/leave",
+        "people.decide_leave": f"{n}/leave/1",
+        "people.request_cover": f"{n}/sites/{PRACTICE_SITE}/cover",
+        "people.cover_requests": f"{n}/cover",
+        "people.decide_cover": f"{n}/cover/1",
+    }[endpoint]
+
+
+def call(client: FlaskClient, method: str, url: str) -> int:
+    if method == "GET":
+        with client.get(url) as response:  # closes a static file's handle
+            return response.status_code
+    # weeks=99 keeps an allowed solve request from starting a real solve.
+    data = {"csrf_token": csrf_token(client), "weeks": "99"}
+    return client.post(url, data=data).status_code
+
+
+def routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_is_in_the_table(seeded: Seeded) -> None:
+    assert routes(seeded.app) == set(ALLOWED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_the_routes_it_is_allowed(seeded: Seeded, role: str) -> None:
+    wrong: list[str] = []
+    for (endpoint, method), allowed in sorted(ALLOWED.items()):
+        if endpoint == "auth.logout":
+            continue  # logging out would end the walk; tested in test_web_auth
+        client = client_as(seeded.app, role)
+        status = call(client, method, url_for_rule(seeded, endpoint))
+        if OPEN in allowed:  # an empty login form is a failed login
+            ok = status in ({200} if method == "GET" else {*POST_ANSWERS, 401})
+        elif role not in allowed:
+            ok = status == 403
+        elif method == "GET":
+            ok = status == (302 if (endpoint, role) in REDIRECTING_GETS else 200)
+        else:
+            ok = status in POST_ANSWERS
+        if not ok:
+            wrong.append(f"{method} {endpoint} as {role}: {status}")
+    assert wrong == []
+
+
+def test_strangers_are_sent_to_the_login_page_everywhere_but_the_open_routes(
+    seeded: Seeded,
+) -> None:
+    wrong: list[str] = []
+    for (endpoint, method), allowed in sorted(ALLOWED.items()):
+        client = seeded.app.test_client()
+        url = url_for_rule(seeded, endpoint)
+        if OPEN in allowed:
+            continue
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": csrf_token(client)})
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or not location.startswith("/login"):
+            wrong.append(f"{method} {endpoint}: {response.status_code} {location}")
+    assert wrong == []
+
+
+def test_a_clinician_cannot_open_a_colleagues_page(seeded: Seeded) -> None:
+    client = client_as(seeded.app, "clinician")
+    assert client.get(f"/n/{seeded.network_id}/people/S02").status_code == 403
+    assert client.get(f"/n/{seeded.network_id}/people/{CLINICIAN_STAFF}").status_code == 200
+
+
+def test_a_practice_cannot_open_another_practice(seeded: Seeded) -> None:
+    client = client_as(seeded.app, "practice")
+    assert client.get(f"/n/{seeded.network_id}/sites/P02/cover").status_code == 403
+    grid = f"/n/{seeded.network_id}/weeks/{WEEK}/grid?by=site&site=P02"
+    assert client.get(grid).status_code == 403
