@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.storage.models import (
+    LABEL,
     USER_ROLES,
     LoginFailureRecord,
     SiteRecord,
@@ -88,6 +89,8 @@ def add_user(
 ) -> User:
     """Create an account after checking every field; raises ``AccountError``."""
     email = normalise_email(email)
+    if len(email) > LABEL:
+        raise AccountError("email", f"use an address of at most {LABEL} characters")
     if not EMAIL.match(email):
         raise AccountError("email", f"{email!r} is not an e-mail address")
     if role not in USER_ROLES:
@@ -165,6 +168,8 @@ def authenticate(
     """
     at = at or now()
     email = normalise_email(email)
+    if len(email) > LABEL:
+        return None  # no account has so long an address, and the failure table could not hold it
     recent = select(func.count()).where(
         LoginFailureRecord.email == email, LoginFailureRecord.at > at - FAILURE_WINDOW
     )

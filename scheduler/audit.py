@@ -54,12 +54,14 @@ def record(
 
 
 def entries(session: Session, network_id: int | None, limit: int = 200) -> list[AuditEntry]:
-    """The newest entries first: one network's (and network-less ones), or all when None."""
+    """The newest entries first: one network's, or all when None.
+
+    Network-less entries (the accounts of managers of every network, their
+    logins) are not any one network's: only a manager of every network sees them.
+    """
     statement = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
     if network_id is not None:
-        statement = statement.where(
-            (AuditRecord.network_id == network_id) | AuditRecord.network_id.is_(None)
-        )
+        statement = statement.where(AuditRecord.network_id == network_id)
     return [
         AuditEntry(utc(r.at), r.actor, r.network_id, r.action, r.subject, r.before, r.after)
         for r in session.scalars(statement)

@@ -315,13 +315,25 @@ class Problem:
         return f"{self.file}:{self.row}: {self.column}: {prefix}{self.message}"
 
 
+# Weeks outside these years are typos; the margin keeps "the weeks around it" (previous and
+# next links, a horizon of several weeks) inside the dates Python can represent.
+FIRST_WEEK_YEAR = 1900
+LAST_WEEK_YEAR = 2999
+
+
 def parse_iso_week(text: str) -> tuple[dt.date, ...]:
     """The seven dates of an ISO week written ``2026-W49``; raises ValueError otherwise."""
     try:
         year_text, week_text = text.strip().upper().split("-W")
-        monday = dt.date.fromisocalendar(int(year_text), int(week_text), 1)
+        year = int(year_text)
+        monday = dt.date.fromisocalendar(year, int(week_text), 1)
     except ValueError as err:
         raise ValueError(f"{text!r} is not an ISO week such as 2026-W49") from err
+    if not FIRST_WEEK_YEAR <= year <= LAST_WEEK_YEAR:
+        raise ValueError(
+            f"{text!r} is outside the years {FIRST_WEEK_YEAR} to {LAST_WEEK_YEAR}; "
+            "write a week such as 2026-W49"
+        )
     return tuple(monday + dt.timedelta(days=i) for i in range(7))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit
 from scheduler.domain import Assignment, Bundle, parse_iso_week
-from scheduler.storage.models import AssignmentRecord, RotaRecord
+from scheduler.storage.models import MAX_INTEGER, AssignmentRecord, RotaRecord
 from scheduler.storage.repository import (
     assignment_record,
     find_rota,
@@ -255,9 +255,12 @@ def parse_edit(bundle: Bundle, week: str, fields: Mapping[str, str]) -> Edit:
 def parse_revision(text: str | None) -> int:
     """The revision a page was shown with; a missing or odd one means a stale page."""
     try:
-        return int((text or "").strip())
+        revision = int((text or "").strip())
     except ValueError:
-        raise EditError("revision", "the page is out of date or incomplete; reload it") from None
+        revision = -1
+    if not 0 <= revision <= MAX_INTEGER:  # no rota has had it: the database could not hold it
+        raise EditError("revision", "the page is out of date or incomplete; reload it")
+    return revision
 
 
 # -- the database side ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ import logging
 import math
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -634,6 +635,12 @@ def _fail(engine: Engine, job_id: int, message: str) -> None:
         log.exception("could not mark solve job %s failed", job_id)
 
 
+def log_failure(job_id: int, err: BaseException) -> None:
+    """Log where a job failed, without the error's text: it may quote names or leave."""
+    where = "".join(traceback.format_tb(err.__traceback__))
+    log.error("solve job %s failed with %s at:\n%s", job_id, type(err).__name__, where)
+
+
 def run_job(engine: Engine, job_id: int, options: SolveOptions, stop: threading.Event) -> None:
     """The whole life of one job in the worker thread; never raises."""
     try:
@@ -647,13 +654,15 @@ def run_job(engine: Engine, job_id: int, options: SolveOptions, stop: threading.
         )
     except NetworkLookupError:
         _fail(engine, job_id, "the network was deleted; nothing was saved")
-    except InvalidRotaError:
-        log.exception("solve job %s produced a rota the validator rejects", job_id)
+    except InvalidRotaError as err:
+        # Rule ids only: the error's own text names people and their leave (health data).
+        rules = ", ".join(err.rules) or "unknown"
+        log.error("solve job %s produced a rota the validator rejects (rules: %s)", job_id, rules)
         _fail(
             engine, job_id, "internal error: the rota found failed the validator; nothing was saved"
         )
-    except Exception:
-        log.exception("solve job %s failed", job_id)
+    except Exception as err:
+        log_failure(job_id, err)
         _fail(
             engine, job_id, "internal error while solving; nothing was saved (see the server log)"
         )

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,15 @@ from solver.result import ProgressCallback
 
 
 class InvalidRotaError(RuntimeError):
-    """The solver produced a rota the validator rejects: a defect, never saved or shown as valid."""
+    """The solver produced a rota the validator rejects: a defect, never saved or shown as valid.
+
+    The message names people (and may say they are on sick leave); ``rules``
+    holds only the ids of the broken rules, for logs that must not.
+    """
+
+    def __init__(self, message: str, rules: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.rules = tuple(sorted(set(rules)))
 
 
 MAX_WEEKS = 8  # the longest horizon planned in one go
@@ -111,7 +119,10 @@ def plan_week(
     report = check_rota(bundle, dates, result.assignments)
     if not report.ok:
         details = "; ".join(v.message for v in report.violations[:5])
-        raise InvalidRotaError(f"internal error: the planned rota breaks hard rules: {details}")
+        raise InvalidRotaError(
+            f"internal error: the planned rota breaks hard rules: {details}",
+            (v.rule_id for v in report.violations),
+        )
     return PlanOutcome(week, dates, result, report, tuple(_notes(horizon, result, report)))
 
 

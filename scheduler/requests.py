@@ -14,9 +14,9 @@ A cover request's free-text note stays out of the log for the same reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -273,26 +273,52 @@ def decide_leave(
     A decision may be changed later (leave cancelled after approval), and
     each change is audited; asking for the state it already has is refused.
     """
+    record = _decide(
+        session,
+        LeaveRequestRecord,
+        (network_id, request_id, decision, actor),
+        _leave_audit,
+        lambda r: f"leave request {r.id} ({r.staff_id})",
+    )
+    return leave_request_of(record)
+
+
+Decided = TypeVar("Decided", LeaveRequestRecord, CoverRequestRecord)
+
+
+def _decide(
+    session: Session,
+    table: type[Decided],
+    asked: tuple[int, int, str, str],
+    snapshot: Callable[[Decided], dict[str, Any]],
+    subject: Callable[[Decided], str],
+) -> Decided:
+    """Set a request's state as decided, audited with what it was before and after.
+
+    ``asked`` is (network_id, request_id, decision, actor).  A request of
+    another network is "not found"; asking for the state it already has is refused.
+    """
+    network_id, request_id, decision, actor = asked
+    what = "leave" if table is LeaveRequestRecord else "cover"
     state = _decision(decision)
-    record = session.get(LeaveRequestRecord, request_id)
+    record = session.get(table, request_id)
     if record is None or record.network_id != network_id:
-        raise RequestNotFoundError(f"no leave request {request_id} in this network")
+        raise RequestNotFoundError(f"no {what} request {request_id} in this network")
     if record.state == state:
-        raise RequestError({"decision": f"leave request {request_id} is already {state}"})
-    before = _leave_audit(record)
+        raise RequestError({"decision": f"{what} request {request_id} is already {state}"})
+    before = snapshot(record)
     record.state, record.decided_by, record.decided_at = state, actor, now()
     session.flush()
-    subject = f"leave request {record.id} ({record.staff_id})"
     audit.record(
         session,
         actor,
-        f"leave {state}",
-        subject,
+        f"{what} {state}",
+        subject(record),
         network_id=network_id,
         before=before,
-        after=_leave_audit(record),
+        after=snapshot(record),
     )
-    return leave_request_of(record)
+    return record
 
 
 # -- cover ---------------------------------------------------------------------------
@@ -348,7 +374,9 @@ def _role_and_skill(
     """A role the network employs and, if given, a skill someone in that role has."""
     role = _text(form, "role")
     skill = _text(form, "skill") or None
-    if role not in choices.roles:
+    if not choices.roles:
+        problems["role"] = "the network has no staff yet; a manager must import its staff first"
+    elif role not in choices.roles:
         problems["role"] = f"choose one of the network's roles ({', '.join(choices.roles)})"
     elif skill is not None and not choices.able(role, skill):
         problems["skill"] = (
@@ -472,23 +500,11 @@ def decide_cover(
     session: Session, network_id: int, request_id: int, decision: str, actor: str
 ) -> CoverRequest:
     """Approve or decline a cover request: only its state changes (demand is not touched)."""
-    state = _decision(decision)
-    record = session.get(CoverRequestRecord, request_id)
-    if record is None or record.network_id != network_id:
-        raise RequestNotFoundError(f"no cover request {request_id} in this network")
-    if record.state == state:
-        raise RequestError({"decision": f"cover request {request_id} is already {state}"})
-    before = _cover_audit(record)
-    record.state, record.decided_by, record.decided_at = state, actor, now()
-    session.flush()
-    subject = f"cover request {record.id} ({record.site_id})"
-    audit.record(
+    record = _decide(
         session,
-        actor,
-        f"cover {state}",
-        subject,
-        network_id=network_id,
-        before=before,
-        after=_cover_audit(record),
+        CoverRequestRecord,
+        (network_id, request_id, decision, actor),
+        _cover_audit,
+        lambda r: f"cover request {r.id} ({r.site_id})",
     )
     return cover_request_of(record)

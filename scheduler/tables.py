@@ -16,6 +16,7 @@ import math
 import re
 import tomllib
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -53,6 +54,12 @@ NETWORK_SHEET = "network"
 WHOLE_FILE = "(file)"
 SAVE_AS_UTF8 = "save the file as 'CSV UTF-8' and try again"
 IGNORED_ZIP_PARTS = ("__MACOSX", ".DS_Store")
+MEGABYTE = 1024 * 1024
+# What a zip (an .xlsx is one too) may hold once unpacked.  A real bundle is a few MB;
+# a small upload that unpacks to gigabytes ("zip bomb") is refused before it is read.
+MAX_UNPACKED_BYTES = 50 * MEGABYTE
+# A damaged or encrypted member, or one packed with a method Python cannot unpack.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 EXCEL_TIME_DATES = frozenset({dt.date(1899, 12, 30)})  # Excel day 0
 
 
@@ -233,7 +240,13 @@ def read_zip(data: bytes, filename: str) -> RawBundle:
         return unreadable(filename, "is not a readable zip file; zip the bundle folder again")
     with archive:
         members = [m for m in archive.infolist() if usable_member(m)]
-        files = {m.filename: archive.read(m) for m in members}
+        too_big = unpacked_size_problem(members, filename)
+        if too_big is not None:
+            return too_big
+        try:
+            files = {m.filename: archive.read(m) for m in members}
+        except ZIP_READ_ERRORS:
+            return unreadable(filename, "is damaged or encrypted; zip the bundle folder again")
     folders = {PurePosixPath(name).parts[0] for name in files if len(PurePosixPath(name).parts) > 1}
     nested = len(folders) == 1 and all(len(PurePosixPath(n).parts) == 2 for n in files)
     name = folders.pop() if nested else PurePosixPath(filename).stem
@@ -241,6 +254,31 @@ def read_zip(data: bytes, filename: str) -> RawBundle:
         message = "put the bundle files at the top of the zip or inside one folder"
         return unreadable(filename, message)
     return tables_from_csv_files(files, name)
+
+
+def unpacked_size_problem(members: Iterable[zipfile.ZipInfo], label: str) -> RawBundle | None:
+    """A whole-file error when the members would unpack to more than a bundle can be.
+
+    The sizes come from the zip's directory; Python never unpacks a member
+    beyond its stated size, so checking them first bounds the memory used.
+    """
+    total = sum(m.file_size for m in members)
+    if total <= MAX_UNPACKED_BYTES:
+        return None
+    message = (
+        f"unpacks to {total // MEGABYTE} MB, more than the {MAX_UNPACKED_BYTES // MEGABYTE} MB "
+        "a bundle may be; put only the bundle's CSV files and network.toml in it"
+    )
+    return unreadable(label, message)
+
+
+def workbook_size_problem(data: bytes, label: str) -> RawBundle | None:
+    """``unpacked_size_problem`` for a workbook (an .xlsx is a zip of XML files)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return unpacked_size_problem(archive.infolist(), label)
+    except zipfile.BadZipFile:
+        return None  # not a zip at all: the Excel reader says what is wrong with it
 
 
 def usable_member(member: zipfile.ZipInfo) -> bool:
@@ -268,6 +306,9 @@ def read_workbook(data: bytes, filename: str, network_toml: bytes | None = None)
     beside the workbook) if given.
     """
     book = PurePosixPath(filename).name
+    too_big = workbook_size_problem(data, book)
+    if too_big is not None:
+        return too_big
     try:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object)
     except Exception as err:  # openpyxl raises many types for a damaged file

@@ -49,7 +49,7 @@ from scheduler.storage.models import AssignmentRecord, NetworkRecord, RotaRecord
 from scheduler.storage.repository import (
     NetworkLookupError,
     approved_leave,
-    network_bundle,
+    load_bundle,
     normalise_week,
     utc,
 )
@@ -171,14 +171,18 @@ COVERAGE: Recent[tuple[BundleKey, tuple[Assignment, ...]], tuple[CoverageLine, .
 
 
 def stored_bundle(session: Session, network_id: int) -> tuple[BundleKey, Bundle]:
-    """The network's bundle as imported, without reloading 2,000 rows for every page."""
+    """The network's bundle as imported, without reloading 2,000 rows for every page.
+
+    Only what the import wrote is remembered: leave approved in the app
+    changes without a new import, so ``load_week`` adds it afresh each time.
+    """
     network = session.get(NetworkRecord, network_id)
     if network is None:
         raise NetworkLookupError(f"no network with id {network_id}")
     key = (str(session.get_bind().engine.url), network_id, network.imported_at)
     bundle = BUNDLES.get(key)
     if bundle is None:
-        bundle = network_bundle(session, network_id)
+        bundle = load_bundle(session, network.name)
         BUNDLES.put(key, bundle)
     return key, bundle
 
@@ -191,8 +195,7 @@ class Week:
     label: str
     dates: tuple[dt.date, ...]
     source: BundleKey  # which import of the network ``bundle`` is
-    bundle: Bundle  # as imported: what ``rotapool export`` checks against
-    leave_approved: Bundle  # plus leave approved in the app: who is really away
+    bundle: Bundle  # as imported plus the leave approved now: what ``rotapool export`` checks
     rotas: tuple[StoredRota, ...]
     shown: StoredRota | None
     assignments: tuple[Assignment, ...]
@@ -201,8 +204,9 @@ class Week:
 def load_week(session: Session, network_id: int, week: str, state: str | None) -> Week:
     """Everything a week page needs, read in one transaction."""
     label = week_label(week)
-    source, bundle = stored_bundle(session, network_id)
-    extra = approved_leave(session, network_id)
+    source, imported = stored_bundle(session, network_id)
+    approved = approved_leave(session, network_id)
+    bundle = dataclasses.replace(imported, leave=imported.leave + approved)
     rotas = week_rotas(session, network_id, label)
     shown = pick_rota(rotas, state)
     assignments = rota_assignments(session, shown.id) if shown else []
@@ -212,7 +216,6 @@ def load_week(session: Session, network_id: int, week: str, state: str | None) -
         dates=parse_iso_week(label),
         source=source,
         bundle=bundle,
-        leave_approved=dataclasses.replace(bundle, leave=bundle.leave + extra),
         rotas=tuple(rotas),
         shown=shown,
         assignments=tuple(assignments),

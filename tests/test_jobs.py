@@ -7,6 +7,7 @@ future (``jobs.wait``) and hold a job still with Events, never with sleeps.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,7 @@ from scheduler import jobs
 from scheduler.audit import entries
 from scheduler.domain import parse_iso_week
 from scheduler.editing import Edit, apply_edit, load_cells
-from scheduler.planning import PlanOutcome, plan_week
+from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week
 from scheduler.storage.db import session_scope
 from scheduler.storage.models import RotaRecord, SolveJobRecord
 from scheduler.storage.repository import find_rota, network_bundle
@@ -391,3 +392,30 @@ def test_a_planner_that_crashes_fails_the_job_without_details(
     assert failed.state == "failed" and failed.finished_at is not None
     assert failed.message == "internal error while solving; nothing was saved (see the server log)"
     assert _rota_count(engine) == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvalidRotaError("S01 Grace Rees is on sick leave on Mon 2026-11-30", ["leave"]),
+        KeyError("Grace Rees"),
+    ],
+)
+def test_a_failed_job_logs_no_names_or_leave(
+    tiny: tuple[Engine, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    """The server log is not private: it says where a job failed, never whom it concerned."""
+    engine, network_id = tiny
+
+    def fail(*args: Any, **kwargs: Any) -> PlanOutcome:
+        raise error
+
+    monkeypatch.setattr(jobs, "plan_week", fail)
+    with caplog.at_level(logging.ERROR, logger=jobs.log.name):
+        failed = _run(engine, network_id)
+    assert failed.state == "failed"
+    assert f"solve job {failed.id}" in caplog.text
+    assert "Grace" not in caplog.text and "sick" not in caplog.text

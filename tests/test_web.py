@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from scheduler.accounts import add_user
 from scheduler.storage.db import make_engine, session_scope
@@ -16,6 +18,7 @@ from scheduler.storage.repository import save_bundle, save_rota
 from tests.test_storage import make_assignments, make_bundle
 from tests.web_support import PASSWORD, client_as, login, seeded_app
 from web import ConfigurationError, create_app
+from web import db as web_db
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +123,69 @@ def test_default_database_is_in_the_instance_folder(tmp_path: Path) -> None:
     expected = tmp_path / "instance" / "rotapool.sqlite"
     assert app.config["DATABASE_URL"] == f"sqlite:///{expected}"
     assert not expected.exists()  # creating the app opens no database
+
+
+def test_a_practice_sees_published_weeks_only(db_url: str) -> None:
+    app, network_id = seeded_app(db_url)
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            for week, state in (("2026-W49", "published"), ("2026-W50", "draft")):
+                save_rota(
+                    session,
+                    network_id,
+                    week,
+                    [],
+                    state=state,
+                    status="OPTIMAL",
+                    objective=1.0,
+                    bound=1.0,
+                    gap=0.0,
+                    seconds=0.1,
+                    summary={},
+                )
+    finally:
+        engine.dispose()
+    page = client_as(app, "practice").get("/").get_data(as_text=True)
+    assert "2026-W49" in page
+    assert "2026-W50" not in page and "draft" not in page  # not even that a draft exists
+    assert "2026-W50" in client_as(app, "coordinator").get("/").get_data(as_text=True)
+
+
+def test_concurrent_first_requests_make_one_engine(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads asking at once get the same engine; a second one would never be disposed."""
+    app = make_app(db_url)
+    made: list[Engine] = []
+    inside, other_made = threading.Event(), threading.Event()
+
+    def slow_make_engine(url: str) -> Engine:
+        made.append(make_engine(url))
+        if len(made) == 1:
+            inside.set()
+            other_made.wait(timeout=1)  # only a second engine cuts the wait short
+        else:
+            other_made.set()
+        return made[-1]
+
+    monkeypatch.setattr(web_db, "make_engine", slow_make_engine)
+    got: list[Engine] = []
+
+    def ask() -> None:
+        with app.app_context():
+            got.append(web_db.engine())
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert inside.wait(timeout=10)
+    second = threading.Thread(target=ask)
+    second.start()
+    first.join()
+    second.join()
+    try:
+        assert len(made) == 1
+        assert got == [made[0], made[0]]
+    finally:
+        for engine in made:
+            engine.dispose()

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from scheduler import tables
 from scheduler.accounts import add_user
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AuditRecord, NetworkRecord, StaffRecord, UserRecord
@@ -241,6 +242,14 @@ def test_the_audit_log_shows_entries_of_the_managers_network(site: Site) -> None
     assert "scrypt" not in page
 
 
+def test_a_network_manager_does_not_see_the_global_managers_entries(site: Site) -> None:
+    site.query(lambda s: add_user(s, "root@all.test", PASSWORD, "manager"))
+    root = site.app.test_client()
+    login(root, "root@all.test")  # audited with no network: it is no one network's
+    assert "root@all.test" in text(root.get("/admin/audit"))
+    assert "root@all.test" not in text(site.client("manager").get("/admin/audit"))
+
+
 # -- import -----------------------------------------------------------------------------
 
 
@@ -324,6 +333,38 @@ def test_a_file_that_is_not_a_zip_or_workbook_is_refused(site: Site, filename: s
     assert response.status_code == 400
     assert "is neither a .zip nor an .xlsx" in text(response)
     assert site.fingerprint() == before
+
+
+@pytest.mark.parametrize("filename", ["tiny.zip", "tiny.xlsx"])
+def test_an_upload_that_unpacks_too_large_is_refused_before_it_is_read(
+    site: Site, monkeypatch: pytest.MonkeyPatch, filename: str
+) -> None:
+    """A zip bomb is refused from the sizes in its directory (here: a limit below the bundle's)."""
+    monkeypatch.setattr(tables, "MAX_UNPACKED_BYTES", 1000)
+    manager = site.client("manager")
+    before = site.fingerprint()
+    data = tiny_zip() if filename.endswith(".zip") else tiny_workbook("Tiny Test Network")
+    response = upload(manager, data, filename)
+    assert response.status_code == 400
+    assert "a bundle may be; put only the bundle&#39;s CSV files" in text(response)
+    assert site.fingerprint() == before
+
+
+def test_a_damaged_zip_is_a_problem_not_a_crash(site: Site) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("sites.csv", "site_id,name\nP01,Mill Lane\n")
+    damaged = buffer.getvalue().replace(b"Mill Lane", b"Mill Lone")  # no longer its CRC
+    manager = site.client("manager")
+    before = site.fingerprint()
+    response = upload(manager, damaged, "tiny.zip")
+    assert response.status_code == 400
+    assert "is damaged or encrypted; zip the bundle folder again" in text(response)
+    assert site.fingerprint() == before
+
+
+def test_an_odd_imported_number_is_ignored(site: Site) -> None:
+    assert site.client("manager").get("/import?imported=%C2%B2").status_code == 200  # "²"
 
 
 def test_an_upload_without_a_file_asks_for_one(site: Site) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from werkzeug.security import check_password_hash
 
 from scheduler.accounts import (
@@ -19,7 +19,7 @@ from scheduler.accounts import (
     authenticate,
 )
 from scheduler.storage.db import session_scope
-from scheduler.storage.models import UserRecord
+from scheduler.storage.models import LoginFailureRecord, UserRecord
 from scheduler.storage.repository import network_id_of, save_bundle
 from tests.test_storage import make_bundle
 from tests.web_support import ACCOUNTS, PASSWORD, csrf_token, login, post, seeded_app
@@ -55,6 +55,7 @@ def test_password_is_stored_only_as_a_hash(engine: Engine) -> None:
     ("email", "password", "role", "scope", "field"),
     [
         ("not-an-email", PASSWORD, "manager", {}, "email"),
+        ("a" * 200 + "@b.org", PASSWORD, "manager", {}, "email"),  # longer than the column
         ("a@b.org", "short", "manager", {}, "password"),
         ("a@b.org", PASSWORD, "boss", {}, "role"),
         ("a@b.org", PASSWORD, "coordinator", {}, "network"),
@@ -126,6 +127,13 @@ def test_unknown_emails_are_throttled_too(engine: Engine) -> None:
             assert authenticate(db, "nobody@b.org", "guess") is None
         with pytest.raises(LoginThrottledError):
             authenticate(db, "nobody@b.org", "guess")
+
+
+def test_an_overlong_email_fails_without_storing_it(engine: Engine) -> None:
+    """No account has it, and the failures table could not hold it (PostgreSQL would fail)."""
+    with session_scope(engine) as db:
+        assert authenticate(db, "a" * 5000 + "@b.org", "guess") is None
+        assert db.scalar(select(func.count()).select_from(LoginFailureRecord)) == 0
 
 
 def test_success_clears_earlier_failures(engine: Engine) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from scheduler.domain import LEAVE_REQUESTS, Assignment, Leave, LeaveKind
 from scheduler.planning import plan_week
+from scheduler.requests import CoverChoices, RequestError, check_cover_form
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AuditRecord, CoverRequestRecord, LeaveRequestRecord
 from scheduler.storage.repository import approved_leave, network_bundle, save_rota
@@ -160,8 +161,9 @@ def test_unknown_person_or_site_is_404(site: Site) -> None:
     assert manager.get("/n/999/people/S01").status_code == 403  # not the manager's network
 
 
-def test_a_malformed_week_is_404_saying_the_expected_form(site: Site) -> None:
-    response = site.client("clinician").get(site.url(f"/people/{CLINICIAN_STAFF}?week=week49"))
+@pytest.mark.parametrize("week", ["week49", "9999-W52", "0001-W01"])
+def test_a_malformed_week_is_404_saying_the_expected_form(site: Site, week: str) -> None:
+    response = site.client("clinician").get(site.url(f"/people/{CLINICIAN_STAFF}?week={week}"))
     assert response.status_code == 404
     assert "2026-W49" in text(response)
 
@@ -398,6 +400,14 @@ def test_a_cover_request_with_a_bad_field_is_refused_naming_it(
     assert response.status_code == 400
     assert field_text in text(response)
     assert site.rows(CoverRequestRecord) == []
+
+
+def test_cover_in_a_network_without_staff_says_what_is_missing() -> None:
+    with pytest.raises(RequestError) as refused:
+        check_cover_form(GOOD_COVER, CoverChoices(sessions=(), staff=()))
+    assert refused.value.problems["role"] == (
+        "the network has no staff yet; a manager must import its staff first"
+    )
 
 
 def test_a_practice_cannot_ask_for_another_site(site: Site) -> None:

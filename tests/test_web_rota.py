@@ -173,17 +173,24 @@ def test_another_networks_pages_are_refused(site: Site) -> None:
     assert post(client, f"{other}/solve", {}).status_code == 403
 
 
-def test_a_malformed_week_is_a_404_saying_how_to_write_one(site: Site) -> None:
+@pytest.mark.parametrize("week", ["week-49", "9999-W52", "0001-W01"])
+def test_a_malformed_week_is_a_404_saying_how_to_write_one(site: Site, week: str) -> None:
     client = client_as(site.app, "coordinator")
-    response = client.get(site.week("edit", week="week-49"))
-    assert response.status_code == 404
-    assert "ISO week such as 2026-W49" in response.get_data(as_text=True)
+    for page in ("edit", "versions", "diff?a=1&b=1"):
+        response = client.get(site.week(page, week=week))
+        assert response.status_code == 404, page
+        assert "ISO week such as 2026-W49" in response.get_data(as_text=True)
+    assert post(client, site.week("publish", week=week), {"revision": "0"}).status_code == 404
 
 
 def test_an_unknown_job_is_a_404(site: Site) -> None:
     client = client_as(site.app, "coordinator")
     assert client.get(site.url("jobs/999")).status_code == 404
     assert client.get(site.url("jobs/999.json")).status_code == 404
+    too_long = "9" * 20  # more than the database's integers hold: no job, not a driver error
+    assert client.get(site.url(f"jobs/{too_long}")).status_code == 404
+    assert post(client, site.url(f"jobs/{too_long}/cancel"), {}).status_code == 404
+    assert client.get(f"/n/{too_long}/weeks/{WEEK}/edit").status_code == 404
 
 
 def test_forms_without_the_csrf_token_are_refused(site: Site) -> None:
@@ -536,6 +543,7 @@ def test_a_draft_broken_behind_the_validators_back_is_not_published(site: Site) 
         (True, {"revision": "4"}, "changed since you opened it"),
         (False, {"revision": "0"}, "has no draft to publish"),
         (True, {}, "revision: the page is out of date"),
+        (True, {"revision": "99999999999999999999"}, "revision: the page is out of date"),
     ],
 )
 def test_a_publication_that_cannot_happen_changes_nothing(
@@ -559,6 +567,8 @@ def test_a_diff_needs_two_versions_of_the_week(site: Site) -> None:
     assert "No differences" in same
     missing = client.get(site.week(f"diff?b={rota_id}"))
     assert missing.status_code == 400 and "a: choose a version" in missing.get_data(as_text=True)
+    huge = client.get(site.week(f"diff?a=99999999999999999999&b={rota_id}"))
+    assert huge.status_code == 400 and "a: choose a version" in huge.get_data(as_text=True)
     foreign = client.get(site.week(f"diff?a={rota_id}&b={other}"))
     assert foreign.status_code == 400
     assert f"rota {other} is not a rota of 2026-W49" in foreign.get_data(as_text=True)

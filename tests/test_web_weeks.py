@@ -23,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from scheduler.domain import Assignment, Bundle, LeaveKind, Staff, parse_iso_week
 from scheduler.explain import day_label
@@ -266,8 +267,21 @@ def test_week_picker_and_neighbours(seeded: Seeded) -> None:
     assert f'href="{seeded.url(week="2026-W50")}"' in page
 
 
+def test_only_the_pages_filters_are_carried_to_other_weeks(seeded: Seeded) -> None:
+    """Other query fields once reached url_for: a 500, or links to another scheme and host."""
+    client = client_as(seeded.app, "manager")
+    odd = "network_id=7&_external=1&_scheme=javascript&_anchor=x&role=GP"
+    page = client.get(seeded.url() + "?" + odd)
+    assert page.status_code == 200
+    assert f'href="{seeded.url(week="2026-W48")}?role=GP"' in page.get_data(as_text=True)
+    assert 'name="_scheme"' not in page.get_data(as_text=True)
+    picked = client.get(seeded.url("/grid") + f"?{odd}&week=2026-W50")
+    assert picked.status_code == 302
+    assert picked.headers["Location"] == seeded.url("/grid", week="2026-W50") + "?role=GP"
+
+
 @pytest.mark.parametrize("page", ["", "/grid", "/shortfalls", "/export/rota.csv"])
-@pytest.mark.parametrize("week", ["2026-W60", "next-week"])
+@pytest.mark.parametrize("week", ["2026-W60", "next-week", "9999-W52", "0001-W01"])
 def test_a_bad_week_is_a_404_that_says_how_to_write_one(
     seeded: Seeded, page: str, week: str
 ) -> None:
@@ -476,6 +490,23 @@ def test_export_refuses_what_cannot_be_exported(seeded: Seeded) -> None:
     broken = client.get(seeded.url("/export/rota.csv"))
     assert broken.status_code == 409
     assert "no longer meets the network&#39;s hard rules" in broken.get_data(as_text=True)
+
+
+def test_export_follows_leave_approved_and_then_declined(seeded: Seeded) -> None:
+    """The pages remember the imported bundle; app-approved leave is read afresh each time."""
+    seeded.store(seeded.rota)
+    worked = seeded.rota[0]
+    seeded.approve_leave(worked.staff_id, worked.date, LeaveKind.ANNUAL)
+    client = client_as(seeded.app, "manager")
+    assert client.get(seeded.url("/export/rota.csv")).status_code == 409  # works while on leave
+    engine = make_engine(seeded.db_url)
+    try:
+        with session_scope(engine) as session:
+            for record in session.scalars(select(LeaveRequestRecord)):
+                record.state = "declined"
+    finally:
+        engine.dispose()
+    assert client.get(seeded.url("/export/rota.csv")).status_code == 200
 
 
 # --------------------------------------------------------------------------- access

@@ -15,9 +15,11 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from scheduler.storage.db import database_url, instance_folder
+from scheduler.storage.models import MAX_INTEGER
 from web import admin, auth, people, rota, views, weeks
 
 # One random key per process for debug and test runs only: sessions do not
@@ -27,6 +29,20 @@ _DEVELOPMENT_SECRET = secrets.token_hex(32)
 
 class ConfigurationError(RuntimeError):
     """The app cannot run safely with the configuration it was given."""
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in the app's URLs: an id no larger than the database can store.
+
+    A longer number would make the database driver fail (a 500) instead of
+    the address simply matching nothing (a 404).
+    """
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        if number > MAX_INTEGER:
+            raise ValidationError()
+        return number
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -74,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = database_url(app.instance_path)
     CSRFProtect(app)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.before_request(auth.load_user)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, error_page)

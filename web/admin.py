@@ -174,11 +174,14 @@ def size_limit() -> str:
 
 def _imported(user: User) -> tuple[NetworkInfo, str] | None:
     """The network just imported (``?imported=<id>``) and its current week, to link to."""
-    asked = request.args.get("imported", "")
-    if not asked.isdigit() or not user.may_see_network(int(asked)):
+    try:
+        asked = int(request.args.get("imported", ""))
+    except ValueError:
+        return None
+    if not user.may_see_network(asked):
         return None
     with transaction() as db:
-        found = next((n for n in list_networks(db) if n.id == int(asked)), None)
+        found = next((n for n in list_networks(db) if n.id == asked), None)
     return None if found is None else (found, current_week(found.timezone))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,15 +14,21 @@ from scheduler.storage.db import make_engine, session_scope
 
 ENGINE_KEY = "rotapool.engine"
 MIGRATED_KEY = "rotapool.migrated"
+_MAKING = threading.Lock()
 
 
 def engine() -> Engine:
-    """The current app's engine, made on first use and disposed with the app."""
+    """The current app's engine, made on first use and disposed with the app.
+
+    Made under a lock: the first requests arrive together on waitress's
+    threads, and an engine made twice would leave one never disposed.
+    """
     app = current_app
-    made = app.extensions.get(ENGINE_KEY)
-    if made is None:
-        made = make_engine(app.config["DATABASE_URL"])
-        app.extensions[ENGINE_KEY] = made
+    with _MAKING:
+        made = app.extensions.get(ENGINE_KEY)
+        if made is None:
+            made = make_engine(app.config["DATABASE_URL"])
+            app.extensions[ENGINE_KEY] = made
     return made
 
 

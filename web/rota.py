@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from scheduler import editing, jobs, publishing
 from scheduler.domain import DAY_NAMES, Assignment, Bundle
 from scheduler.planning import MAX_WEEKS
+from scheduler.storage.models import MAX_INTEGER
 from scheduler.storage.repository import NetworkLookupError, network_bundle, normalise_week
 from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions
@@ -376,9 +377,12 @@ def versions(network_id: int, week: str) -> Page:
 def _rota_choice(name: str) -> int:
     """The rota id in query field ``name``."""
     try:
-        return int(request.args.get(name, ""))
+        rota_id = int(request.args.get(name, ""))
     except ValueError:
-        raise editing.EditError(name, "choose a version from the list") from None
+        rota_id = 0
+    if not 0 < rota_id <= MAX_INTEGER:  # beyond it no rota exists, and the driver would fail
+        raise editing.EditError(name, "choose a version from the list")
+    return rota_id
 
 
 def _refuse_diff(network_id: int, week: str, message: str) -> NoReturn:

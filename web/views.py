@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, url_for
 from werkzeug.wrappers import Response as Redirect
 
+from scheduler.storage.models import ROTA_STATES
 from scheduler.storage.repository import list_networks, list_rotas
 from web.auth import ALL_ROLES, require, signed_in
 from web.db import migrated, transaction
@@ -27,11 +28,13 @@ def index() -> str | Redirect:
         return redirect(
             url_for("people.person", network_id=user.network_id, staff_id=user.staff_id)
         )
+    # A practice sees published rotas only: drafts (even that one exists) stay with the staff.
+    shown = ("published",) if user.role == "practice" else ROTA_STATES
     networks = []
     if migrated():
         with transaction() as db:
             networks = [
-                (network, list_rotas(db, network.id))
+                (network, [r for r in list_rotas(db, network.id) if r.state in shown])
                 for network in list_networks(db)
                 if user.may_see_network(network.id)
             ]

@@ -52,6 +52,9 @@ bp = Blueprint("weeks", __name__)
 
 GRID_ROLES = (*STAFF_ROLES, "practice")
 GRID_VIEWS = ("site", "person")
+# The query fields a week page passes on to the previous/next week and the week picker.
+# Only these: anything else would reach url_for as a keyword (``network_id``, ``_external``).
+KEPT_ARGS = ("by", "site", "role", "skill", "state")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -73,13 +76,18 @@ def checked_week(text: str) -> str:
         )
 
 
+def kept_args() -> dict[str, Any]:
+    """The page's filters, to carry over to another week of the same page."""
+    return {key: value for key in KEPT_ARGS if (value := request.args.get(key))}
+
+
 def picked_week(endpoint: str, network_id: int) -> Redirect | None:
     """The week picker's GET form: send the browser to the chosen week's own address."""
     picked = request.args.get("week")
     if picked is None:
         return None
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "week" and v}
-    return redirect(url_for(endpoint, network_id=network_id, week=checked_week(picked), **args))
+    week = checked_week(picked)
+    return redirect(url_for(endpoint, network_id=network_id, week=week, **kept_args()))
 
 
 def chosen_state() -> str | None:
@@ -103,9 +111,8 @@ def read_week(network_id: int, week: str, state: str | None) -> tuple[str, Week]
 def page_context(network_id: int, name: str, week: Week, state: str | None) -> dict[str, Any]:
     """What every week page's header needs: names, neighbours and the state asked for."""
     previous, following = neighbour_weeks(week.label)
-    keep = {k: v for k, v in request.args.items() if k != "week" and v}
     return {
-        "keep": keep,
+        "keep": kept_args(),
         "network_id": network_id,
         "network_name": name,
         "week": week,
@@ -202,8 +209,8 @@ def shortfalls(network_id: int, week: str) -> str:
     user = network_guard(network_id)
     state = chosen_state()
     name, loaded = read_week(network_id, checked_week(week), state)
-    known = loaded.leave_approved  # people on approved leave are never offered as cover
-    items = shortfall_items(known, loaded.dates, loaded.assignments, week_coverage(loaded))
+    # The bundle carries approved leave too: people on leave are never offered as cover.
+    items = shortfall_items(loaded.bundle, loaded.dates, loaded.assignments, week_coverage(loaded))
     return render_template(
         "weeks/shortfalls.html",
         items=items,

@@ -44,6 +44,7 @@ NAMING_CONVENTION = {
 ROTA_STATES = ("draft", "published", "superseded")
 
 ID = 40  # length of short identifiers such as site_id or staff_id
+MAX_INTEGER = 2**31 - 1  # the largest id or revision an Integer column holds (PostgreSQL)
 LABEL = 200  # length of display names
 
 
