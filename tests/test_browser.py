@@ -31,6 +31,20 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+# Form controls a person fills in, each needing a name a screen reader announces.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
+    .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+    .map(el => el.outerHTML)"""
+
+
+def assert_accessible(page: Page) -> None:
+    """Every control has a label; the page has one main heading and a language."""
+    assert page.evaluate(UNLABELLED) == []
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+
 def log_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(email)
@@ -76,6 +90,7 @@ def test_import_solve_edit_publish_then_the_clinician_sees_it(
         page.get_by_role("button", name="Check and import").click()
         expect(page.get_by_role("status").first).to_contain_text("Imported")
         page.screenshot(path=screenshot_path("import"), full_page=True)
+        assert_accessible(page)
 
         page.goto(f"{server.url}{week}")
         expect(page.get_by_text(f"No rota exists for {WEEK} yet")).to_be_visible()
@@ -86,13 +101,20 @@ def test_import_solve_edit_publish_then_the_clinician_sees_it(
         page.goto(f"{server.url}{week}")
         expect(page.get_by_role("heading", name="Coverage")).to_be_visible()
         page.screenshot(path=screenshot_path("week-overview"), full_page=True)
+        assert_accessible(page)
         page.goto(f"{server.url}{week}/grid?by=site")
         page.screenshot(path=screenshot_path("grid-by-site"), full_page=True)
+        assert_accessible(page)
+        page.goto(f"{server.url}{week}/shortfalls")
+        assert_accessible(page)
+        page.evaluate("document.body.append(document.createElement('input'))")
+        assert len(page.evaluate(UNLABELLED)) == 1  # the check itself finds a bare input
 
         page.goto(f"{server.url}{week}/edit")
         page.get_by_role("button", name="Pin").first.click()
         expect(page.get_by_role("status").first).to_contain_text("Pinned")
         page.screenshot(path=screenshot_path("edit"), full_page=True)
+        assert_accessible(page)
         page.get_by_role("button", name="Publish this draft").click()
         expect(page.get_by_text("version 1").first).to_be_visible()
         page.screenshot(path=screenshot_path("versions"), full_page=True)
@@ -105,3 +127,6 @@ def test_import_solve_edit_publish_then_the_clinician_sees_it(
         expect(phone.get_by_text("Mill Lane Surgery").first).to_be_visible()
         expect(phone.get_by_text("draft")).to_have_count(0)
         phone.screenshot(path=screenshot_path("person-phone"), full_page=True)
+        assert_accessible(phone)
+        no_sideways_scroll = "document.documentElement.scrollWidth <= window.innerWidth"
+        assert phone.evaluate(no_sideways_scroll)
