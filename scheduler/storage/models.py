@@ -414,3 +414,72 @@ class CoverRequestRecord(NetworkOwned, Base):
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(LABEL))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+FEED_KINDS = ("staff", "site", "hub")
+EVENT_STATUSES = ("confirmed", "cancelled")
+CHANGES = ("added", "moved", "removed")
+
+
+class FeedTokenRecord(NetworkOwned, Base):
+    """A calendar-feed link: one person's, one site's, or the network's hub sessions.
+
+    The token itself is never stored: it is an HMAC of ``nonce`` under the
+    app's secret key, so the link can be shown again but a copy of the
+    database alone opens nothing; ``token_hash`` (SHA-256) finds it.
+    ``subject`` is the staff_id or site_id ('' for the hub feed).
+    """
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {FEED_KINDS!r}", name="kind"),
+        UniqueConstraint("token_hash"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(ID))
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarEventRecord(NetworkOwned, Base):
+    """The published life of one session of one person: its feed event.
+
+    Identity is (staff, date, session): the UID is derived from it, so
+    re-publishing keeps the event; ``sequence`` grows with every change
+    (moved site, removed, restored) and a removed session stays, cancelled.
+    """
+
+    __tablename__ = "calendar_events"
+    __table_args__ = (
+        CheckConstraint(f"status IN {EVENT_STATUSES!r}", name="status"),
+        UniqueConstraint("network_id", "staff_id", "date", "session_id"),
+    )
+
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    site_id: Mapped[str] = mapped_column(String(ID))
+    status: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    modified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChangeNoticeRecord(NetworkOwned, Base):
+    """A published session in the next 14 days that changed: shown to the person and e-mailed."""
+
+    __tablename__ = "change_notices"
+    __table_args__ = (CheckConstraint(f"change IN {CHANGES!r}", name="change"),)
+
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    change: Mapped[str] = mapped_column(String(16))
+    from_site: Mapped[str | None] = mapped_column(String(ID))
+    to_site: Mapped[str | None] = mapped_column(String(ID))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    email_error: Mapped[str | None] = mapped_column(Text)
