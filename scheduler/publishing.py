@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
-from scheduler import audit
+from scheduler import audit, feeds
 from scheduler.domain import Assignment
 from scheduler.editing import load_cells, week_dates
 from scheduler.storage.models import AssignmentRecord, RotaRecord
@@ -68,6 +68,8 @@ class PublishedVersion:
     published_at: dt.datetime
     published_by: str
     superseded_rota_id: int | None
+    # The sessions whose calendar events changed (``scheduler.feeds``), in date order.
+    changes: tuple[feeds.EventChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def publish_week(
     draft.state, draft.version = "published", version
     draft.published_at, draft.published_by = moment, actor
     session.flush()
+    changes = feeds.record_publication(session, network_id, week, cells.assignments, moment)
     audit.record(
         session,
         actor,
@@ -170,7 +173,9 @@ def publish_week(
         before={"rota_id": draft.id, "state": "draft", "superseded_rota_id": superseded},
         after={"rota_id": draft.id, "state": "published", "version": version},
     )
-    return PublishedVersion(draft.id, network_id, week, version, moment, actor, superseded)
+    return PublishedVersion(
+        draft.id, network_id, week, version, moment, actor, superseded, tuple(changes)
+    )
 
 
 # -- versions -------------------------------------------------------------------------------

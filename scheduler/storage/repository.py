@@ -47,6 +47,7 @@ from scheduler.storage.models import (
     ROTA_STATES,
     AssignmentRecord,
     DemandRecord,
+    FeedTokenRecord,
     FixedRecord,
     ForbiddenSequenceRecord,
     LeaveRecord,
@@ -302,6 +303,7 @@ def save_bundle(session: Session, bundle: Bundle) -> int:
     else:
         for table in BUNDLE_TABLES:
             session.execute(delete(table).where(table.network_id == network.id))
+        revoke_departed_feeds(session, network.id, bundle)
     network.timezone = bundle.timezone
     network.settings = settings_of(bundle)
     network.imported_at = now()
@@ -312,6 +314,28 @@ def save_bundle(session: Session, bundle: Bundle) -> int:
     session.add_all(records)
     session.flush()
     return network.id
+
+
+def revoke_departed_feeds(session: Session, network_id: int, bundle: Bundle) -> None:
+    """Disable the calendar links of people and sites a re-imported bundle no longer has.
+
+    Someone who has left must stop receiving the rota, whoever still holds the link.
+    """
+    staff_ids = [person.staff_id for person in bundle.staff]
+    site_ids = [site.site_id for site in bundle.sites]
+    departed = ((FeedTokenRecord.kind == "staff") & FeedTokenRecord.subject.not_in(staff_ids)) | (
+        (FeedTokenRecord.kind == "site") & FeedTokenRecord.subject.not_in(site_ids)
+    )
+    session.execute(
+        update(FeedTokenRecord)
+        .where(
+            FeedTokenRecord.network_id == network_id,
+            FeedTokenRecord.revoked_at.is_(None),
+            departed,
+        )
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- rows -> bundle ----------------------------------------------------------
