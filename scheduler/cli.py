@@ -16,11 +16,13 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import waitress
+from flask import Config
 from sqlalchemy.orm import Session
 
-from scheduler import audit
+from scheduler import audit, feeds, notices
 from scheduler.accounts import AccountError, add_user, set_password
 from scheduler.bench.curtois_format import CurtoisFormatError
 from scheduler.bench.curtois_map import UnsupportedInstanceError
@@ -31,7 +33,13 @@ from scheduler.importer import BundleError, read_bundle
 from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, write_plan
 from scheduler.publishing import PublishError, RotaBreaksRulesError, publish_week
 from scheduler.rota_csv import RotaFileError, read_rota_csv
-from scheduler.storage.db import database_url, make_engine, session_scope, upgrade
+from scheduler.storage.db import (
+    database_url,
+    instance_folder,
+    make_engine,
+    session_scope,
+    upgrade,
+)
 from scheduler.storage.models import USER_ROLES
 from scheduler.storage.repository import (
     NetworkLookupError,
@@ -48,6 +56,7 @@ from solver import Progress, SolveOptions, SolveStatus
 from web import ConfigurationError, create_app
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT = 0, 1, 2, 3
+LONDON = "Europe/London"  # whose "today" decides which changes are within 14 days
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "riverside"
 
 
@@ -346,17 +355,32 @@ def _serve(args: argparse.Namespace, config: dict[str, object]) -> int:
         _err(f"error: {err}")
         return EXIT_INPUT
     print(f"Serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    # Calendar apps keep connections open: allow more than waitress's default 100.
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, connection_limit=400)
     return EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    """Publish the week's current draft, exactly as the web app's Publish button does."""
+    """Publish the week's current draft, exactly as the web app's Publish button does.
+
+    Changed sessions in the next 14 days become change notices, e-mailed
+    when SMTP is configured (the web app's settings: ``ROTAPOOL_SMTP_*``).
+    """
+    today = dt.datetime.now(ZoneInfo(LONDON)).date()
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:
             network_id = network_id_of(session, args.network)
             published = publish_week(session, network_id, args.week, f"cli:{getpass.getuser()}")
+            recorded = notices.record_notices(session, notices.notifiable(published), today)
+        config = _settings()
+        smtp = notices.smtp_settings(config)
+        host = str(config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
+        told = (
+            notices.unsent_summary(len(recorded))
+            if smtp is None
+            else notices.deliver_pending(engine, smtp, host, today=today).summary
+        )
     except RotaBreaksRulesError as err:
         _err(f"error: {err}", *(f"  {v.label}: {v.message}" for v in err.violations))
         return EXIT_FAILED
@@ -366,7 +390,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"Published {published.week} as version {published.version} (rota {published.rota_id}).")
+    if told:
+        print(told)
     return EXIT_OK
+
+
+def _settings() -> Config:
+    """The web app's settings without building the app: the instance file, then ROTAPOOL_*."""
+    config = Config(str(instance_folder()))
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("ROTAPOOL")
+    return config
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
@@ -404,6 +438,114 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         engine.dispose()
     scope = "every network" if network_id is None else f"network {network_id}"
     print(f"Added {user.role} account {user.email} ({scope}).")
+    return EXIT_OK
+
+
+# -- calendar feed links ----------------------------------------------------------
+
+
+class MissingSecretError(RuntimeError):
+    """Feed links cannot be shown or made without the web app's secret key."""
+
+
+def feed_settings() -> tuple[str | bytes, str]:
+    """The web app's secret key and public host, from the same layers the app reads.
+
+    Defaults, the instance folder's ``config.py``, then ``ROTAPOOL_*``
+    variables: a link printed here is the link the app serves.  Production
+    mode is forced, so a debug setting never substitutes a throwaway key.
+    """
+    try:
+        app = create_app({"TESTING": False, "DEBUG": False})
+    except ConfigurationError as err:
+        raise MissingSecretError(
+            "ROTAPOOL_SECRET_KEY is not set; feed links are derived from the web app's "
+            "secret key. Set ROTAPOOL_SECRET_KEY (or SECRET_KEY in the instance folder's "
+            "config.py) to the key the web app uses, and run again."
+        ) from err
+    return app.config["SECRET_KEY"], str(app.config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
+
+
+def _print_links(host: str, token: str) -> None:
+    https, webcal = feeds.feed_urls(host, token)
+    print(f"  {https}")
+    print(f"  {webcal}")
+
+
+def _audit_feed(session: Session, network_id: int, staff_id: str, action: str) -> None:
+    """An audit entry for a link change: who and whose link, never the token."""
+    audit.record(
+        session,
+        f"cli:{getpass.getuser()}",
+        action,
+        f"calendar feed of staff {staff_id}",
+        network_id=network_id,
+        after={"kind": "staff", "subject": staff_id},
+    )
+
+
+def _feed_url(session: Session, network_id: int, staff_id: str, secret: str | bytes) -> str:
+    """The person's working link, issuing one (and saying so) when there is none."""
+    feeds.check_subject(session, network_id, "staff", staff_id)
+    token = feeds.current_token(session, network_id, "staff", staff_id, secret)
+    if token is None:
+        token = feeds.issue_token(session, network_id, "staff", staff_id, secret)
+        _audit_feed(session, network_id, staff_id, "feed link issued")
+        print(f"{staff_id} had no working calendar link: issued a new one.")
+    return token
+
+
+def _feed_rotate(session: Session, network_id: int, staff_id: str, secret: str | bytes) -> str:
+    """A new link for the person; the old one stops working."""
+    token = feeds.issue_token(session, network_id, "staff", staff_id, secret)
+    _audit_feed(session, network_id, staff_id, "feed link rotated")
+    print(f"Replaced the calendar link of {staff_id}; the old link no longer works.")
+    return token
+
+
+def cmd_feeds_link(args: argparse.Namespace) -> int:
+    """``feeds url`` and ``feeds rotate``: print the person's https:// and webcal:// links."""
+    try:
+        secret, host = feed_settings()
+    except MissingSecretError as err:
+        _err(f"error: {err}")
+        return EXIT_INPUT
+    action = _feed_rotate if args.feeds_command == "rotate" else _feed_url
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            token = action(session, network_id, args.staff_id, secret)
+    except feeds.FeedSubjectError as err:
+        _err(f"error: STAFF_ID: {err}")
+        return EXIT_INPUT
+    finally:
+        engine.dispose()
+    print(f"Calendar links of {args.staff_id} (subscribe with either):")
+    _print_links(host, token)
+    return EXIT_OK
+
+
+def cmd_feeds_revoke(args: argparse.Namespace) -> int:
+    """``feeds revoke``: the person's link stops working; no new one is made."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            revoked = feeds.revoke_token(session, network_id, "staff", args.staff_id)
+            if revoked:
+                _audit_feed(session, network_id, args.staff_id, "feed link revoked")
+            else:
+                feeds.check_subject(session, network_id, "staff", args.staff_id)
+    except feeds.FeedSubjectError as err:
+        _err(f"error: STAFF_ID: {err}")
+        return EXIT_INPUT
+    finally:
+        engine.dispose()
+    if revoked:
+        print(f"Revoked the calendar link of {args.staff_id}.")
+    else:
+        print(f"{args.staff_id} had no active calendar link; nothing changed.")
     return EXIT_OK
 
 
@@ -544,8 +686,6 @@ def build_parser() -> argparse.ArgumentParser:
     _solver_args(p)
     p.set_defaults(func=cmd_demo)
 
-    _bench_parser(sub)
-
     p = sub.add_parser("serve", help="serve the web app (waitress; needs a SECRET_KEY)")
     _serve_args(p)
     _db_arg(p)
@@ -557,7 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=cmd_publish)
 
-    _users_parser(sub)
+    for add_commands in (_bench_parser, _users_parser, _feeds_parser):
+        add_commands(sub)
     return parser
 
 
@@ -579,6 +720,21 @@ def _users_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     _db_arg(p)
     p.set_defaults(func=cmd_users_add)
+
+
+def _feeds_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("feeds", help="a clinician's calendar feed link")
+    commands = p.add_subparsers(dest="feeds_command", required=True)
+    for name, text, func in (
+        ("url", "print the https:// and webcal:// links (issues one if none)", cmd_feeds_link),
+        ("rotate", "replace the link: the old one stops working", cmd_feeds_link),
+        ("revoke", "disable the link", cmd_feeds_revoke),
+    ):
+        p = commands.add_parser(name, help=text)
+        p.add_argument("staff_id", metavar="STAFF_ID", help="the person, as in staff.csv")
+        p.add_argument("--network", help="network name (default: the only one)")
+        _db_arg(p)
+        p.set_defaults(func=func)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

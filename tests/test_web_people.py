@@ -179,7 +179,7 @@ def test_person_page_shows_published_sessions_and_hours_against_contract(site: S
     assert "Morning surgery" in page
     assert "Planned 4.5 of 36 contract hours (31.5 under)" in page
     assert "Evening enhanced access" not in page  # a draft may change: not the clinician's
-    assert "Calendar feed: not set up yet" in page
+    assert "Create my calendar link" in page
     assert ".ics" not in page
     manager = text(site.client("manager").get(site.url(f"/people/{CLINICIAN_STAFF}?week={WEEK}")))
     assert "Evening enhanced access" in manager

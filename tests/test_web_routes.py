@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from scheduler import jobs
 from scheduler.domain import iso_weeks
+from scheduler.feeds import issue_token
 from scheduler.planning import plan_week
 from scheduler.requests import request_cover, request_leave
 from scheduler.storage.db import make_engine, session_scope
@@ -70,6 +71,11 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("people.request_cover", "POST"): (M, C, P),
     ("people.cover_requests", "GET"): (M, C),
     ("people.decide_cover", "POST"): (M,),
+    ("feeds.feed", "GET"): (OPEN,),  # the token in the address is the credential
+    ("feeds.rotate_person", "POST"): (M, C, K),
+    ("feeds.network_feeds", "GET"): (M, C),
+    ("feeds.manage", "POST"): (M, C),
+    ("feeds.site_feed_page", "GET"): (M, C, P),
 }
 
 # What an allowed GET answers: 200, except the clinician's front page, which is their own page.
@@ -85,6 +91,7 @@ class Seeded:
     network_id: int
     job_id: int
     rota_id: int
+    feed_token: str
 
 
 @pytest.fixture
@@ -116,7 +123,9 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         request_leave(session, network_id, CLINICIAN_STAFF, leave, ACCOUNTS.clinician)
         cover = {"date": monday.isoformat(), "session_id": "AM", "role": "GP", "people": "1"}
         request_cover(session, network_id, PRACTICE_SITE, cover, ACCOUNTS.practice)
-    yield Seeded(app, engine, network_id, job_id, rota_id)
+        # The hub feed's link: no route of the walk replaces it (rotate_person is per person).
+        token = issue_token(session, network_id, "hub", "", app.config["SECRET_KEY"])
+    yield Seeded(app, engine, network_id, job_id, rota_id, token)
     engine.dispose()
 
 
@@ -152,6 +161,11 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "people.request_cover": f"{n}/sites/{PRACTICE_SITE}/cover",
         "people.cover_requests": f"{n}/cover",
         "people.decide_cover": f"{n}/cover/1",
+        "feeds.feed": f"/feeds/{seeded.feed_token}.ics",
+        "feeds.rotate_person": f"{n}/people/{CLINICIAN_STAFF}/feed",
+        "feeds.network_feeds": f"{n}/feeds",
+        "feeds.manage": f"{n}/feeds",
+        "feeds.site_feed_page": f"{n}/sites/{PRACTICE_SITE}/feed",
     }[endpoint]
 
 
@@ -226,5 +240,6 @@ def test_a_clinician_cannot_open_a_colleagues_page(seeded: Seeded) -> None:
 def test_a_practice_cannot_open_another_practice(seeded: Seeded) -> None:
     client = client_as(seeded.app, "practice")
     assert client.get(f"/n/{seeded.network_id}/sites/P02/cover").status_code == 403
+    assert client.get(f"/n/{seeded.network_id}/sites/P02/feed").status_code == 403
     grid = f"/n/{seeded.network_id}/weeks/{WEEK}/grid?by=site&site=P02"
     assert client.get(grid).status_code == 403

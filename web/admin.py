@@ -28,6 +28,7 @@ from scheduler.storage.repository import NetworkInfo, list_networks
 from scheduler.uploads import ImportRefusedError, import_upload
 from web.auth import require, signed_in
 from web.db import transaction
+from web.feeds import feeds_changed
 
 bp = Blueprint("admin", __name__)
 
@@ -213,6 +214,7 @@ def import_bundle() -> Page | Response:
         return _import_page(err.problems, 400)
     except ImportRefusedError as err:
         return _import_page([err.problem], 403)
+    feeds_changed()  # renamed sites or sessions show in the feeds at once
     counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
     flash(f"Imported {result.name}: {counts}.", "success")
     for warning in result.warnings:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from scheduler.domain import DAY_NAMES, Bundle, Staff
+from scheduler.notices import NOTICE_DAYS, person_notices, smtp_settings
 from scheduler.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
 from scheduler.requests import (
     LEAVE_KINDS,
@@ -29,7 +30,12 @@ from scheduler.requests import (
     request_leave,
     site_exists,
 )
-from scheduler.storage.repository import NetworkLookupError, network_bundle, normalise_week
+from scheduler.storage.repository import (
+    NetworkLookupError,
+    network_bundle,
+    normalise_week,
+    now,
+)
 from web.auth import (
     STAFF_ROLES,
     network_guard,
@@ -40,6 +46,7 @@ from web.auth import (
     staff_guard,
 )
 from web.db import transaction
+from web.feeds import feed_links
 
 bp = Blueprint("people", __name__)
 
@@ -93,6 +100,9 @@ def _person_page(
             db, network_id, bundle, person, first, include_draft=user.role in STAFF_ROLES
         )
         requests = leave_requests(db, network_id, staff_id)
+        feed = feed_links(db, network_id, "staff", staff_id)
+        since = now() - dt.timedelta(days=NOTICE_DAYS)
+        notices = person_notices(db, network_id, staff_id, since)
     page = render_template(
         "people/person.html",
         network_id=network_id,
@@ -105,6 +115,11 @@ def _person_page(
         private=sees_leave_reasons(user),
         earlier=shift_week(first, -WEEKS_SHOWN),
         later=shift_week(first, WEEKS_SHOWN),
+        feed=feed,
+        notices=notices,
+        own=user.staff_id == staff_id,
+        staff_view=user.role in STAFF_ROLES,
+        email_on=smtp_settings(current_app.config) is not None,
     )
     return (page, 400) if errors else page
 

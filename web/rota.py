@@ -28,7 +28,7 @@ from flask import (
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from scheduler import editing, jobs, publishing
+from scheduler import editing, jobs, notices, publishing
 from scheduler.domain import DAY_NAMES, Assignment, Bundle
 from scheduler.planning import MAX_WEEKS
 from scheduler.storage.models import MAX_INTEGER
@@ -37,6 +37,7 @@ from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require
 from web.db import engine, transaction
+from web.feeds import feeds_changed, public_host, today
 
 bp = Blueprint("rota", __name__)
 
@@ -333,12 +334,27 @@ def publish(network_id: int, week: str) -> Page | Response:
             done = publishing.publish_week(
                 db, network_id, week, user.email, expected_revision=revision
             )
+            recorded = notices.record_notices(db, notices.notifiable(done), today())
     except editing.EditError as err:
         return _edit_page(network_id, week, f"Not published. {err.field}: {err.message}.", 400)
     except publishing.PublishError as err:
         return _edit_page(network_id, week, f"Not published: {err}.", 409)
-    flash(f"Published {week} as version {done.version}.", "success")
+    feeds_changed()
+    told = _notify(len(recorded))
+    flash(f"Published {week} as version {done.version}. {told}".rstrip(), "success")
     return redirect(url_for(".versions", network_id=network_id, week=week))
+
+
+def _notify(recorded: int) -> str:
+    """After the publication's commit: e-mail the pending change notices; what happened.
+
+    Runs in the request so the flash can say who was told; a mail server that
+    is down costs at most its timeout and never undoes the publication.
+    """
+    smtp = notices.smtp_settings(current_app.config)
+    if smtp is None:
+        return notices.unsent_summary(recorded)
+    return notices.deliver_pending(engine(), smtp, public_host(), today=today()).summary
 
 
 def _version_label(info: publishing.VersionInfo) -> str:

@@ -1,0 +1,465 @@
+"""Calendar feeds over HTTP, and the pages that hand out, replace and turn off their links.
+
+``GET /feeds/<token>.ics`` needs no login: the token is the credential, so
+an unknown or revoked one gets a bare 404 (no page, no hint), and nothing
+here ever logs the request's path.  A feed's body is kept in memory per
+(feed, published version, host, day): the day is part of it because a
+cancelled session drops out once its date has passed.  A token checked in
+the last few seconds is answered from memory without the database
+(``FeedState``); clients revalidate with ``If-None-Match`` /
+``If-Modified-Since`` and usually get a 304.
+
+The link pages are thin handlers over ``scheduler.feeds``; every link
+created, replaced or turned off is audited, never with the token itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.http import http_date, is_resource_modified
+from werkzeug.wrappers import Response
+
+from scheduler import audit, feeds
+from scheduler.storage.models import NetworkRecord, SiteRecord
+from scheduler.storage.repository import rows_of
+from web.auth import STAFF_ROLES, network_guard, require, site_guard, staff_guard
+from web.db import transaction
+
+bp = Blueprint("feeds", __name__)
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "localhost:5000"  # development; production sets PUBLIC_HOST
+LONDON = ZoneInfo("Europe/London")
+STATE_KEY = "rotapool.feeds"
+CACHE_SIZE = 512  # rendered feeds (and checked tokens) kept per process; a few MB at most
+RECHECK_SECONDS = 5.0  # how stale a change made outside this app may look
+# Calendar apps and proxies may reuse a copy for 5 minutes; "private": a shared
+# cache must not keep one person's rota (the URL is their secret).
+CACHE_CONTROL = "private, max-age=300"
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+LONGEST_TOKEN = 128  # real tokens are 43 characters; longer ones are not worth hashing
+ACTIONS = ("rotate", "revoke")
+
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def public_host() -> str:
+    """The host name links and event UIDs carry (``PUBLIC_HOST``), never the request's."""
+    return str(current_app.config.get("PUBLIC_HOST") or DEFAULT_HOST)
+
+
+def secret() -> str:
+    """The key tokens are derived from: the app's secret key."""
+    return str(current_app.config["SECRET_KEY"])
+
+
+def today() -> dt.date:
+    """Today in Europe/London; ``FIXED_TODAY`` (a date or ISO text) pins it for tests."""
+    fixed = current_app.config.get("FIXED_TODAY")
+    if isinstance(fixed, dt.date):
+        return fixed
+    if fixed:
+        return dt.date.fromisoformat(str(fixed))
+    return dt.datetime.now(LONDON).date()
+
+
+# -- what the feed route remembers ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A feed as served: its body and the validators a client sends back."""
+
+    body: bytes
+    etag: str
+    last_modified: dt.datetime
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a token opened when last checked against the database, and its rendered feed."""
+
+    feed: feeds.FeedSubject
+    rendered: Rendered
+    host: str
+    day: dt.date
+    checked: float  # clock() when checked
+    generation: int  # FeedState.generation when the check began
+
+
+class Lru:
+    """A small thread-safe least-recently-used map.
+
+    Two threads missing the same key both fill it (with equal values);
+    holding the lock while rendering would queue every feed behind one.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def pop(self, key: Any) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class FeedState:
+    """The feed route's memory: rendered feeds, and tokens recently checked.
+
+    A calendar client asks for the same unchanged feed again and again, so
+    the route answers from memory: a token checked less than ``recheck``
+    seconds ago (and not since a change made through this app) is not looked
+    up again.  Publishing, replacing or turning off a link in the app bumps
+    ``generation``, so those take effect at once; a change made elsewhere
+    (the command line) shows within ``recheck`` seconds.
+    """
+
+    def __init__(self, size: int, recheck: float) -> None:
+        self.rendered = Lru(size)  # (feed, version, host, day) -> Rendered
+        self.tokens = Lru(size)  # sha256(token) -> Resolved
+        self.recheck = recheck
+        self.generation = 0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+
+    def fresh(self, hit: Resolved, host: str, day: dt.date) -> bool:
+        """Whether a remembered answer still stands without asking the database."""
+        return (
+            hit.generation == self.generation
+            and hit.host == host
+            and hit.day == day
+            and clock() - hit.checked < self.recheck
+        )
+
+
+clock = time.monotonic  # tests move it forward
+
+
+@bp.record_once
+def _make_state(state: Any) -> None:
+    """One memory per app, made when the blueprint is registered (not at import)."""
+    app: Flask = state.app
+    size = int(app.config.get("FEED_CACHE_SIZE", CACHE_SIZE))
+    recheck = float(app.config.get("FEED_RECHECK_SECONDS", RECHECK_SECONDS))
+    app.extensions.setdefault(STATE_KEY, FeedState(size, recheck))
+
+
+def feed_state() -> FeedState:
+    """The app's feed memory."""
+    found: FeedState = current_app.extensions[STATE_KEY]
+    return found
+
+
+def feeds_changed() -> None:
+    """Call after committing anything a feed shows or a link opens: forget what was checked."""
+    feed_state().invalidate()
+
+
+# -- serving a feed -------------------------------------------------------------------------
+
+
+def _plain(status: int, text: str) -> Response:
+    """A bare text answer: no page, no navigation, nothing about why."""
+    return Response(text, status=status, mimetype="text/plain")
+
+
+def entity_tag(feed: feeds.FeedSubject, version: str, host: str, day: dt.date) -> str:
+    """A strong ETag: the same exactly when the feed's bytes are the same."""
+    seed = f"{feed.network_id}|{feed.kind}|{feed.subject}|{version}|{host}|{day.isoformat()}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def _render(db: Session, feed: feeds.FeedSubject, host: str, day: dt.date) -> Rendered:
+    """The feed at its current version, from memory or rendered and remembered."""
+    version = feeds.feed_version(db, feed)
+    key = (feed, version, host, day)
+    memory = feed_state().rendered
+    found: Rendered | None = memory.get(key)
+    if found is None:
+        found = Rendered(
+            feeds.render_feed(db, feed, host, day),
+            entity_tag(feed, version, host, day),
+            _last_modified(db, feed, day),
+        )
+        memory.put(key, found)
+    return found
+
+
+def _last_modified(db: Session, feed: feeds.FeedSubject, day: dt.date) -> dt.datetime:
+    """When the body last changed: its last published change, or this day's start if later.
+
+    The day counts because a cancelled session leaves the feed once past.
+    """
+    midnight = dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
+    return max(feeds.feed_last_modified(db, feed), midnight)
+
+
+def _resolve(token: str, host: str, day: dt.date) -> Rendered | None:
+    """The token's feed, from memory if checked recently, else from the database."""
+    state = feed_state()
+    key = hashlib.sha256(token.encode()).digest()
+    hit: Resolved | None = state.tokens.get(key)
+    if hit is not None and state.fresh(hit, host, day):
+        return hit.rendered
+    generation, checked = state.generation, clock()
+    with transaction() as db:
+        found = feeds.find_feed(db, token, secret())
+        if found is None:
+            state.tokens.pop(key)
+            return None
+        rendered = _render(db, found, host, day)
+    state.tokens.put(key, Resolved(found, rendered, host, day, checked, generation))
+    return rendered
+
+
+def _answer(rendered: Rendered, status: int = 200) -> Response:
+    """The feed (or a 304 carrying the same validators)."""
+    response = Response(rendered.body if status == 200 else b"", status=status)
+    response.headers["Content-Type"] = CALENDAR_TYPE
+    response.set_etag(rendered.etag)
+    response.headers["Last-Modified"] = http_date(rendered.last_modified)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _serve(token: str) -> Response:
+    """Find the feed, then answer 304 if the client's copy is current, else the body."""
+    if len(token) > LONGEST_TOKEN:
+        return _plain(404, "Not found\n")
+    rendered = _resolve(token, public_host(), today())
+    if rendered is None:
+        return _plain(404, "Not found\n")
+    fresh = not is_resource_modified(
+        request.environ, etag=rendered.etag, last_modified=rendered.last_modified
+    )
+    return _answer(rendered, 304 if fresh else 200)
+
+
+@bp.get("/feeds/<token>.ics")
+def feed(token: str) -> Response:
+    """A published calendar feed; the token in the address is the only credential."""
+    try:
+        return _serve(token)
+    except Exception:  # Flask's own report names the path, and the path holds the token
+        log.exception("a calendar feed could not be served (its address is left out)")
+        return _plain(500, "Server error\n")
+
+
+# -- links ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """A feed's two addresses: https:// to paste, webcal:// to open in a calendar app."""
+
+    https: str
+    webcal: str
+
+
+def feed_links(db: Session, network_id: int, kind: str, subject: str) -> FeedLinks | None:
+    """The feed's current links, or None when it has none (never made, or turned off)."""
+    token = feeds.current_token(db, network_id, kind, subject, secret())
+    if token is None:
+        return None
+    return FeedLinks(*feeds.feed_urls(public_host(), token))
+
+
+def _label(kind: str, subject: str) -> str:
+    """How the audit log names a feed (never by its token)."""
+    return "hub feed" if kind == "hub" else f"{kind} feed {subject}"
+
+
+def _exists(db: Session, network_id: int, kind: str, subject: str) -> bool:
+    """Whether the feed's subject is a person, site or the hub of this network."""
+    try:
+        feeds.check_subject(db, network_id, kind, subject)
+    except feeds.FeedSubjectError:
+        return False
+    return True
+
+
+def _change(db: Session, actor: str, feed: feeds.FeedSubject, action: str) -> str:
+    """Replace (or make) or turn off a feed's link, audited; what happened, in words."""
+    network_id, kind, subject = feed.network_id, feed.kind, feed.subject
+    had = feeds.current_token(db, network_id, kind, subject, secret()) is not None
+    if action == "rotate":
+        feeds.issue_token(db, network_id, kind, subject, secret())
+        done = "link replaced: the old link no longer works" if had else "link created"
+        audit_action = "feed link replaced" if had else "feed link created"
+    else:
+        feeds.revoke_token(db, network_id, kind, subject)
+        done = "link turned off: it no longer works" if had else "had no link to turn off"
+        audit_action = "feed link turned off"
+    if had or action == "rotate":
+        audit.record(
+            db,
+            actor,
+            audit_action,
+            _label(kind, subject),
+            network_id=network_id,
+            before={"active": had},
+            after={"active": action == "rotate"},
+        )
+    return done
+
+
+@bp.post("/n/<int:network_id>/people/<staff_id>/feed")
+@require("clinician", *STAFF_ROLES)
+def rotate_person(network_id: int, staff_id: str) -> Response:
+    """Make the person's calendar link, or replace it (the old one stops working)."""
+    user = staff_guard(network_id, staff_id)
+    with transaction() as db:
+        if not _exists(db, network_id, "staff", staff_id):
+            abort(404)
+        feed = feeds.FeedSubject(network_id, "staff", staff_id)
+        done = _change(db, user.email, feed, "rotate")
+    feeds_changed()
+    flash(f"Calendar {done}.", "success")
+    target = url_for("people.person", network_id=network_id, staff_id=staff_id)
+    return redirect(f"{target}#feed-heading")
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """One feed of the network feeds page."""
+
+    kind: str
+    subject: str
+    title: str
+    links: FeedLinks | None
+
+
+def _network_rows(db: Session, network_id: int) -> list[FeedRow]:
+    """Each site's feed, then the hub feed."""
+    rows = [
+        FeedRow("site", site.site_id, f"{site.name} ({site.site_id})", None)
+        for site in rows_of(db, SiteRecord, network_id)
+    ]
+    rows.append(FeedRow("hub", "", "Hub sessions of the whole network", None))
+    return [
+        FeedRow(row.kind, row.subject, row.title, feed_links(db, network_id, row.kind, row.subject))
+        for row in rows
+    ]
+
+
+@bp.get("/n/<int:network_id>/feeds")
+@require(*STAFF_ROLES)
+def network_feeds(network_id: int) -> str:
+    """The network's site feeds and hub feed, with their links and buttons to change them."""
+    network_guard(network_id)
+    with transaction() as db:
+        network = db.get(NetworkRecord, network_id)
+        if network is None:
+            abort(404)
+        rows = _network_rows(db, network_id)
+    return render_template(
+        "feeds/network.html", network_id=network_id, network=network.name, rows=rows
+    )
+
+
+def _manage_form() -> tuple[str, str, str]:
+    """The kind, subject and action posted; raises ``ValueError`` naming the bad field."""
+    kind = request.form.get("kind", "")
+    subject = request.form.get("subject", "")
+    action = request.form.get("action", "")
+    if kind not in feeds.FEED_KINDS:
+        raise ValueError(f"kind: choose one of {', '.join(feeds.FEED_KINDS)}")
+    if action not in ACTIONS:
+        raise ValueError("action: choose rotate (new link) or revoke (turn the link off)")
+    return kind, "" if kind == "hub" else subject, action
+
+
+def _manage_target(network_id: int, kind: str, subject: str) -> str:
+    """Back where the button was: the person's page for a person's feed, else the feeds page."""
+    if kind == "staff" and subject:
+        url = url_for("people.person", network_id=network_id, staff_id=subject)
+        return f"{url}#feed-heading"
+    return url_for("feeds.network_feeds", network_id=network_id)
+
+
+@bp.post("/n/<int:network_id>/feeds")
+@require(*STAFF_ROLES)
+def manage(network_id: int) -> Response:
+    """Create, replace (``action=rotate``) or turn off (``action=revoke``) any feed's link."""
+    user = network_guard(network_id)
+    try:
+        kind, subject, action = _manage_form()
+    except ValueError as err:
+        flash(f"Nothing changed. {err}.", "error")
+        return redirect(url_for("feeds.network_feeds", network_id=network_id))
+    with transaction() as db:
+        if not _exists(db, network_id, kind, subject):
+            flash(f"Nothing changed. subject: no {kind} {subject!r} in this network.", "error")
+            return redirect(url_for("feeds.network_feeds", network_id=network_id))
+        done = _change(db, user.email, feeds.FeedSubject(network_id, kind, subject), action)
+    feeds_changed()
+    flash(f"{_label(kind, subject).capitalize()}: {done}.", "success")
+    return redirect(_manage_target(network_id, kind, subject))
+
+
+@bp.get("/n/<int:network_id>/sites/<site_id>/feed")
+@require("practice", *STAFF_ROLES)
+def site_feed_page(network_id: int, site_id: str) -> str:
+    """A site's calendar link: who works there when, for the practice's own screens."""
+    user = site_guard(network_id, site_id)
+    with transaction() as db:
+        site = db.scalar(
+            select(SiteRecord).where(
+                SiteRecord.network_id == network_id, SiteRecord.site_id == site_id
+            )
+        )
+        if site is None:
+            abort(404)
+        links = feed_links(db, network_id, "site", site_id)
+    return render_template(
+        "feeds/site.html",
+        network_id=network_id,
+        site=site,
+        links=links,
+        may_change=user.role in STAFF_ROLES,
+    )
