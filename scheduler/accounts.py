@@ -9,6 +9,7 @@ the throttle says nothing about which addresses have accounts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -57,6 +58,9 @@ class User:
     network_id: int | None  # None: every network
     staff_id: str | None
     site_id: str | None
+    # Changes whenever the password does: a login session remembers it, so
+    # changing a password ends every session opened with the old one.
+    password_mark: str = ""
 
     def may_see_network(self, network_id: int) -> bool:
         return self.network_id is None or self.network_id == network_id
@@ -70,6 +74,7 @@ def user_of(record: UserRecord) -> User:
         record.network_id,
         record.staff_id,
         record.site_id,
+        hashlib.sha256(record.password_hash.encode()).hexdigest()[:32],
     )
 
 

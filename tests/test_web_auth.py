@@ -17,8 +17,9 @@ from scheduler.accounts import (
     LoginThrottledError,
     add_user,
     authenticate,
+    set_password,
 )
-from scheduler.storage.db import session_scope
+from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import LoginFailureRecord, UserRecord
 from scheduler.storage.repository import network_id_of, save_bundle
 from tests.test_storage import make_bundle
@@ -249,3 +250,20 @@ def test_production_cookies_are_secure(db_url: str) -> None:
 def test_require_refuses_a_role_that_does_not_exist() -> None:
     with pytest.raises(ValueError, match="unknown roles"):
         require("admin")
+
+
+def test_changing_the_password_ends_sessions_opened_with_the_old_one(
+    app: Flask, db_url: str
+) -> None:
+    client = app.test_client()
+    login(client, ACCOUNTS.manager)
+    assert client.get("/").status_code == 200
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as db:
+            set_password(db, ACCOUNTS.manager, "a brand new long password")
+    finally:
+        engine.dispose()
+    assert client.get("/").status_code == 302
+    login(client, ACCOUNTS.manager, "a brand new long password")
+    assert client.get("/").status_code == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -51,7 +52,11 @@ def load_user() -> None:
     if user_id is None or not migrated():
         return
     with transaction() as db:
-        g.user = find_user(db, int(user_id))
+        user = find_user(db, int(user_id))
+    if user is not None and not hmac.compare_digest(user.password_mark, session.get("pw", "")):
+        session.clear()  # the password changed since this session logged in
+        return
+    g.user = user
 
 
 def require(*roles: str) -> Callable[[View], View]:
@@ -149,6 +154,7 @@ def login() -> str | Response | tuple[str, int]:
     session.clear()  # a fresh session: no fixation of a pre-login cookie
     session.permanent = True
     session["uid"] = user.id
+    session["pw"] = user.password_mark
     return redirect(_safe_next(request.form.get("next")))
 
 
