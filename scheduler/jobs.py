@@ -167,6 +167,12 @@ class JobRunner:
             self._futures[key] = future
         future.add_done_callback(lambda _: self._forget_stop(key))
 
+    def forget_finished(self) -> None:
+        """Drop the futures of finished jobs (a test's database may reuse their ids)."""
+        with self._lock:
+            for key in [k for k, f in self._futures.items() if f.done()]:
+                del self._futures[key]
+
     def _forget_stop(self, key: JobKey) -> None:
         with self._lock:
             self._stops.pop(key, None)

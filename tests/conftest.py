@@ -46,3 +46,14 @@ def engine(db_url: str) -> Iterator[Engine]:
     migrated = make_engine(db_url)
     yield migrated
     migrated.dispose()
+
+
+@pytest.fixture(autouse=True)
+def close_web_apps() -> Iterator[None]:
+    """Web apps hold a connection pool; close it before the next test empties the database."""
+    yield
+    from scheduler.jobs import RUNNER
+    from tests.web_support import dispose_apps
+
+    dispose_apps()
+    RUNNER.forget_finished()  # job ids start again at 1 in the next test's database

@@ -20,6 +20,7 @@ from scheduler.accounts import add_user
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.usecases import import_bundle
 from web import create_app
+from web.db import dispose
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "sample_data" / "tiny"
@@ -82,7 +83,17 @@ def seeded_app(db_url: str, **config: Any) -> tuple[Flask, int]:
     finally:
         engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, **config})
+    _APPS.append(app)
     return app, network_id
+
+
+_APPS: list[Flask] = []  # disposed after each test (conftest), so no pooled connection lingers
+
+
+def dispose_apps() -> None:
+    """Close the connections of every app ``seeded_app`` made."""
+    while _APPS:
+        dispose(_APPS.pop())
 
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:
