@@ -19,6 +19,7 @@ from scheduler.notices import NOTICE_DAYS, person_notices, smtp_settings
 from scheduler.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
 from scheduler.requests import (
     LEAVE_KINDS,
+    LeaveRequest,
     RequestError,
     RequestNotFoundError,
     cover_choices,
@@ -176,19 +177,7 @@ def leave_requests_view(network_id: int) -> str:
 @require("manager")
 def decide_leave_view(network_id: int, request_id: int) -> Response:
     """Approve or decline one leave request; approved leave counts when planning."""
-    user = network_guard(network_id)
-    try:
-        with transaction() as db:
-            decided = decide_leave(
-                db, network_id, request_id, request.form.get("decision", ""), user.email
-            )
-    except RequestNotFoundError:
-        abort(404)
-    except RequestError as err:
-        flash(f"Leave request {request_id}: {_problems(err)}", "error")
-    else:
-        flash(f"Leave request {decided.id} ({decided.staff_id}) {decided.state}.", "success")
-    return redirect(url_for("people.leave_requests", network_id=network_id))
+    return _decide(network_id, request_id, "leave")
 
 
 def _problems(err: RequestError) -> str:
@@ -262,16 +251,22 @@ def cover_requests_view(network_id: int) -> str:
 @require("manager")
 def decide_cover_view(network_id: int, request_id: int) -> Response:
     """Approve or decline a cover request (its state only; demand is changed elsewhere)."""
+    return _decide(network_id, request_id, "cover")
+
+
+def _decide(network_id: int, request_id: int, what: str) -> Response:
+    """Apply the manager's decision on a leave or cover request, then back to the list."""
     user = network_guard(network_id)
+    decide = decide_leave if what == "leave" else decide_cover
+    decision = request.form.get("decision", "")
     try:
         with transaction() as db:
-            decided = decide_cover(
-                db, network_id, request_id, request.form.get("decision", ""), user.email
-            )
+            decided = decide(db, network_id, request_id, decision, user.email)
     except RequestNotFoundError:
         abort(404)
     except RequestError as err:
-        flash(f"Cover request {request_id}: {_problems(err)}", "error")
+        flash(f"{what.capitalize()} request {request_id}: {_problems(err)}", "error")
     else:
-        flash(f"Cover request {decided.id} ({decided.site_id}) {decided.state}.", "success")
-    return redirect(url_for("people.cover_requests", network_id=network_id))
+        about = decided.staff_id if isinstance(decided, LeaveRequest) else decided.site_id
+        flash(f"{what.capitalize()} request {decided.id} ({about}) {decided.state}.", "success")
+    return redirect(url_for(f"people.{what}_requests", network_id=network_id))
