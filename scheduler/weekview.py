@@ -45,13 +45,14 @@ from scheduler.explain import (
 )
 from scheduler.exports import recharge_rows, write_exports
 from scheduler.horizon import Horizon, Need, Shift
-from scheduler.storage.models import AssignmentRecord, NetworkRecord, RotaRecord
+from scheduler.storage.models import AssignmentRecord, NetworkRecord
 from scheduler.storage.repository import (
     NetworkLookupError,
+    RotaInfo,
     approved_leave,
     load_bundle,
     normalise_week,
-    utc,
+    week_rotas,
 )
 from scheduler.validator import CoverageLine, allocate, check_rota, coverage_of, session_bounds
 
@@ -78,43 +79,7 @@ def neighbour_weeks(week: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- stored rotas
 
 
-@dataclass(frozen=True)
-class StoredRota:
-    """One stored rota of the week as the overview lists it."""
-
-    id: int
-    state: str
-    version: int | None
-    revision: int
-    status: str
-    created_at: dt.datetime
-    published_at: dt.datetime | None
-    published_by: str | None
-
-
-def week_rotas(session: Session, network_id: int, week: str) -> list[StoredRota]:
-    """Every rota of the week, newest first: the draft, the published one and their history."""
-    statement = (
-        select(RotaRecord)
-        .where(RotaRecord.network_id == network_id, RotaRecord.week == week)
-        .order_by(RotaRecord.id.desc())
-    )
-    return [
-        StoredRota(
-            id=r.id,
-            state=r.state,
-            version=r.version,
-            revision=r.revision,
-            status=r.status,
-            created_at=utc(r.created_at),
-            published_at=None if r.published_at is None else utc(r.published_at),
-            published_by=r.published_by,
-        )
-        for r in session.scalars(statement)
-    ]
-
-
-def pick_rota(rotas: Sequence[StoredRota], state: str | None) -> StoredRota | None:
+def pick_rota(rotas: Sequence[RotaInfo], state: str | None) -> RotaInfo | None:
     """The rota a page shows: the one in ``state``, else the draft, else the published one."""
     wanted = (state,) if state else SHOWN_STATES
     for choice in wanted:
@@ -196,8 +161,8 @@ class Week:
     dates: tuple[dt.date, ...]
     source: BundleKey  # which import of the network ``bundle`` is
     bundle: Bundle  # as imported plus the leave approved now: what ``rotapool export`` checks
-    rotas: tuple[StoredRota, ...]
-    shown: StoredRota | None
+    rotas: tuple[RotaInfo, ...]
+    shown: RotaInfo | None
     assignments: tuple[Assignment, ...]
 
 

@@ -50,7 +50,6 @@ from web.db import transaction
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "localhost:5000"  # development; production sets PUBLIC_HOST
 LONDON = ZoneInfo("Europe/London")
 STATE_KEY = "rotapool.feeds"
 CACHE_SIZE = 512  # rendered feeds (and checked tokens) kept per process; a few MB at most
@@ -68,7 +67,7 @@ ACTIONS = ("rotate", "revoke")
 
 def public_host() -> str:
     """The host name links and event UIDs carry (``PUBLIC_HOST``), never the request's."""
-    return str(current_app.config.get("PUBLIC_HOST") or DEFAULT_HOST)
+    return str(current_app.config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
 
 
 def secret() -> str:

@@ -98,6 +98,10 @@ class RotaInfo:
     seconds: float | None
     summary: dict[str, Any]
     pinned: frozenset[Assignment] = frozenset()
+    revision: int = 0
+    version: int | None = None  # publication number of the week, from 1
+    published_at: dt.datetime | None = None
+    published_by: str | None = None
 
 
 # --- small conversions -------------------------------------------------------
@@ -668,6 +672,10 @@ def rota_info(rota: RotaRecord, pinned: frozenset[Assignment] = frozenset()) -> 
         seconds=rota.seconds,
         summary=rota.summary,
         pinned=pinned,
+        revision=rota.revision,
+        version=rota.version,
+        published_at=None if rota.published_at is None else utc(rota.published_at),
+        published_by=rota.published_by,
     )
 
 
@@ -695,6 +703,16 @@ def list_rotas(session: Session, network_id: int) -> list[RotaInfo]:
         select(RotaRecord)
         .where(RotaRecord.network_id == network_id)
         .order_by(RotaRecord.week.desc(), RotaRecord.id.desc())
+    )
+    return [rota_info(rota) for rota in session.scalars(statement)]
+
+
+def week_rotas(session: Session, network_id: int, week: str) -> list[RotaInfo]:
+    """Every rota of one week, newest first: the draft, the published one and their history."""
+    statement = (
+        select(RotaRecord)
+        .where(RotaRecord.network_id == network_id, RotaRecord.week == normalise_week(week))
+        .order_by(RotaRecord.id.desc())
     )
     return [rota_info(rota) for rota in session.scalars(statement)]
 
