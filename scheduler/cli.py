@@ -14,24 +14,31 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import waitress
 from flask import Config
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler import audit, feeds, notices
+from scheduler import audit, events, feeds, notices, repair
 from scheduler.accounts import AccountError, add_user, set_password
 from scheduler.bench.curtois_format import CurtoisFormatError
 from scheduler.bench.curtois_map import UnsupportedInstanceError
 from scheduler.bench.curtois_run import SUMMARY, BenchmarkCheckError, BenchRow, run_all
-from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
-from scheduler.exports import write_exports
+from scheduler.capacity import CAPACITY_HEADER, Spare, by_session, capacity_rows, spare_capacity
+from scheduler.domain import DAY_NAMES, Assignment, Bundle, iso_week_label, parse_iso_week
+from scheduler.events import network_bundle
+from scheduler.exports import write_csv, write_exports
 from scheduler.importer import BundleError, read_bundle
+from scheduler.lending import TransferError, describe, generate, spare_week, week_transfers
 from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, write_plan
 from scheduler.publishing import PublishError, RotaBreaksRulesError, publish_week
+from scheduler.repair import RepairOutcome
+from scheduler.requests import RequestError, RequestNotFoundError
 from scheduler.rota_csv import RotaFileError, read_rota_csv
 from scheduler.storage.db import (
     database_url,
@@ -45,7 +52,6 @@ from scheduler.storage.repository import (
     NetworkLookupError,
     load_bundle,
     load_rota,
-    network_bundle,
     network_id_of,
     save_bundle,
     save_rota,
@@ -149,9 +155,11 @@ def print_summary(outcome: PlanOutcome) -> None:
         f"{s['shortfall']} people short of minimum."
     )
     for note in outcome.notes:
-        print(f"  SHORT {note.summary}")
-        for reason in note.reasons:
-            print(f"        {reason}")
+        print(f"  SHORT {note.headline}")
+        for number, option in enumerate(note.shown_options, start=1):
+            print(f"        {number}. {option.text}")
+        if note.more_options:
+            print(f"        ... and {note.more_options} more ways (shortfalls.csv)")
 
 
 # -- commands -------------------------------------------------------------------
@@ -371,16 +379,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             network_id = network_id_of(session, args.network)
-            published = publish_week(session, network_id, args.week, f"cli:{getpass.getuser()}")
+            published = publish_week(session, network_id, args.week, _actor())
             recorded = notices.record_notices(session, notices.notifiable(published), today)
-        config = _settings()
-        smtp = notices.smtp_settings(config)
-        host = str(config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
-        told = (
-            notices.unsent_summary(len(recorded))
-            if smtp is None
-            else notices.deliver_pending(engine, smtp, host, today=today).summary
-        )
+        told = _tell(engine, len(recorded), today)
     except RotaBreaksRulesError as err:
         _err(f"error: {err}", *(f"  {v.label}: {v.message}" for v in err.violations))
         return EXIT_FAILED
@@ -393,6 +394,21 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if told:
         print(told)
     return EXIT_OK
+
+
+def _actor() -> str:
+    """Who the command line acts as, in the audit log."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _tell(engine: Engine, recorded: int, today: dt.date) -> str:
+    """E-mail the change notices just recorded when SMTP is set; what was done, in words."""
+    config = _settings()
+    smtp = notices.smtp_settings(config)
+    if smtp is None:
+        return notices.unsent_summary(recorded)
+    host = str(config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
+    return notices.deliver_pending(engine, smtp, host, today=today).summary
 
 
 def _settings() -> Config:
@@ -697,7 +713,13 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=cmd_publish)
 
-    for add_commands in (_bench_parser, _users_parser, _feeds_parser):
+    for add_commands in (
+        _bench_parser,
+        _users_parser,
+        _feeds_parser,
+        _events_parser,
+        _lending_parser,
+    ):
         add_commands(sub)
     return parser
 
@@ -735,6 +757,386 @@ def _feeds_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--network", help="network name (default: the only one)")
         _db_arg(p)
         p.set_defaults(func=func)
+
+
+# -- events and repair -----------------------------------------------------------------
+
+
+def _london_today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(LONDON)).date()
+
+
+def _event_error(err: RequestError) -> int:
+    _err(*(f"error: {field}: {text}" for field, text in err.problems.items()))
+    _err("Nothing was recorded. Fix the option(s) named and run again.")
+    return EXIT_INPUT
+
+
+Event = TypeVar("Event")
+
+
+def _record_event(
+    args: argparse.Namespace, record: Callable[[Session, int, Bundle], Event]
+) -> Event | int:
+    """Record an event in one transaction; the exit code, with every problem printed, if refused."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            return record(session, network_id, network_bundle(session, network_id))
+    except RequestError as err:
+        return _event_error(err)
+    finally:
+        engine.dispose()
+
+
+def cmd_absence_add(args: argparse.Namespace) -> int:
+    """Record an absence (planned around from now on; ``repair`` re-plans a published week)."""
+    form = {
+        "start": args.start,
+        "end": args.end or args.start,
+        "kind": args.kind,
+        "session_id": args.session or "",
+        "reason": args.reason or "",
+    }
+    absence = _record_event(
+        args,
+        lambda session, network_id, bundle: events.record_absence(
+            session, network_id, bundle, staff_id=args.staff_id, form=form, actor=_actor()
+        ),
+    )
+    if isinstance(absence, int):
+        return absence
+    print(f"Recorded absence {absence.id}: {absence.staff_id} {absence.kind}, {absence.when}.")
+    print(f"Repair the published week with: rotapool repair --week {iso_week_label(absence.start)}")
+    return EXIT_OK
+
+
+def cmd_demand_add(args: argparse.Namespace) -> int:
+    """Record a demand change: a site's need on one date, or a cancelled session."""
+    form = {
+        "site_id": args.site,
+        "date": args.date,
+        "session_id": args.session,
+        "kind": "cancel" if args.cancel else "set",
+        "role": args.role or "",
+        "skill": args.skill or "",
+        "min": "" if args.min is None else str(args.min),
+        "target": "" if args.target is None else str(args.target),
+        "note": args.note or "",
+    }
+    if not args.cancel and args.min is None:
+        _err("error: min: give --min N (people needed), or --cancel for a cancelled session")
+        return EXIT_INPUT
+    change = _record_event(
+        args,
+        lambda session, network_id, bundle: events.record_demand_change(
+            session, network_id, bundle, form, actor=_actor()
+        ),
+    )
+    if isinstance(change, int):
+        return change
+    print(f"Recorded demand change {change.id}: {change.summary}.")
+    print(f"Repair the published week with: rotapool repair --week {iso_week_label(change.date)}")
+    return EXIT_OK
+
+
+def cmd_events_list(args: argparse.Namespace) -> int:
+    """``absence list`` and ``demand list``: current and withdrawn events, newest first."""
+    dates = parse_iso_week(args.week) if args.week else None
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            if args.what == "absence":
+                lines = [
+                    f"{a.id:>5}  {a.staff_id}  {a.kind:<8}  {a.when}"
+                    + ("  (withdrawn)" if a.withdrawn else "")
+                    for a in events.absences(session, network_id, dates)
+                ]
+            else:
+                lines = [
+                    f"{c.id:>5}  {c.summary}" + ("  (withdrawn)" if c.withdrawn else "")
+                    for c in events.demand_changes(session, network_id, dates)
+                ]
+    finally:
+        engine.dispose()
+    print("\n".join(lines) if lines else f"No {args.what} recorded.")
+    return EXIT_OK
+
+
+def cmd_events_withdraw(args: argparse.Namespace) -> int:
+    """``absence withdraw`` and ``demand withdraw``: plans ignore the event from now on."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            events.withdraw(session, network_id, args.what, args.id, _actor())
+    except RequestNotFoundError as err:
+        _err(f"error: ID: {err}")
+        return EXIT_INPUT
+    except RequestError as err:
+        return _event_error(err)
+    finally:
+        engine.dispose()
+    print(f"Withdrew {args.what} {args.id}.")
+    return EXIT_OK
+
+
+def _print_repair(outcome: RepairOutcome, bundle: Bundle) -> None:
+    s = outcome.summary()
+    window = ", ".join(f"{DAY_NAMES[d.weekday()]} {d}" for d in sorted(outcome.window))
+    print(f"Repair of {outcome.week} ({window}): {s['status']}, {s['seconds']}s")
+    print(
+        f"{s['changed_sessions']} session(s) changed; people short of a minimum: "
+        f"{s['shortfall_before']} before, {s['shortfall']} after."
+    )
+    for change in outcome.changes:
+        print(f"  {change.words(bundle.person(change.staff_id).name)}")
+    figures = outcome.figures
+    if figures is not None and figures.people:
+        print(
+            f"Hours {figures.hours:+}, cost {figures.cost:+} GBP, "
+            f"extra travel {figures.extra_travel_minutes:+} min."
+        )
+        for site, hours in figures.lenders.items():
+            print(f"  {site} lends {hours} h")
+    for note in outcome.notes:
+        print(f"  SHORT {note.headline}")
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Propose the smallest repair of a published week, save it as the draft, maybe publish."""
+    today = args.today or _london_today()
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            bundle = network_bundle(session, network_id)
+            _, published, pinned = repair.published_cells(session, network_id, args.week)
+            days = repair.week_events(session, network_id, parse_iso_week(args.week))
+            if not args.replace_draft and repair.draft_differs(
+                session, network_id, args.week, published
+            ):
+                raise repair.RepairError(
+                    f"{args.week} has a draft with edits not yet published; publish it first, "
+                    "or pass --replace-draft to repair from the published rota anyway"
+                )
+        outcome = repair.propose_repair(
+            bundle,
+            args.week,
+            published,
+            today=today,
+            event_days=days,
+            extra_days=args.dates or (),
+            options=_options(args),
+        )
+        if outcome.report is None:
+            _err(outcome.result.message or "no repair found", *outcome.result.conflicts)
+            return EXIT_CONFLICT if outcome.result.status is SolveStatus.CONFLICT else EXIT_FAILED
+        _print_repair(outcome, bundle)
+        if args.out:
+            for path in repair.write_repair(Path(args.out), bundle, outcome):
+                print(f"Wrote {path}")
+        with session_scope(engine) as session:
+            rota_id, revision = repair.save_repair(
+                session, network_id, outcome, pinned, replace_draft=True
+            )
+            if args.approve:
+                version = publish_week(
+                    session, network_id, outcome.week, _actor(), expected_revision=revision
+                )
+                recorded = notices.record_notices(session, notices.notifiable(version), today)
+        if not args.approve:
+            print(f"Saved as draft rota {rota_id}. Publish it with:")
+            print(f"  rotapool publish --week {outcome.week}")
+            return EXIT_OK
+        print(f"Published {version.week} as version {version.version} (rota {rota_id}).")
+        told = _tell(engine, len(recorded), today)
+        if told:
+            print(told)
+    except (repair.RepairError, PublishError) as err:
+        _err(f"error: {err}")
+        return EXIT_FAILED
+    except InvalidRotaError as err:
+        _err(str(err))
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-12-01") from err
+
+
+def date_list(text: str) -> list[dt.date]:
+    """An argparse type: dates written YYYY-MM-DD, separated by commas."""
+    return [iso_date(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def _events_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("absence", help="record someone's absence after the rota was planned")
+    commands = p.add_subparsers(dest="absence_command", required=True)
+    p = commands.add_parser("add", help="record an absence (whole days, or one session a day)")
+    p.add_argument("staff_id", metavar="STAFF", help="the person, as in staff.csv")
+    p.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: the first day)")
+    p.add_argument("--kind", required=True, choices=events.ABSENCE_KINDS)
+    p.add_argument("--session", help="only this session of each day (default: whole days)")
+    p.add_argument("--reason", help="a note; seen only by managers and coordinators")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_absence_add)
+    _list_and_withdraw(commands, "absence")
+
+    p = sub.add_parser("demand", help="change a site's need on one date after planning")
+    commands = p.add_subparsers(dest="demand_command", required=True)
+    p = commands.add_parser("add", help="set a need (--min/--target) or cancel a session")
+    p.add_argument("--site", required=True, help="site id, as in sites.csv")
+    p.add_argument("--date", required=True, help="YYYY-MM-DD")
+    p.add_argument("--session", required=True, help="session id, as in session_types.csv")
+    p.add_argument("--role", help="role needed (default: anyone)")
+    p.add_argument("--skill", help="skill needed (default: none)")
+    p.add_argument("--min", type=int, help="people needed at least")
+    p.add_argument("--target", type=int, help="people wanted (default: --min)")
+    p.add_argument("--cancel", action="store_true", help="the session is cancelled at the site")
+    p.add_argument("--note", help="why, for the coordinators")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_demand_add)
+    _list_and_withdraw(commands, "demand")
+
+    p = sub.add_parser(
+        "repair",
+        help="repair a published week around absences and demand changes, fewest changes first",
+    )
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    p.add_argument("--out", help="write changes.csv, rota.csv and summary.json here")
+    p.add_argument("--approve", action="store_true", help="publish the repair as the next version")
+    p.add_argument("--dates", type=date_list, help="also re-plan these dates (comma-separated)")
+    p.add_argument("--today", type=iso_date, help="the day the repair is made (default: today)")
+    p.add_argument(
+        "--replace-draft", action="store_true", help="replace a draft with unpublished edits"
+    )
+    _network_db_args(p)
+    p.add_argument("--time-limit", type=float, default=4.0, help="seconds (default 4)")
+    p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.set_defaults(func=cmd_repair)
+
+
+def _network_db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--network", help="network name (default: the only one)")
+    _db_arg(p)
+
+
+def _list_and_withdraw(commands: argparse._SubParsersAction, what: str) -> None:
+    p = commands.add_parser("list", help=f"list the network's {what} events, newest first")
+    p.add_argument("--week", type=iso_week, help="only this ISO week")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_events_list, what=what)
+    p = commands.add_parser("withdraw", help=f"withdraw a {what} event: plans ignore it")
+    p.add_argument("id", type=int, metavar="ID", help="the number `list` shows")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_events_withdraw, what=what)
+
+
+# -- spare capacity and lending (commands and parser) -----------------------------------
+
+
+def _print_capacity(network: str, label: str, state: str, spares: Sequence[Spare]) -> None:
+    """The spare capacity as a readable table: one block per session, one line per person."""
+    print(f"Spare capacity of {network}, {label} ({state} rota): {len(spares)} free sessions.")
+    for day, session_id, found in by_session(spares):
+        print(f"{DAY_NAMES[day.weekday()]} {day.isoformat()} {session_id}")
+        for row in capacity_rows(found):
+            staff_id, name, role, skills, home, employer = row[3:9]
+            session_hours, spare, rate, sites = row[9:]
+            priced = "no rate" if rate is None else f"£{rate}/h"
+            listed = str(skills).replace(";", ", ") or "no skills"
+            print(
+                f"  {staff_id} {name} ({role}; {listed}), home {home}, "
+                f"employer {employer}: {session_hours} h, {spare} h spare, {priced}"
+            )
+            print(f"      may work at {sites}")
+    print("Travel is from home; 'wanted': a need there that the person fits is under its target.")
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    """Unused contracted time of a stored week (its published rota, else its draft)."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            week = spare_week(session, network_id_of(session, args.network), args.week)
+    finally:
+        engine.dispose()
+    if week.shown is None:
+        _err(f"No rota for {args.week} yet: run `rotapool solve --week {args.week}` first.")
+        return EXIT_FAILED
+    spares = spare_capacity(week.bundle, week.dates, week.assignments)
+    if args.csv:
+        write_csv(Path(args.csv), CAPACITY_HEADER, capacity_rows(spares))
+        print(f"Wrote {len(spares)} free sessions of {week.label} to {args.csv}")
+    else:
+        _print_capacity(week.bundle.name, week.label, week.shown.state, spares)
+    return EXIT_OK
+
+
+def cmd_lending_propose(args: argparse.Namespace) -> int:
+    """Propose transfers to the week's short practices (idempotent) and print the open ones."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = network_id_of(session, args.network)
+            made = generate(session, network_id, args.week, _actor())
+            found = [t for t in week_transfers(session, network_id, args.week) if t.open]
+            names = {p.staff_id: p.name for p in network_bundle(session, network_id).staff}
+    except TransferError as err:
+        _err(f"error: {err}")
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    print(
+        f"Lending proposals for {args.week}: {len(made.added)} new, {len(made.kept)} still open, "
+        f"{len(made.withdrawn)} withdrawn."
+    )
+    for transfer, why in made.withdrawn:
+        print(f"  withdrew #{transfer.id}: {why}")
+    for transfer in found:
+        print(f"  {describe(transfer, names.get(transfer.staff_id, ''))}")
+    print(LENDING_HOW)
+    return EXIT_OK
+
+
+LENDING_HOW = (
+    "Both practices accept each proposal on the web app's Lending page (rotapool serve); "
+    "the second acceptance puts it in the week's draft, which must then be published."
+)
+
+
+def _lending_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "capacity", help="spare capacity of a stored week: who is free, where, at what cost"
+    )
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    p.add_argument("--csv", metavar="FILE", help="write it as CSV (with a header) instead")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_capacity)
+    p = sub.add_parser(
+        "lending", help="lending between practices (accepted in the web app)", epilog=LENDING_HOW
+    )
+    commands = p.add_subparsers(dest="lending_command", required=True)
+    p = commands.add_parser(
+        "propose",
+        help="propose transfers to the week's short practices and print the open proposals",
+        epilog=LENDING_HOW,
+    )
+    p.add_argument("--week", required=True, type=iso_week, help="ISO week, e.g. 2026-W49")
+    _network_db_args(p)
+    p.set_defaults(func=cmd_lending_propose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,8 @@ STAFF = "staff.csv"
 DEMAND = "demand.csv"
 LEAVE = "leave.csv"
 LEAVE_REQUESTS = "leave requests"  # approved in the web app; row = request number
+ABSENCES = "absences"  # recorded by a coordinator after publication; row = absence number
+DEMAND_CHANGES = "demand changes"  # recorded by a coordinator; see DemandRow.source_row
 PREFERENCES = "preferences.csv"
 FIXED = "fixed.csv"
 TRAVEL = "travel.csv"
@@ -31,6 +33,7 @@ SESSION_LIMITS = "session_limits.csv"
 NETWORK = "network.toml"
 
 FEDERATION = "FED"
+CHANGE_ROW_BASE = 1_000_000  # demand changes number their rows from here on
 
 
 class SiteKind(StrEnum):
@@ -180,7 +183,20 @@ class DemandRow:
     min: int
     target: int
     weight: float = 1.0
-    row: int = 0
+    row: int = 0  # unique over every source: see source_row
+    source: str = DEMAND  # demand.csv, or a coordinator's demand change
+    # A cancelled session (a demand change): on its date it replaces the rows with the same
+    # key and is not in force itself, so nobody those rows took may work there.
+    closes: bool = False
+
+    @property
+    def source_row(self) -> int:
+        """The row (or change number) as its source shows it.
+
+        Coverage lines name a demand row by ``row`` alone, so a demand change
+        takes a row past any spreadsheet's (``CHANGE_ROW_BASE`` + its number).
+        """
+        return self.row - CHANGE_ROW_BASE if self.source == DEMAND_CHANGES else self.row
 
     @property
     def key(self) -> tuple[str, str, str | None, str | None]:

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit
 from scheduler.domain import Assignment, Bundle, parse_iso_week
+from scheduler.events import network_bundle
 from scheduler.storage.models import MAX_INTEGER, AssignmentRecord, RotaRecord
 from scheduler.storage.repository import (
     assignment_record,
     find_rota,
-    network_bundle,
     normalise_week,
     now,
 )

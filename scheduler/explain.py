@@ -10,22 +10,39 @@ Two wordings are built.  ``reasons`` is safe for anyone: a leave kind such as
 sickness is health data, so it reads just "on leave".  ``private_reasons`` is
 for managers and coordinators and names the kind ("on sick leave").
 
+Each note also has a headline in the network's own words, naming people
+where the cause is theirs to act on ("S0031 Jo Bloggs on annual leave",
+"S0044 Kim Tan fixed at HUB1 (fixed.csv:4)") and summing up the rest ("the 3
+other PN with cytology are needed at their own practices"); it too comes in
+a public and a private wording.
+
 The reasons are one small function each, registered once in the ordered
 ``CHECKS`` list: extending the explanation is adding a function and a line.
 No I/O; the caller computes coverage and passes the short needs in.
+
+``FixOption`` is one way to meet a shortfall (borrow someone, pay overtime,
+move the clinic), found and checked against the hard rules by the caller
+(``scheduler.weekview.CoverContext``); ``rank_options`` orders them, least
+disruptive first, as ``option_order`` documents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
 
-from scheduler.domain import DAY_NAMES, Assignment, LeaveKind, Staff
+from scheduler.domain import DAY_NAMES, FIXED, Assignment, Fixed, LeaveKind, SiteKind, Staff
 from scheduler.horizon import Horizon, Need, Shift
+from scheduler.validator import allocate
 
 ShortNeed = tuple[Need, int, int]  # (need, assigned, short), as the caller counts them
+NAMED_PER_REASON = 3  # people named per reason in a headline; the rest are counted
+OPTIONS_SHOWN = 5  # ranked options listed per shortfall; the rest are counted
 
 
 # --------------------------------------------------------------------------- results
@@ -33,7 +50,7 @@ ShortNeed = tuple[Need, int, int]  # (need, assigned, short), as the caller coun
 
 @dataclass(frozen=True)
 class ShortfallNote:
-    """One unmet ``min`` of a demand row on a date, with its reasons in words."""
+    """One unmet ``min`` of a demand row on a date: its reasons, named causes and fixes."""
 
     date: dt.date
     site_id: str
@@ -46,15 +63,111 @@ class ShortfallNote:
     demand_row: int
     reasons: tuple[str, ...]  # safe for anyone: no leave kind
     private_reasons: tuple[str, ...]  # names leave kinds: managers/coordinators only
+    causes: tuple[str, ...] = ()  # the headline's named causes, safe for anyone
+    private_causes: tuple[str, ...] = ()  # the same naming leave kinds
+    options: tuple[FixOption, ...] = ()  # ranked fixes, when the caller looked for them
+
+    @property
+    def where(self) -> str:
+        """``P03 Tue 2026-12-01 PM``."""
+        return f"{self.site_id} {day_label(self.date)} {self.session_id}"
 
     @property
     def summary(self) -> str:
         """One line a manager scans first, e.g. ``P03 Tue 2026-12-01 PM: 1 GP short (...)``."""
-        where = f"{self.site_id} {day_label(self.date)} {self.session_id}"
         counts = f"(needs {self.min}, has {self.assigned})"
         if self.role is None:
-            return f"{where}: {self.short} short of {label(self.role, self.skill)} {counts}"
-        return f"{where}: {self.short} {label(self.role, self.skill)} short {counts}"
+            return f"{self.where}: {self.short} short of {label(self.role, self.skill)} {counts}"
+        return f"{self.where}: {self.short} {label(self.role, self.skill)} short {counts}"
+
+    @property
+    def headline(self) -> str:
+        """The shortfall and its named causes in one sentence, safe for anyone."""
+        return self._headline(self.causes)
+
+    @property
+    def private_headline(self) -> str:
+        """The headline naming leave kinds: managers and coordinators only."""
+        return self._headline(self.private_causes)
+
+    def _headline(self, causes: Sequence[str]) -> str:
+        needs = f"{self.where} needs {self.min} {people(self.role, self.skill, self.min)}"
+        head = f"{needs}, has {self.assigned}"
+        return f"{head}: {', '.join(causes)}" if causes else head
+
+    @property
+    def shown_options(self) -> tuple[FixOption, ...]:
+        """The best few options, in rank order."""
+        return self.options[:OPTIONS_SHOWN]
+
+    @property
+    def more_options(self) -> int:
+        """Options beyond those shown."""
+        return max(0, len(self.options) - OPTIONS_SHOWN)
+
+
+class FixKind(StrEnum):
+    """What a fix does: bring someone in, pay for extra hours, or move the clinic."""
+
+    OWN_STAFF = "own_staff"  # someone of the practice itself, within their contract
+    BORROW = "borrow"  # someone from another site, within their contract
+    OVERTIME = "overtime"  # someone whose week would go over their contract hours
+    MOVE_CLINIC = "move_clinic"  # run the clinic in another session of the same site
+
+
+# How disruptive each kind is when it leaves nobody else short (lower first).  Overtime
+# stretches a person past their contract; moving a clinic rebooks its patients.
+DISRUPTION: dict[FixKind, int] = {
+    FixKind.OWN_STAFF: 0,
+    FixKind.BORROW: 0,
+    FixKind.OVERTIME: 1,
+    FixKind.MOVE_CLINIC: 2,
+}
+LEAVES_SHORT_DISRUPTION = 3  # taking someone from a need of their own comes last
+
+
+@dataclass(frozen=True)
+class FixOption:
+    """One way to meet a shortfall that breaks no hard rule, with what it costs."""
+
+    kind: FixKind
+    text: str  # the option in words, e.g. "borrow S0012 Ann Lee (GP) from P05 at +£240.00 ..."
+    name: str  # tie-break: the person's name, or the moved clinic's date and session
+    cost: Decimal | None  # extra staff cost; None when someone has no hourly rate
+    travel_minutes: int
+    leaves_short: tuple[str, ...] = ()  # needs the change would leave short, in words
+    adds: tuple[Assignment, ...] = ()  # sessions the change adds to the rota
+    removes: tuple[Assignment, ...] = ()  # sessions it takes out
+    moved_to: tuple[dt.date, str] | None = None  # move the clinic: its new date and session
+
+    @property
+    def disruption(self) -> int:
+        """0 someone within contract, 1 overtime, 2 a moved clinic, 3 another need left short."""
+        return LEAVES_SHORT_DISRUPTION if self.leaves_short else DISRUPTION[self.kind]
+
+
+def option_order(option: FixOption) -> tuple[int, bool, Decimal, int, str, str]:
+    """The ranking: least disruptive, then cheapest (unknown cost last), nearest, then name.
+
+    Disruption first: someone within their contract who leaves nobody short,
+    then overtime, then moving the clinic, then anything that leaves another
+    need short.  Ties go to the lower extra cost, the shorter journey, the
+    name, and finally the words, so the order never depends on input order.
+    """
+    cost = option.cost if option.cost is not None else Decimal(0)
+    return (
+        option.disruption,
+        option.cost is None,
+        cost,
+        option.travel_minutes,
+        option.name,
+        option.text,
+    )
+
+
+def rank_options(options: Iterable[FixOption]) -> tuple[FixOption, ...]:
+    """Options in ``option_order``."""
+    return tuple(sorted(options, key=option_order))
 
 
 # --------------------------------------------------------------------------- wording
@@ -98,6 +211,18 @@ def _hours(value: float) -> str:
     return f"{value:g}"
 
 
+def person_ref(person: Staff) -> str:
+    """A person as the network's files name them: ``S0031 Jo Bloggs``."""
+    return f"{person.staff_id} {person.name}"
+
+
+def join_and(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 @dataclass(frozen=True)
 class Wording:
     """A reason phrased for one person and for several, so the verb agrees."""
@@ -115,12 +240,13 @@ class Reason:
 
     public: Wording
     private: Wording
+    detail: str = ""  # this person's own source, named in headlines: "fixed.csv:4"
 
 
-def _reason(one: str, many: str | None = None) -> Reason:
+def _reason(one: str, many: str | None = None, detail: str = "") -> Reason:
     """A reason worded the same for everyone."""
     words = Wording(one, one if many is None else many)
-    return Reason(words, words)
+    return Reason(words, words, detail)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -133,12 +259,55 @@ class Plan:
         self.horizon = horizon
         self.by_staff: dict[str, list[Assignment]] = {}
         self.per_slot: Counter[tuple[dt.date, str, str]] = Counter()
+        self.in_slot: dict[tuple[dt.date, str, str], list[str]] = {}
         for a in sorted(set(assignments)):
             self.by_staff.setdefault(a.staff_id, []).append(a)
             self.per_slot[(a.date, a.session_id, a.site_id)] += 1
+            self.in_slot.setdefault((a.date, a.session_id, a.site_id), []).append(a.staff_id)
+        self._needed: dict[Assignment, bool] = {}
 
     def of(self, staff_id: str) -> list[Assignment]:
         return self.by_staff.get(staff_id, [])
+
+    @cached_property
+    def staff(self) -> dict[str, Staff]:
+        """The bundle's people by id (a stored rota may name someone since removed)."""
+        return {p.staff_id: p for p in reversed(self.horizon.staff)}
+
+    @cached_property
+    def pins(self) -> dict[Assignment, Fixed]:
+        """fixed.csv's rows by the assignment each one pins."""
+        return {
+            Assignment(f.date, f.session_id, f.site_id, f.staff_id): f
+            for f in self.horizon.bundle.fixed
+        }
+
+    @cached_property
+    def needs_by_slot(self) -> dict[tuple[dt.date, str, str], list[Need]]:
+        """The horizon's needs per (date, session, site)."""
+        out: dict[tuple[dt.date, str, str], list[Need]] = {}
+        for need in self.horizon.needs:
+            out.setdefault((need.date, need.session_id, need.site_id), []).append(need)
+        return out
+
+    def needed(self, a: Assignment) -> bool:
+        """Whether the slot of ``a`` would fall (further) short of a ``min`` without its person.
+
+        People are shared out over the slot's rows as the validator counts
+        coverage, so the answer matches coverage.csv.
+        """
+        if a not in self._needed:
+            slot = (a.date, a.session_id, a.site_id)
+            rows = [n.demand for n in self.needs_by_slot.get(slot, [])]
+            staff = self.staff
+            here = [staff[s] for s in self.in_slot.get(slot, []) if s in staff]
+            before = allocate(rows, here)
+            after = allocate(rows, [p for p in here if p.staff_id != a.staff_id])
+            self._needed[a] = any(
+                max(0, r.min - got) > max(0, r.min - had)
+                for r, had, got in zip(rows, before, after, strict=True)
+            )
+        return self._needed[a]
 
     def shift(self, a: Assignment) -> Shift:
         return self.horizon.shifts[(a.date, a.session_id)]
@@ -186,7 +355,7 @@ def _leave_words(kind: LeaveKind) -> str:
 
 
 def on_leave(slot: Slot, person: Staff) -> Reason | None:
-    """Leave beats every other reason; its kind is kept out of the public words."""
+    """Leave beats every reason but site rights; its kind is kept out of the public words."""
     leave = slot.horizon.leave_on(person.staff_id, slot.need.date, slot.need.session_id)
     if leave is None:
         return None
@@ -209,13 +378,39 @@ def barred_from_site(slot: Slot, person: Staff) -> Reason | None:
     return _reason(f"may not work at {slot.need.site_id}")
 
 
-def working_elsewhere(slot: Slot, person: Staff) -> Reason | None:
-    """Another session overlaps, or ends too close to this one to travel between sites."""
-    clashes: list[tuple[bool, str]] = []
+def _clashes(slot: Slot, person: Staff) -> list[tuple[bool, Assignment]]:
+    """The person's sessions that overlap this one (False) or leave too little time to travel."""
+    found = []
     for a in slot.plan.of(person.staff_id):
         gap = _gap_minutes(slot.plan.shift(a), slot.shift)
         if gap < slot.horizon.travel_minutes(a.site_id, slot.need.site_id):
-            clashes.append((gap >= 0, a.site_id))
+            found.append((gap >= 0, a))
+    return found
+
+
+def fixed_elsewhere(slot: Slot, person: Staff) -> Reason | None:
+    """A fixed.csv row pins them to a session that clashes with this one."""
+    for _, a in _clashes(slot, person):
+        pin = slot.plan.pins.get(a)
+        if pin is not None:
+            source = f"{slot.horizon.bundle.label(FIXED)}:{pin.row}"
+            return _reason(f"fixed at {a.site_id}", detail=source)
+    return None
+
+
+def needed_at_home(slot: Slot, person: Staff) -> Reason | None:
+    """They work at their home site then, and it would fall short of a minimum without them."""
+    for _, a in _clashes(slot, person):
+        if a.site_id == person.home_site and slot.plan.needed(a):
+            if slot.horizon.bundle.site(a.site_id).kind is SiteKind.HUB:
+                return _reason("is needed at their home hub", "are needed at their home hubs")
+            return _reason("is needed at their own practice", "are needed at their own practices")
+    return None
+
+
+def working_elsewhere(slot: Slot, person: Staff) -> Reason | None:
+    """Another session overlaps, or ends too close to this one to travel between sites."""
+    clashes = [(travel_only, a.site_id) for travel_only, a in _clashes(slot, person)]
     if not clashes:
         return None
     travel_only, site_id = min(clashes)
@@ -304,27 +499,35 @@ def free_but_not_used(slot: Slot, person: Staff) -> Reason | None:
 
 @dataclass(frozen=True)
 class Check:
-    """A reason with its stable id and the label a manager reads."""
+    """A reason with its stable id, the label a manager reads, and whether headlines name people.
+
+    ``named`` reasons are a person's own and can be acted on (their leave,
+    their pinned session, their hours); the others are summed up by count.
+    """
 
     rule_id: str
     label: str
     test: Callable[[Slot, Staff], Reason | None]
+    named: bool = False
 
 
 ASSIGNED = "assigned"
 
-# First that applies wins; free_but_not_used always applies, so it stays last.
+# First that applies wins; free_but_not_used always applies, so it stays last.  Site
+# rights come first: someone who may never work here is not missed for being on leave.
 CHECKS: tuple[Check, ...] = (
     Check(ASSIGNED, "Already assigned here", already_here),
-    Check("leave", "On leave", on_leave),
-    Check("unavailable", "Marked unavailable", marked_unavailable),
-    Check("site", "May not work at this site", barred_from_site),
+    Check("site", "May not work at this site", barred_from_site, named=True),
+    Check("leave", "On leave", on_leave, named=True),
+    Check("unavailable", "Marked unavailable", marked_unavailable, named=True),
+    Check("fixed", "Fixed elsewhere", fixed_elsewhere, named=True),
+    Check("needed", "Needed at their own practice", needed_at_home),
     Check("elsewhere", "Working elsewhere", working_elsewhere),
-    Check("daily_limit", "At the daily session limit", at_daily_limit),
-    Check("weekly_hours", "Weekly hours used up", over_weekly_hours),
-    Check("evenings", "Evening allowance used up", out_of_evenings),
-    Check("weekends", "Weekend allowance used up", out_of_weekends),
-    Check("rest", "Daily rest", short_of_rest),
+    Check("daily_limit", "At the daily session limit", at_daily_limit, named=True),
+    Check("weekly_hours", "Weekly hours used up", over_weekly_hours, named=True),
+    Check("evenings", "Evening allowance used up", out_of_evenings, named=True),
+    Check("weekends", "Weekend allowance used up", out_of_weekends, named=True),
+    Check("rest", "Daily rest", short_of_rest, named=True),
     Check("rooms", "No room free", rooms_full),
     Check("free", "Free but not used", free_but_not_used),
 )
@@ -363,15 +566,85 @@ def _leading(need: Need, total: int) -> list[str]:
     return []
 
 
+@dataclass(frozen=True)
+class Found:
+    """A person who fits the row, the first check that keeps them out, and how far away they are."""
+
+    position: int
+    reason: Reason
+    person: Staff
+    distance: int  # travel minutes from their home site: the nearest are named first
+
+
+# People who are here already but whom coverage counts against another row of the session.
+COUNTED_ELSEWHERE = Wording(
+    "is here but counted for another need", "are here but counted for other needs"
+)
+
+
+def _named_clause(found: Sequence[Found], words: Wording) -> str:
+    """'S0031 Jo Bloggs and S0032 Al Smith on leave': the nearest few by name, the rest counted."""
+    ordered = sorted(found, key=lambda f: (f.distance, f.person.staff_id))
+    shown = ordered[:NAMED_PER_REASON]
+    names = [person_ref(f.person) for f in shown]
+    rest = len(ordered) - len(shown)
+    if rest:
+        names.append(f"{rest} {'other' if rest == 1 else 'others'}")
+    details = [f.reason.detail for f in shown if f.reason.detail]
+    source = f" ({', '.join(details)})" if details else ""
+    return f"{join_and(names)} {words.for_count(len(ordered))}{source}"
+
+
+def _bulk_clause(
+    count: int, words: Wording, noun: Callable[[int], str], after_names: bool, alone: bool
+) -> str:
+    """'the 3 other PN with cytology are needed at their own practices'.
+
+    "other" when people were named before; "the" when this clause is all the
+    rest of them.
+    """
+    if not after_names:
+        return f"{count} {noun(count)} {words.for_count(count)}"
+    if not alone:
+        return f"{count} other {noun(count)} {words.for_count(count)}"
+    if count == 1:
+        return f"the other {noun(1)} {words.one}"
+    return f"the {count} other {noun(count)} {words.many}"
+
+
+def _causes(found: Sequence[Found], need: Need, counted_elsewhere: int, private: bool) -> list[str]:
+    """The headline's causes: named reasons, then summed-up ones, each in registry order."""
+    groups: dict[tuple[int, Wording], list[Found]] = {}
+    for f in found:
+        groups.setdefault(
+            (f.position, f.reason.private if private else f.reason.public), []
+        ).append(f)
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0], item[0][1].many))
+    named = [_named_clause(group, words) for (pos, words), group in ordered if CHECKS[pos].named]
+    bulk = [(len(group), words) for (pos, words), group in ordered if not CHECKS[pos].named]
+    if counted_elsewhere > 0:
+        bulk.append((counted_elsewhere, COUNTED_ELSEWHERE))
+
+    def noun(count: int) -> str:
+        return people(need.demand.role, need.demand.skill, count)
+
+    return named + [
+        _bulk_clause(count, words, noun, bool(named), len(bulk) == 1) for count, words in bulk
+    ]
+
+
 def explain_need(slot: Slot, assigned: int, short: int) -> ShortfallNote:
     """The note for one short need: who fits the row and why each is not there."""
     need, row = slot.need, slot.need.demand
     fitting = [p for p in slot.horizon.staff if need.admits(p)]
+    classified = [(p, *classify(slot, p)) for p in fitting]
     found = [
-        (pos, reason)
-        for pos, check, reason in (classify(slot, p) for p in fitting)
+        Found(pos, reason, p, slot.horizon.travel_minutes(p.home_site, need.site_id))
+        for p, pos, check, reason in classified
         if check.rule_id != ASSIGNED
     ]
+    here = len(fitting) - len(found)
+    counted = [(f.position, f.reason) for f in found]
     noun = people(row.role, row.skill, len(fitting))
     lead = _leading(need, len(fitting))
     return ShortfallNote(
@@ -384,8 +657,10 @@ def explain_need(slot: Slot, assigned: int, short: int) -> ShortfallNote:
         assigned=assigned,
         short=short,
         demand_row=row.row,
-        reasons=tuple(lead + _counted(found, len(fitting), noun, private=False)),
-        private_reasons=tuple(lead + _counted(found, len(fitting), noun, private=True)),
+        reasons=tuple(lead + _counted(counted, len(fitting), noun, private=False)),
+        private_reasons=tuple(lead + _counted(counted, len(fitting), noun, private=True)),
+        causes=tuple(lead + _causes(found, need, here - assigned, private=False)),
+        private_causes=tuple(lead + _causes(found, need, here - assigned, private=True)),
     )
 
 

@@ -118,7 +118,7 @@ def applicable_rows(rows: Iterable[DemandRow], day: dt.date, bank_holiday: bool)
         for r in rows
         if r.day.date is None and r.day.matches(day) and r.key not in replaced and not bank_holiday
     ]
-    return sorted(weekly + dated, key=lambda r: r.row)
+    return sorted((r for r in weekly + dated if not r.closes), key=lambda r: r.row)
 
 
 def rows_by_date(rows: Iterable[DemandRow]) -> dict[dt.date | None, list[DemandRow]]:

@@ -41,13 +41,13 @@ from sqlalchemy.orm import Session
 from scheduler import audit
 from scheduler.domain import FIXED, Assignment, Bundle, Fixed, iso_week_label, iso_weeks
 from scheduler.editing import figures, load_cells
+from scheduler.events import network_bundle
 from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week
 from scheduler.storage.db import session_scope
 from scheduler.storage.models import RotaRecord, SolveJobRecord
 from scheduler.storage.repository import (
     NetworkLookupError,
     find_rota,
-    network_bundle,
     normalise_week,
     now,
     save_rota,

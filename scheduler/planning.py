@@ -20,6 +20,7 @@ from scheduler.explain import ShortfallNote, explain_shortfalls
 from scheduler.exports import atomic_write_text, write_csv, write_exports
 from scheduler.horizon import Horizon
 from scheduler.validator import CoverageLine, ValidationReport, check_rota
+from scheduler.weekview import shortfall_items
 from solver import SolveOptions, SolveResult, solve
 from solver.result import ProgressCallback
 
@@ -126,18 +127,31 @@ def plan_week(
     return PlanOutcome(week, dates, result, report, tuple(_notes(horizon, result, report)))
 
 
-def _notes(horizon: Horizon, result: SolveResult, report: ValidationReport) -> list[ShortfallNote]:
-    needs = {(n.date, n.demand.row): n for n in horizon.needs}
-    short = [
-        (needs[(line.date, line.demand_row)], line.assigned, line.shortfall)
-        for line in report.coverage
-        if line.shortfall > 0 and (line.date, line.demand_row) in needs
-    ]
-    return explain_shortfalls(horizon, result.assignments, short)
+def _notes(
+    horizon: Horizon, result: SolveResult, report: ValidationReport, *, options: bool = True
+) -> list[ShortfallNote]:
+    """Every shortfall explained, with its ranked fixes (each checked by the validator)
+    unless ``options`` is False (the causes alone: a repair answers within seconds)."""
+    if not options:
+        needs = {(n.date, n.demand.row): n for n in horizon.needs}
+        short = [
+            (needs[(line.date, line.demand_row)], line.assigned, line.shortfall)
+            for line in report.coverage
+            if line.shortfall > 0 and (line.date, line.demand_row) in needs
+        ]
+        return explain_shortfalls(horizon, result.assignments, short)
+    items = shortfall_items(
+        horizon.bundle, horizon.dates, result.assignments, report.coverage, horizon=horizon
+    )
+    return [item.note for item in items]
 
 
 def shortfall_rows(notes: Sequence[ShortfallNote], private: bool) -> list[list[object]]:
-    """Rows of ``shortfalls.csv``; leave kinds only when the reader may see them."""
+    """Rows of ``shortfalls.csv``; leave kinds only when the reader may see them.
+
+    ``causes`` names people as the headline does; ``options`` lists the best
+    few fixes in rank order, numbered.
+    """
     return [
         [
             n.date.isoformat(),
@@ -149,9 +163,19 @@ def shortfall_rows(notes: Sequence[ShortfallNote], private: bool) -> list[list[o
             n.assigned,
             n.short,
             "; ".join(n.private_reasons if private else n.reasons),
+            "; ".join(n.private_causes if private else n.causes),
+            _options_cell(n),
         ]
         for n in notes
     ]
+
+
+def _options_cell(note: ShortfallNote) -> str:
+    """``1. borrow ...; 2. pay ...``, then how many more there are."""
+    cells = [f"{i}. {option.text}" for i, option in enumerate(note.shown_options, start=1)]
+    if note.more_options:
+        cells.append(f"{note.more_options} more")
+    return "; ".join(cells)
 
 
 SHORTFALL_HEADER = [
@@ -164,6 +188,8 @@ SHORTFALL_HEADER = [
     "assigned",
     "shortfall",
     "reasons",
+    "causes",
+    "options",
 ]
 
 

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from scheduler import audit, feeds
 from scheduler.domain import Assignment
 from scheduler.editing import load_cells, week_dates
+from scheduler.events import network_bundle
 from scheduler.storage.models import AssignmentRecord, RotaRecord
 from scheduler.storage.repository import (
     find_rota,
-    network_bundle,
     normalise_week,
     now,
     utc,

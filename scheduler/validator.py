@@ -228,7 +228,7 @@ class _Rota:
             for r in rows
             if r.day.date is None and r.day.matches(day) and r.key not in replaced and not closed
         ]
-        return sorted(weekly + dated, key=lambda r: r.row)
+        return sorted((r for r in weekly + dated if not r.closes), key=lambda r: r.row)
 
     @cached_property
     def travel_table(self) -> dict[tuple[str, str], int]:
@@ -288,12 +288,20 @@ def _demand_problem(ctx: _Rota, a: Assignment, person: Staff) -> str | None:
     if any(fits_row(r, person) for r in rows):
         return None
     if not rows:
+        closing = [
+            r
+            for r in ctx.demand_by_slot.get((a.site_id, a.session_id), [])
+            if r.closes and r.day.date == a.date
+        ]
+        if closing:
+            where = ctx.ref(closing[0].source, closing[0].source_row)
+            return f"{ctx.slot(a)} is cancelled ({where})"
         holiday = " (a bank holiday)" if a.date in ctx.bank_holidays else ""
         return f"{ctx.bundle.label(DEMAND)} needs nobody for {ctx.slot(a)}{holiday}"
     skills = ", ".join(sorted(person.skills)) or "no skills"
-    refs = ctx.ref(DEMAND, rows[0].row)
+    refs = ctx.ref(rows[0].source, rows[0].source_row)
     if len(rows) > 1:
-        refs = f"{ctx.bundle.label(DEMAND)} rows {', '.join(str(r.row) for r in rows)}"
+        refs = ", ".join(ctx.ref(r.source, r.source_row) for r in rows)
     return f"no need for {ctx.slot(a)} fits a {person.role} with {skills} ({refs})"
 
 

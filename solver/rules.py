@@ -21,7 +21,6 @@ from scheduler.domain import (
     DAY_NAMES,
     FIXED,
     FORBIDDEN_SEQUENCES,
-    LEAVE,
     NETWORK,
     PREFERENCES,
     SESSION_LIMITS,
@@ -120,7 +119,7 @@ def forbid_work_on_leave(m: RotaModel) -> None:
             if leave.session_id in (None, k[2])
         ]
         message = f"{leave.staff_id} is on leave {leave.start} to {leave.end}"
-        _forbid(m, keys, Guard("leave", LEAVE, leave.row, "start", message))
+        _forbid(m, keys, Guard("leave", leave.source, leave.row, "start", message))
 
 
 def forbid_unavailable(m: RotaModel) -> None:

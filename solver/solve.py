@@ -261,11 +261,18 @@ def _conflict(horizon: Horizon, options: SolveOptions, started: float) -> SolveR
 
 
 def _result(
-    m: RotaModel, solver: cp_model.CpSolver, optimal: bool, options: SolveOptions, started: float
+    m: RotaModel,
+    solver: cp_model.CpSolver,
+    optimal: bool,
+    options: SolveOptions,
+    started: float,
+    *,
+    polish: bool = True,
 ) -> SolveResult:
+    """The result of a solve; ``polish`` settles a non-optimal rota's demand rows (<= 5 s)."""
     x_values = {key: bool(solver.value(x)) for key, x in m.x.items()}
     values = solver
-    if not optimal and _has_choices_left(m):
+    if polish and not optimal and _has_choices_left(m):
         values = _polish(m, x_values, options) or solver
     amounts = _amounts(m, values)
     objective = sum(amount for _, amount in amounts)

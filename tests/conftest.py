@@ -12,9 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, MetaData
 
 from scheduler.storage.db import make_engine, upgrade
+
+# Property tests draw the same examples on every run: a CI failure can be run again.
+settings.register_profile("rotapool", derandomize=True, print_blob=True)
+settings.load_profile("rotapool")
 
 
 def drop_everything(url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser_support import LiveServer, launch_options, screenshot_path
-from tests.web_support import ACCOUNTS, CLINICIAN_STAFF, PASSWORD, TINY, seeded_app
+from tests.web_support import (
+    ACCOUNTS,
+    CLINICIAN_STAFF,
+    PASSWORD,
+    TINY,
+    publish_planned_week,
+    seeded_app,
+)
 
 WEEK = "2026-W49"
 
@@ -130,3 +138,29 @@ def test_import_solve_edit_publish_then_the_clinician_sees_it(
         assert_accessible(phone)
         no_sideways_scroll = "document.documentElement.scrollWidth <= window.innerWidth"
         assert phone.evaluate(no_sideways_scroll)
+
+
+def test_a_coordinator_records_a_sick_day_and_approves_the_repair(
+    db_url: str, browser: Browser
+) -> None:
+    monday = dt.date(2026, 11, 30)
+    app, network_id = seeded_app(db_url, FIXED_TODAY=monday, REPAIR_TIME_LIMIT=10)
+    published = publish_planned_week(db_url, network_id, WEEK)
+    sick = min(a.staff_id for a in published if a.date == monday + dt.timedelta(days=1))
+    with LiveServer(app) as server:
+        page = browser.new_page(viewport={"width": 1024, "height": 900})
+        log_in(page, server.url, ACCOUNTS.coordinator)
+        page.goto(f"{server.url}/n/{network_id}/weeks/{WEEK}/repair")
+        assert_accessible(page)
+        page.get_by_label("Person", exact=True).select_option(sick)
+        page.get_by_label("First day", exact=True).fill("2026-12-01")
+        page.get_by_label("Kind", exact=True).select_option("sick")
+        page.get_by_role("button", name="Record the absence").click()
+        expect(page.get_by_role("status").first).to_contain_text(f"absence of {sick}")
+        page.get_by_role("button", name="Propose a repair").click()
+        expect(page.get_by_role("heading", name="Proposed repair")).to_be_visible(timeout=30_000)
+        expect(page.locator("tr.diff-removed").first).to_contain_text(sick)
+        page.screenshot(path=screenshot_path("repair-review"), full_page=True)
+        assert_accessible(page)
+        page.get_by_role("button", name="Approve and publish").click()
+        expect(page.get_by_text("version 2").first).to_be_visible()

@@ -759,4 +759,4 @@ def test_eligible_names_every_row_it_tried() -> None:
     bundle = make_bundle(
         staff=[make_staff("HCA")], demand=[make_demand(role="GP"), make_demand(role="PN")]
     )
-    assert "(demand.csv rows 2, 3)" in only(check(bundle, assign(date=TUE)), "eligible")
+    assert "(demand.csv:2, demand.csv:3)" in only(check(bundle, assign(date=TUE)), "eligible")

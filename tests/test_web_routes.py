@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from scheduler import jobs
 from scheduler.domain import iso_weeks
+from scheduler.events import record_absence
 from scheduler.feeds import issue_token
 from scheduler.planning import plan_week
 from scheduler.requests import request_cover, request_leave
@@ -76,6 +77,15 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("feeds.network_feeds", "GET"): (M, C),
     ("feeds.manage", "POST"): (M, C),
     ("feeds.site_feed_page", "GET"): (M, C, P),
+    ("lending.capacity", "GET"): (M, C),
+    ("lending.proposals", "GET"): (M, C, P),
+    ("lending.generate_proposals", "POST"): (M, C),
+    ("lending.decide", "POST"): (M, C, P),  # a practice for its own site's side only
+    ("repair.week_page", "GET"): (M, C),
+    ("repair.record_absence", "POST"): (M, C),
+    ("repair.record_demand", "POST"): (M, C),
+    ("repair.withdraw", "POST"): (M, C),
+    ("repair.propose", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except the clinician's front page, which is their own page.
@@ -123,6 +133,8 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         request_leave(session, network_id, CLINICIAN_STAFF, leave, ACCOUNTS.clinician)
         cover = {"date": monday.isoformat(), "session_id": "AM", "role": "GP", "people": "1"}
         request_cover(session, network_id, PRACTICE_SITE, cover, ACCOUNTS.practice)
+        sick = {"start": monday.isoformat(), "kind": "sick", "reason": "flu"}
+        record_absence(session, network_id, bundle, staff_id=CLINICIAN_STAFF, form=sick, actor="t")
         # The hub feed's link: no route of the walk replaces it (rotate_person is per person).
         token = issue_token(session, network_id, "hub", "", app.config["SECRET_KEY"])
     yield Seeded(app, engine, network_id, job_id, rota_id, token)
@@ -166,6 +178,15 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "feeds.network_feeds": f"{n}/feeds",
         "feeds.manage": f"{n}/feeds",
         "feeds.site_feed_page": f"{n}/sites/{PRACTICE_SITE}/feed",
+        "lending.capacity": f"{week}/capacity",
+        "lending.proposals": f"{week}/lending",
+        "lending.generate_proposals": f"{week}/lending/generate",
+        "lending.decide": f"{week}/lending/1",
+        "repair.week_page": f"{week}/repair",
+        "repair.record_absence": f"{week}/absences",
+        "repair.record_demand": f"{week}/demand-changes",
+        "repair.withdraw": f"{week}/events/absence/1/withdraw",
+        "repair.propose": f"{week}/repair",
     }[endpoint]
 
 

@@ -382,7 +382,13 @@ def test_shortfalls_list_each_unmet_need_with_who_could_cover_and_cost(seeded: S
     short = [line for line in coverage_of(seeded.bundle, DATES, rota) if line.shortfall]
     assert len(found) == len(short)
     for line, section in zip(short, found, strict=True):
-        assert f"{line.site_id} {day_label(line.date)} {line.session_id}:" in section
+        where = f"{line.site_id} {day_label(line.date)} {line.session_id}"
+        assert f"{where}:" in section
+        headline = re.search(r'<p class="headline">(.*?)</p>', section, re.S)
+        assert headline is not None
+        assert headline.group(1).startswith(f"{where} needs {line.min} ")
+        assert f", has {line.assigned}" in headline.group(1)
+        assert "<h3>Ways to fix it</h3>" in section
         assert "<h3>Why</h3>" in section
     home = next(
         s
@@ -396,6 +402,14 @@ def test_shortfalls_list_each_unmet_need_with_who_could_cover_and_cost(seeded: S
     assert row is not None, f"{worker.name}, who was there before, is not offered as cover"
     assert money(cost) in row.group(0)
     assert "min</td>" in row.group(0)  # travel from their home site
+    fixes = re.search(r'<ol class="fix-options">(.*?)</ol>', home, re.S)
+    assert fixes is not None
+    mine = re.search(
+        rf'<li data-kind="(\w+)">[^<]*{worker.staff_id} {worker.name} \({worker.role}\)[^<]*</li>',
+        fixes.group(1),
+    )
+    assert mine is not None, f"{worker.name}, who was there before, is not offered as a fix"
+    assert f"+{money(cost)}" in mine.group(0)
 
 
 def test_leave_kinds_show_to_staff_roles_only(
@@ -403,9 +417,8 @@ def test_leave_kinds_show_to_staff_roles_only(
 ) -> None:
     rota, removed = short_rota(seeded)
     seeded.store(rota)
-    fits = [
-        p for p in seeded.bundle.staff if p.role == person(seeded.bundle, removed.staff_id).role
-    ]
+    job = person(seeded.bundle, removed.staff_id).role
+    fits = [p for p in seeded.bundle.staff if p.role == job and p.may_work_at(removed.site_id)]
     sick = next(p for p in fits if p.staff_id != removed.staff_id)
     seeded.approve_leave(sick.staff_id, removed.date, LeaveKind.SICK)
     coordinator = client_as(seeded.app, "coordinator")
@@ -413,13 +426,17 @@ def test_leave_kinds_show_to_staff_roles_only(
     assert "on sick leave" in page
     where = f"{removed.site_id} {day_label(removed.date)} {removed.session_id}:"
     home = next(s for s in sections(page) if where in s)
+    assert f"{sick.staff_id} {sick.name} on sick leave" in home  # named in the headline
     assert f'<th scope="row">{sick.name} ' not in home  # on leave: never offered as cover
+    assert f"{sick.staff_id} {sick.name} ({job})" not in home  # nor as a fix
     for role in ("practice", "clinician"):
         assert client_as(seeded.app, role).get(seeded.url("/shortfalls")).status_code == 403
     monkeypatch.setattr("web.weeks.sees_leave_reasons", lambda user: False)
     page = coordinator.get(seeded.url("/shortfalls")).get_data(as_text=True)
     assert "on leave" in page
     assert "sick" not in page
+    home = next(s for s in sections(page) if where in s)
+    assert f"{sick.staff_id} {sick.name} on leave" in home
 
 
 def test_cover_that_moves_someone_says_whose_need_it_leaves_short() -> None:

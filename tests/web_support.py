@@ -17,8 +17,14 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from scheduler.accounts import add_user
+from scheduler.domain import Assignment
+from scheduler.events import network_bundle
+from scheduler.planning import plan_week
+from scheduler.publishing import publish_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
+from scheduler.storage.repository import save_rota
 from scheduler.usecases import import_bundle
+from solver import SolveOptions
 from web import create_app
 from web.db import dispose
 
@@ -123,3 +129,30 @@ def client_as(app: Flask, role: str) -> FlaskClient:
     client = app.test_client()
     login(client, ACCOUNTS.of(role))
     return client
+
+
+def publish_planned_week(db_url: str, network_id: int, week: str) -> frozenset[Assignment]:
+    """Plan the network's week (tiny: seconds), publish it as version 1; its assignments."""
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as db:
+            bundle = network_bundle(db, network_id)
+        outcome = plan_week(bundle, week, SolveOptions(time_limit=5, workers=2))
+        result = outcome.result
+        with session_scope(engine) as db:
+            save_rota(
+                db,
+                network_id,
+                week,
+                outcome.assignments,
+                status=result.status.value,
+                objective=result.objective,
+                bound=result.bound,
+                gap=result.gap,
+                seconds=result.seconds,
+                summary=outcome.summary(),
+            )
+            publish_week(db, network_id, week, "test")
+    finally:
+        engine.dispose()
+    return frozenset(outcome.assignments)

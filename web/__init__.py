@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models import MAX_INTEGER
-from web import admin, auth, feeds, people, rota, views, weeks
+from web import admin, auth, feeds, lending, people, repair, rota, views, weeks
 
 # One random key per process for debug and test runs only: sessions do not
 # survive a restart, which is what a development key should do.
@@ -94,7 +94,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.load_user)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, error_page)
-    for blueprint in (views.bp, auth.bp, weeks.bp, rota.bp, people.bp, admin.bp, feeds.bp):
+    for blueprint in (
+        views.bp,
+        auth.bp,
+        weeks.bp,
+        rota.bp,
+        people.bp,
+        admin.bp,
+        feeds.bp,
+        lending.bp,
+        repair.bp,
+    ):
         app.register_blueprint(blueprint)
     return app
 

@@ -14,7 +14,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from scheduler import events
 from scheduler.domain import DAY_NAMES, Bundle, Staff
+from scheduler.events import network_bundle
 from scheduler.notices import NOTICE_DAYS, person_notices, smtp_settings
 from scheduler.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
 from scheduler.requests import (
@@ -24,7 +26,6 @@ from scheduler.requests import (
     RequestNotFoundError,
     cover_choices,
     cover_requests,
-    decide_cover,
     decide_leave,
     leave_requests,
     request_cover,
@@ -33,7 +34,6 @@ from scheduler.requests import (
 )
 from scheduler.storage.repository import (
     NetworkLookupError,
-    network_bundle,
     normalise_week,
     now,
 )
@@ -250,14 +250,14 @@ def cover_requests_view(network_id: int) -> str:
 @bp.post("/n/<int:network_id>/cover/<int:request_id>", endpoint="decide_cover")
 @require("manager")
 def decide_cover_view(network_id: int, request_id: int) -> Response:
-    """Approve or decline a cover request (its state only; demand is changed elsewhere)."""
+    """Approve or decline a cover request; approved, it becomes a demand change."""
     return _decide(network_id, request_id, "cover")
 
 
 def _decide(network_id: int, request_id: int, what: str) -> Response:
     """Apply the manager's decision on a leave or cover request, then back to the list."""
     user = network_guard(network_id)
-    decide = decide_leave if what == "leave" else decide_cover
+    decide = decide_leave if what == "leave" else events.decide_cover
     decision = request.form.get("decision", "")
     try:
         with transaction() as db:

@@ -30,9 +30,10 @@ from werkzeug.wrappers import Response
 
 from scheduler import editing, jobs, notices, publishing
 from scheduler.domain import DAY_NAMES, Assignment, Bundle
+from scheduler.events import network_bundle
 from scheduler.planning import MAX_WEEKS
 from scheduler.storage.models import MAX_INTEGER
-from scheduler.storage.repository import NetworkLookupError, network_bundle, normalise_week
+from scheduler.storage.repository import NetworkLookupError, normalise_week
 from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require

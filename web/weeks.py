@@ -205,11 +205,12 @@ def grid(network_id: int, week: str) -> str | Redirect:
 @bp.get("/n/<int:network_id>/weeks/<week>/shortfalls")
 @require(*STAFF_ROLES)
 def shortfalls(network_id: int, week: str) -> str:
-    """Each unmet minimum, why, and who could cover it at what cost."""
+    """Each unmet minimum, its named causes, ranked fixes, and who could cover it at what cost."""
     user = network_guard(network_id)
     state = chosen_state()
     name, loaded = read_week(network_id, checked_week(week), state)
     # The bundle carries approved leave too: people on leave are never offered as cover.
+    # Leave kinds (health data) show only to managers and coordinators: ``private``.
     items = shortfall_items(loaded.bundle, loaded.dates, loaded.assignments, week_coverage(loaded))
     return render_template(
         "weeks/shortfalls.html",

@@ -483,3 +483,84 @@ class ChangeNoticeRecord(NetworkOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     email_error: Mapped[str | None] = mapped_column(Text)
+
+
+ABSENCE_KINDS = ("sick", "annual", "study", "parental", "other")
+DEMAND_CHANGE_KINDS = ("set", "cancel")
+TRANSFER_STATES = ("proposed", "accepted", "declined", "withdrawn")
+
+
+class AbsenceRecord(NetworkOwned, Base):
+    """Someone away after the rota was published: planned around, and repaired around.
+
+    ``reason`` is health data when the kind is sickness: only managers and
+    coordinators see it, and it never reaches the audit log.
+    """
+
+    __tablename__ = "absences"
+    __table_args__ = (CheckConstraint(f"kind IN {ABSENCE_KINDS!r}", name="kind"),)
+
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str | None] = mapped_column(String(ID))  # NULL = whole days
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(LABEL))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DemandChangeRecord(NetworkOwned, Base):
+    """A site's need on one date, changed after planning: an extra need or a cancelled clinic.
+
+    ``set`` replaces the demand rows with the same site, session, role and
+    skill on that date; ``cancel`` sets every row of the session to nobody.
+    """
+
+    __tablename__ = "demand_changes"
+    __table_args__ = (CheckConstraint(f"kind IN {DEMAND_CHANGE_KINDS!r}", name="kind"),)
+
+    site_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(ID))
+    skill: Mapped[str | None] = mapped_column(String(ID))
+    min: Mapped[int] = mapped_column(Integer)
+    target: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    cover_request_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(LABEL))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TransferRecord(NetworkOwned, Base):
+    """A lending proposal: one person lent by one practice to another for one session.
+
+    Both practices accept (their practice accounts, or a manager or
+    coordinator for either); the second acceptance puts it in the rota.
+    """
+
+    __tablename__ = "transfers"
+    __table_args__ = (CheckConstraint(f"state IN {TRANSFER_STATES!r}", name="state"),)
+
+    week: Mapped[str] = mapped_column(String(10))
+    staff_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    lender_site: Mapped[str] = mapped_column(String(ID))
+    borrower_site: Mapped[str] = mapped_column(String(ID))
+    hours: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
+    travel_minutes: Mapped[int] = mapped_column(Integer)
+    leaves_lender_short: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    proposed_by: Mapped[str] = mapped_column(String(LABEL))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lender_accepted_by: Mapped[str | None] = mapped_column(String(LABEL))
+    lender_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    borrower_accepted_by: Mapped[str | None] = mapped_column(String(LABEL))
+    borrower_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -531,7 +531,8 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
 
 
 def network_bundle(session: Session, network_id: int) -> Bundle:
-    """The bundle of the network with this id, as the web app plans it."""
+    """The network's bundle as imported, with approved leave (``events.network_bundle`` adds
+    absences and demand changes: that is what plans and checks use)."""
     network = session.get(NetworkRecord, network_id)
     if network is None:
         raise NetworkLookupError(f"no network with id {network_id}")

@@ -1,0 +1,574 @@
+"""What happens after a rota is published: absences and changes to a site's need.
+
+A coordinator records an *absence* (someone sick or away for whole days or
+one session) or a *demand change* (an extra need at a site, a cancelled
+clinic).  Both join the network's bundle for every plan made afterwards, and
+the repair of a published week (``scheduler.repair``) works around them.
+
+Plain functions of a SQLAlchemy session, inside the caller's transaction,
+each audited there.  An absence's reason is health data: it stays on the
+absence, where only managers and coordinators read it, and never reaches the
+audit log; nor does its kind.  Events are withdrawn, never deleted, so the
+history of a week can be read back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import audit, requests
+from scheduler.domain import (
+    ABSENCES,
+    CHANGE_ROW_BASE,
+    DAY_NAMES,
+    DEMAND_CHANGES,
+    Bundle,
+    DayRule,
+    DemandRow,
+    Leave,
+    LeaveKind,
+)
+from scheduler.horizon import Horizon, applicable_rows
+from scheduler.requests import (
+    CoverRequest,
+    RequestError,
+    RequestNotFoundError,
+    _date,
+    _optional_text,
+    _text,
+)
+from scheduler.storage import repository
+from scheduler.storage.models import AbsenceRecord, DemandChangeRecord
+from scheduler.storage.repository import now, utc
+
+ABSENCE_KINDS: tuple[str, ...] = tuple(kind.value for kind in LeaveKind)
+MAX_ABSENCE_DAYS = 366
+MAX_PEOPLE = 99
+
+
+class EventError(RequestError):
+    """An event cannot be stored as given; ``problems`` maps each field to what to do."""
+
+
+@dataclass(frozen=True)
+class Absence:
+    """An absence as pages show it; ``kind`` and ``reason`` are for staff roles only."""
+
+    id: int
+    staff_id: str
+    start: dt.date
+    end: dt.date
+    session_id: str | None
+    kind: str
+    reason: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn: bool
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        days = (self.end - self.start).days + 1
+        return tuple(self.start + dt.timedelta(days=i) for i in range(days))
+
+    @property
+    def when(self) -> str:
+        """``Tue 2026-12-01 to Thu 2026-12-03``, with the session when it is one."""
+        first = f"{DAY_NAMES[self.start.weekday()]} {self.start.isoformat()}"
+        last = f"{DAY_NAMES[self.end.weekday()]} {self.end.isoformat()}"
+        span = first if self.start == self.end else f"{first} to {last}"
+        return span if self.session_id is None else f"{span} {self.session_id}"
+
+
+@dataclass(frozen=True)
+class DemandChange:
+    """A changed need at one site on one date and session."""
+
+    id: int
+    site_id: str
+    date: dt.date
+    session_id: str
+    kind: str  # "set" or "cancel"
+    role: str | None
+    skill: str | None
+    min: int
+    target: int
+    note: str | None
+    cover_request_id: int | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn: bool
+
+    @property
+    def summary(self) -> str:
+        """``P03 Tue 2026-12-01 PM: GP needs 2 (target 2)`` or ``... cancelled``."""
+        where = f"{self.site_id} {DAY_NAMES[self.date.weekday()]} {self.date} {self.session_id}"
+        if self.kind == "cancel":
+            return f"{where}: session cancelled"
+        who = self.role or "anyone"
+        who = who if self.skill is None else f"{who} with {self.skill}"
+        return f"{where}: {who} needs {self.min} (target {self.target})"
+
+
+# -- checking forms ----------------------------------------------------------------
+
+
+def _check_dates(
+    form: Mapping[str, str], problems: dict[str, str]
+) -> tuple[dt.date | None, dt.date | None]:
+    start = _date(form, "start", problems)
+    end = _date(form, "end", problems) if _text(form, "end") else start
+    if start is not None and end is not None:
+        if end < start:
+            problems["end"] = "the last day is before the first; swap them or correct one"
+        elif (end - start).days >= MAX_ABSENCE_DAYS:
+            problems["end"] = f"record at most {MAX_ABSENCE_DAYS} days at a time"
+    return start, end
+
+
+def _check_session(
+    bundle: Bundle, form: Mapping[str, str], problems: dict[str, str], required: bool
+) -> str | None:
+    session_id = _text(form, "session_id") or None
+    known = [s.session_id for s in bundle.session_types]
+    if session_id is None:
+        if required:
+            problems["session_id"] = f"choose one of the network's sessions ({', '.join(known)})"
+        return None
+    if session_id not in known:
+        problems["session_id"] = (
+            f"{session_id!r} is not a session in session_types.csv; "
+            f"choose one of {', '.join(known)}"
+            + ("" if required else ", or leave it blank for whole days")
+        )
+    return session_id
+
+
+def check_absence(bundle: Bundle, staff_id: str, form: Mapping[str, str]) -> dict[str, Any]:
+    """The absence's checked fields, or ``EventError`` naming every field to fix."""
+    problems: dict[str, str] = {}
+    known = {p.staff_id for p in bundle.staff}
+    if staff_id not in known:
+        problems["staff_id"] = f"{staff_id!r} is not in staff.csv; use an id from that file"
+    start, end = _check_dates(form, problems)
+    session_id = _check_session(bundle, form, problems, required=False)
+    kind = _text(form, "kind")
+    if kind not in ABSENCE_KINDS:
+        problems["kind"] = f"choose one of {', '.join(ABSENCE_KINDS)}"
+    reason = _optional_text(form, "reason", problems)
+    if problems or start is None or end is None:
+        raise EventError(problems)
+    return {
+        "staff_id": staff_id,
+        "start_date": start,
+        "end_date": end,
+        "session_id": session_id,
+        "kind": kind,
+        "reason": reason,
+    }
+
+
+def _count(form: Mapping[str, str], field: str, problems: dict[str, str]) -> int:
+    text = _text(form, field)
+    try:
+        value = int(text)
+    except ValueError:
+        problems[field] = f"{text!r} is not a whole number; write how many people (0-{MAX_PEOPLE})"
+        return 0
+    if not 0 <= value <= MAX_PEOPLE:
+        problems[field] = f"write a number of people from 0 to {MAX_PEOPLE}"
+    return value
+
+
+def _check_runs_on(bundle: Bundle, session_id: str, day: dt.date, problems: dict[str, str]) -> None:
+    if not bundle.session_type(session_id).runs_on(day):
+        problems["session_id"] = (
+            f"{session_id} does not run on {DAY_NAMES[day.weekday()]}s; "
+            "choose another date or session"
+        )
+
+
+def check_demand_change(bundle: Bundle, form: Mapping[str, str]) -> dict[str, Any]:
+    """The demand change's checked fields, or ``EventError`` naming every field to fix.
+
+    ``kind`` is ``set`` (the need of one role/skill on that date, with
+    ``min`` and ``target``) or ``cancel`` (the whole session at the site).
+    """
+    problems: dict[str, str] = {}
+    site_id = _text(form, "site_id")
+    if site_id not in {s.site_id for s in bundle.sites}:
+        problems["site_id"] = f"{site_id!r} is not in sites.csv; use a site id from that file"
+    day = _date(form, "date", problems)
+    session_id = _check_session(bundle, form, problems, required=True)
+    if day is not None and session_id is not None and "session_id" not in problems:
+        _check_runs_on(bundle, session_id, day, problems)
+    kind = _text(form, "kind") or "set"
+    role = _text(form, "role") or None
+    skill = _text(form, "skill") or None
+    minimum = target = 0
+    if kind not in ("set", "cancel"):
+        problems["kind"] = "choose set (a need) or cancel (the whole session)"
+    elif kind == "set":
+        roles = sorted({p.role for p in bundle.staff})
+        if role is not None and role not in roles:
+            problems["role"] = f"choose one of the network's roles ({', '.join(roles)})"
+        skills = sorted({s for p in bundle.staff for s in p.skills})
+        if skill is not None and skill not in skills:
+            problems["skill"] = f"nobody has the skill {skill!r}; choose another or leave it blank"
+        minimum = _count(form, "min", problems)
+        target = _count(form, "target", problems) if _text(form, "target") else minimum
+        if "min" not in problems and "target" not in problems and target < minimum:
+            problems["target"] = f"the target ({target}) is below the minimum ({minimum})"
+    note = _optional_text(form, "note", problems)
+    if problems or day is None or session_id is None:
+        raise EventError(problems)
+    if kind == "cancel":
+        role = skill = None
+    return {
+        "site_id": site_id,
+        "date": day,
+        "session_id": session_id,
+        "kind": kind,
+        "role": role,
+        "skill": skill,
+        "min": minimum,
+        "target": target,
+        "note": note,
+    }
+
+
+# -- storing -------------------------------------------------------------------------
+
+
+def absence_of(record: AbsenceRecord) -> Absence:
+    return Absence(
+        id=record.id,
+        staff_id=record.staff_id,
+        start=record.start_date,
+        end=record.end_date,
+        session_id=record.session_id,
+        kind=record.kind,
+        reason=record.reason,
+        recorded_by=record.recorded_by,
+        recorded_at=utc(record.recorded_at),
+        withdrawn=record.withdrawn_at is not None,
+    )
+
+
+def demand_change_of(record: DemandChangeRecord) -> DemandChange:
+    return DemandChange(
+        id=record.id,
+        site_id=record.site_id,
+        date=record.date,
+        session_id=record.session_id,
+        kind=record.kind,
+        role=record.role,
+        skill=record.skill,
+        min=record.min,
+        target=record.target,
+        note=record.note,
+        cover_request_id=record.cover_request_id,
+        recorded_by=record.recorded_by,
+        recorded_at=utc(record.recorded_at),
+        withdrawn=record.withdrawn_at is not None,
+    )
+
+
+def _absence_audit(record: AbsenceRecord) -> dict[str, Any]:
+    """Who and which dates: never the kind or the reason (health data)."""
+    return {
+        "staff_id": record.staff_id,
+        "start": record.start_date.isoformat(),
+        "end": record.end_date.isoformat(),
+        "session_id": record.session_id,
+        "withdrawn": record.withdrawn_at is not None,
+    }
+
+
+def _change_audit(record: DemandChangeRecord) -> dict[str, Any]:
+    return {
+        "site_id": record.site_id,
+        "date": record.date.isoformat(),
+        "session_id": record.session_id,
+        "kind": record.kind,
+        "role": record.role,
+        "skill": record.skill,
+        "min": record.min,
+        "target": record.target,
+        "withdrawn": record.withdrawn_at is not None,
+    }
+
+
+def record_absence(
+    session: Session,
+    network_id: int,
+    bundle: Bundle,
+    *,
+    staff_id: str,
+    form: Mapping[str, str],
+    actor: str,
+) -> Absence:
+    """Store a checked absence; raises ``EventError``."""
+    record = AbsenceRecord(
+        network_id=network_id,
+        **check_absence(bundle, staff_id, form),
+        recorded_by=actor,
+        recorded_at=now(),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "absence recorded",
+        f"absence {record.id} ({staff_id})",
+        network_id=network_id,
+        after=_absence_audit(record),
+    )
+    return absence_of(record)
+
+
+def record_demand_change(
+    session: Session,
+    network_id: int,
+    bundle: Bundle,
+    form: Mapping[str, str],
+    *,
+    actor: str,
+    cover_request_id: int | None = None,
+) -> DemandChange:
+    """Store a checked demand change; raises ``EventError``."""
+    record = DemandChangeRecord(
+        network_id=network_id,
+        **check_demand_change(bundle, form),
+        cover_request_id=cover_request_id,
+        recorded_by=actor,
+        recorded_at=now(),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "demand changed",
+        f"demand change {record.id} ({record.site_id})",
+        network_id=network_id,
+        after=_change_audit(record),
+    )
+    return demand_change_of(record)
+
+
+def withdraw(session: Session, network_id: int, what: str, event_id: int, actor: str) -> None:
+    """Withdraw an absence (``what="absence"``) or a demand change: plans ignore it from now on."""
+    snapshot: Callable[[Any], dict[str, Any]]
+    record: Any
+    if what == "absence":
+        snapshot, record = _absence_audit, session.get(AbsenceRecord, event_id)
+    else:
+        snapshot, record = _change_audit, session.get(DemandChangeRecord, event_id)
+    if record is None or record.network_id != network_id:
+        raise RequestNotFoundError(f"no {what} {event_id} in this network")
+    if record.withdrawn_at is not None:
+        raise EventError({"id": f"{what} {event_id} is already withdrawn"})
+    before = snapshot(record)
+    record.withdrawn_at = now()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        f"{what} withdrawn",
+        f"{what} {event_id}",
+        network_id=network_id,
+        before=before,
+        after=snapshot(record),
+    )
+
+
+def absences(
+    session: Session,
+    network_id: int,
+    dates: Sequence[dt.date] | None = None,
+    *,
+    current_only: bool = False,
+) -> list[Absence]:
+    """A network's absences touching these dates (all when None), newest first."""
+    statement = select(AbsenceRecord).where(AbsenceRecord.network_id == network_id)
+    if dates:
+        statement = statement.where(
+            AbsenceRecord.start_date <= max(dates), AbsenceRecord.end_date >= min(dates)
+        )
+    if current_only:
+        statement = statement.where(AbsenceRecord.withdrawn_at.is_(None))
+    found = [absence_of(r) for r in session.scalars(statement.order_by(AbsenceRecord.id))]
+    return sorted(found, key=lambda a: (a.withdrawn, -a.id))
+
+
+def demand_changes(
+    session: Session,
+    network_id: int,
+    dates: Sequence[dt.date] | None = None,
+    *,
+    current_only: bool = False,
+) -> list[DemandChange]:
+    """A network's demand changes on these dates (all when None), newest first."""
+    statement = select(DemandChangeRecord).where(DemandChangeRecord.network_id == network_id)
+    if dates:
+        statement = statement.where(
+            DemandChangeRecord.date >= min(dates), DemandChangeRecord.date <= max(dates)
+        )
+    if current_only:
+        statement = statement.where(DemandChangeRecord.withdrawn_at.is_(None))
+    records = session.scalars(statement.order_by(DemandChangeRecord.id))
+    found = [demand_change_of(r) for r in records]
+    return sorted(found, key=lambda c: (c.withdrawn, -c.id))
+
+
+# -- cover requests -----------------------------------------------------------------
+
+
+def decide_cover(
+    session: Session, network_id: int, request_id: int, decision: str, actor: str
+) -> CoverRequest:
+    """Decide a practice's cover request; an approved one becomes a demand change.
+
+    Approved, its people are added to the need in force for that site, date,
+    session, role and skill (so the next plan or repair looks for them);
+    declined after approval, that demand change is withdrawn.
+    """
+    decided = requests.decide_cover(session, network_id, request_id, decision, actor)
+    linked = session.scalars(
+        select(DemandChangeRecord).where(
+            DemandChangeRecord.network_id == network_id,
+            DemandChangeRecord.cover_request_id == request_id,
+            DemandChangeRecord.withdrawn_at.is_(None),
+        )
+    ).all()
+    if decided.state != "approved":
+        for record in linked:
+            withdraw(session, network_id, "demand", record.id, actor)
+        return decided
+    if not linked:
+        bundle = network_bundle(session, network_id)
+        key = (decided.site_id, decided.session_id, decided.role, decided.skill)
+        in_force = [n.demand for n in Horizon(bundle, (decided.date,)).needs if n.demand.key == key]
+        form = {
+            "site_id": decided.site_id,
+            "date": decided.date.isoformat(),
+            "session_id": decided.session_id,
+            "kind": "set",
+            "role": decided.role or "",
+            "skill": decided.skill or "",
+            "min": str(sum(r.min for r in in_force) + decided.people),
+            "target": str(sum(r.target for r in in_force) + decided.people),
+            "note": f"cover request {decided.id}",
+        }
+        record_demand_change(
+            session, network_id, bundle, form, actor=actor, cover_request_id=decided.id
+        )
+    return decided
+
+
+# -- into the bundle -----------------------------------------------------------------
+
+
+def network_bundle(session: Session, network_id: int) -> Bundle:
+    """The network's bundle as plans and checks use it: as imported, with approved leave,
+    current absences (as leave) and current demand changes (as dated demand rows)."""
+    return with_events(
+        repository.network_bundle(session, network_id),
+        absences(session, network_id, current_only=True),
+        demand_changes(session, network_id, current_only=True),
+    )
+
+
+def absence_leave(found: Iterable[Absence]) -> tuple[Leave, ...]:
+    """Current absences as leave rows, named ``absences:N`` in every message."""
+    return tuple(
+        Leave(
+            staff_id=a.staff_id,
+            start=a.start,
+            end=a.end,
+            kind=LeaveKind(a.kind),
+            session_id=a.session_id,
+            row=a.id,
+            source=ABSENCES,
+        )
+        for a in sorted(found, key=lambda a: a.id)
+        if not a.withdrawn
+    )
+
+
+def _change_rows(bundle: Bundle, change: DemandChange) -> list[DemandRow]:
+    """The dated demand rows a change stands for."""
+    row_number = CHANGE_ROW_BASE + change.id
+    day = DayRule(date=change.date)
+    if change.kind == "set":
+        return [
+            DemandRow(
+                change.site_id,
+                day,
+                change.session_id,
+                change.role,
+                change.skill,
+                change.min,
+                change.target,
+                row=row_number,
+                source=DEMAND_CHANGES,
+            )
+        ]
+    closed = bundle.bank_holidays_closed and bool(Horizon(bundle, (change.date,)).bank_holidays)
+    in_force = [
+        r
+        for r in applicable_rows(bundle.demand, change.date, closed)
+        if (r.site_id, r.session_id) == (change.site_id, change.session_id)
+    ]
+    # Cancelled: every row of the session is closed that date (nobody may be assigned).
+    return [
+        dataclasses.replace(
+            r, day=day, min=0, target=0, row=row_number, source=DEMAND_CHANGES, closes=True
+        )
+        for r in in_force
+    ]
+
+
+def with_events(
+    bundle: Bundle, found_absences: Iterable[Absence], found_changes: Iterable[DemandChange]
+) -> Bundle:
+    """The bundle as it stands after these events: absences as leave, changes as dated rows.
+
+    Changes apply oldest first; a later change replaces an earlier one (and
+    any dated row of the bundle) with the same site, date, session, role and skill.
+    """
+    demand = list(bundle.demand)
+    for change in sorted((c for c in found_changes if not c.withdrawn), key=lambda c: c.id):
+        rows = _change_rows(bundle, change)
+        keys = {(r.day.date, r.key) for r in rows}
+        if change.kind == "cancel":  # also every dated row of the session
+            keys |= {
+                (r.day.date, r.key)
+                for r in demand
+                if r.day.date == change.date
+                and (r.site_id, r.session_id) == (change.site_id, change.session_id)
+            }
+        demand = [r for r in demand if (r.day.date, r.key) not in keys] + rows
+    return dataclasses.replace(
+        bundle, demand=tuple(demand), leave=bundle.leave + absence_leave(found_absences)
+    )
+
+
+def event_dates(
+    found_absences: Iterable[Absence], found_changes: Iterable[DemandChange]
+) -> set[dt.date]:
+    """Every date a current event touches."""
+    days: set[dt.date] = set()
+    for a in found_absences:
+        if not a.withdrawn:
+            days.update(a.dates)
+    days.update(c.date for c in found_changes if not c.withdrawn)
+    return days

@@ -1,0 +1,186 @@
+"""The coordinator's page: absences, demand changes, and the repair of a published week."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from scheduler.domain import Assignment, parse_iso_week
+from scheduler.editing import load_cells
+from scheduler.events import network_bundle
+from scheduler.repair import changes_between
+from scheduler.requests import request_cover
+from scheduler.storage.db import make_engine, session_scope
+from scheduler.storage.models import AuditRecord, DemandChangeRecord
+from scheduler.storage.repository import find_rota
+from tests.web_support import (
+    ACCOUNTS,
+    PRACTICE_SITE,
+    client_as,
+    post,
+    publish_planned_week,
+    seeded_app,
+)
+
+WEEK = "2026-W49"
+MONDAY, TUESDAY, WEDNESDAY = parse_iso_week(WEEK)[:3]
+
+
+@dataclass(frozen=True)
+class Published:
+    app: Flask
+    db_url: str
+    network_id: int
+    rota: frozenset[Assignment]
+
+    @property
+    def page(self) -> str:
+        return f"/n/{self.network_id}/weeks/{WEEK}/repair"
+
+    def rota_of(self, state: str) -> frozenset[Assignment]:
+        engine = make_engine(self.db_url)
+        try:
+            with session_scope(engine) as db:
+                rota = find_rota(db, self.network_id, WEEK, state)
+                assert rota is not None
+                return load_cells(db, rota.id).assignments
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def published(db_url: str) -> Iterator[Published]:
+    """The tiny network with its week planned and published; today is the Monday."""
+    app, network_id = seeded_app(db_url, FIXED_TODAY=MONDAY, REPAIR_TIME_LIMIT=10)
+    rota = publish_planned_week(db_url, network_id, WEEK)
+    yield Published(app, db_url, network_id, rota)
+
+
+def sick_person(rota: frozenset[Assignment]) -> str:
+    counts: dict[str, int] = {}
+    for a in rota:
+        if a.date == TUESDAY:
+            counts[a.staff_id] = counts.get(a.staff_id, 0) + 1
+    return min(counts, key=lambda s: (-counts[s], s))
+
+
+def test_record_an_absence_propose_a_repair_review_it_and_approve_it(
+    published: Published,
+) -> None:
+    client = client_as(published.app, "coordinator")
+    sick = sick_person(published.rota)
+    form = {"staff_id": sick, "start": str(TUESDAY), "end": "", "kind": "sick", "reason": "flu"}
+    assert post(client, f"/n/{published.network_id}/weeks/{WEEK}/absences", form).status_code == 302
+    page = client.get(published.page).get_data(as_text=True)
+    assert "flu" in page and ">sick<" in page  # coordinators see the kind and the reason
+    assert 'aria-label="Withdraw absence 1"' in page
+    assert "Tue 2026-12-01" in page
+
+    assert post(client, published.page, {}).status_code == 302
+    page = client.get(published.page).get_data(as_text=True)
+    assert "Proposed repair" in page
+    draft = published.rota_of("draft")
+    changes = changes_between(published.rota, draft)
+    assert changes and {c.date for c in changes} == {TUESDAY}
+    assert f"<strong>{len(changes)}</strong> session(s) changed" in page
+    for change in changes:
+        assert f'<tr class="diff-{change.change}">' in page
+    revision = re.search(r'name="revision" value="(\d+)"', page)
+    assert revision is not None
+
+    answer = post(
+        client,
+        f"/n/{published.network_id}/weeks/{WEEK}/publish",
+        {"revision": revision.group(1)},
+    )
+    assert answer.status_code == 302
+    assert published.rota_of("published") == draft
+    engine = make_engine(published.db_url)
+    try:
+        with session_scope(engine) as db:
+            logged = " ".join(str(e.after) for e in db.scalars(select(AuditRecord)))
+    finally:
+        engine.dispose()
+    assert "flu" not in logged and "sick" not in logged
+
+
+def test_a_bad_absence_is_refused_with_every_field_named_and_nothing_saved(
+    published: Published,
+) -> None:
+    client = client_as(published.app, "manager")
+    form = {"staff_id": "S99", "start": "2026-12-04", "end": "2026-12-01", "kind": "flu"}
+    answer = post(client, f"/n/{published.network_id}/weeks/{WEEK}/absences", form)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "The form was not saved" in page
+    assert "&#39;S99&#39; is not in staff.csv" in page
+    assert "the last day is before the first" in page
+    assert "choose one of sick, annual" in page or "choose one of annual" in page
+    assert "No absence recorded" in page
+
+
+def test_a_cancelled_session_is_recorded_and_withdrawn(published: Published) -> None:
+    client = client_as(published.app, "coordinator")
+    form = {"site_id": "P02", "date": str(WEDNESDAY), "session_id": "AM", "kind": "cancel"}
+    url = f"/n/{published.network_id}/weeks/{WEEK}/demand-changes"
+    assert post(client, url, form).status_code == 302
+    page = client.get(published.page).get_data(as_text=True)
+    assert "P02 Wed 2026-12-02 AM: session cancelled" in page
+    withdraw = f"/n/{published.network_id}/weeks/{WEEK}/events/demand/1/withdraw"
+    assert post(client, withdraw).status_code == 302
+    assert ">withdrawn<" in client.get(published.page).get_data(as_text=True)
+
+
+def test_a_repair_with_nothing_to_repair_says_so_and_saves_nothing(
+    published: Published,
+) -> None:
+    client = client_as(published.app, "coordinator")
+    answer = post(client, published.page, {}, follow_redirects=True)
+    assert "Not repaired: nothing to repair in 2026-W49" in answer.get_data(as_text=True)
+    engine = make_engine(published.db_url)
+    try:
+        with session_scope(engine) as db:
+            assert find_rota(db, published.network_id, WEEK, "draft") is None
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("role", ["practice", "clinician"])
+def test_only_managers_and_coordinators_see_absences(published: Published, role: str) -> None:
+    assert client_as(published.app, role).get(published.page).status_code == 403
+
+
+def test_an_approved_cover_request_becomes_a_demand_change_and_declining_withdraws_it(
+    published: Published,
+) -> None:
+    engine = make_engine(published.db_url)
+    try:
+        with session_scope(engine) as db:
+            ask = {"date": str(TUESDAY), "session_id": "PM", "role": "GP", "people": "1"}
+            cover = request_cover(db, published.network_id, PRACTICE_SITE, ask, ACCOUNTS.practice)
+        client = client_as(published.app, "manager")
+        url = f"/n/{published.network_id}/cover/{cover.id}"
+        assert post(client, url, {"decision": "approve"}).status_code == 302
+        with session_scope(engine) as db:
+            bundle = network_bundle(db, published.network_id)
+            change = db.scalar(select(DemandChangeRecord))
+            assert change is not None and change.cover_request_id == cover.id
+            rows = [
+                r
+                for r in bundle.demand
+                if r.day.date == TUESDAY
+                and (r.site_id, r.session_id, r.role) == ("P01", "PM", "GP")
+            ]
+        # The tiny network needs 1 GP at P01 on weekday afternoons: now 2, on that date only.
+        assert [(r.min, r.target) for r in rows] == [(2, 2)]
+        assert post(client, url, {"decision": "decline"}).status_code == 302
+        with session_scope(engine) as db:
+            change = db.scalar(select(DemandChangeRecord))
+            assert change is not None and change.withdrawn_at is not None
+    finally:
+        engine.dispose()
