@@ -935,18 +935,23 @@ def cmd_repair(args: argparse.Namespace) -> int:
             _err(outcome.result.message or "no repair found", *outcome.result.conflicts)
             return EXIT_CONFLICT if outcome.result.status is SolveStatus.CONFLICT else EXIT_FAILED
         _print_repair(outcome, bundle)
-        if args.out:
-            for path in repair.write_repair(Path(args.out), bundle, outcome):
-                print(f"Wrote {path}")
         with session_scope(engine) as session:
             rota_id, revision = repair.save_repair(
-                session, network_id, outcome, pinned, replace_draft=True
+                session,
+                network_id,
+                outcome,
+                pinned,
+                replace_draft=args.replace_draft,
+                actor=_actor(),
             )
             if args.approve:
                 version = publish_week(
                     session, network_id, outcome.week, _actor(), expected_revision=revision
                 )
                 recorded = notices.record_notices(session, notices.notifiable(version), today)
+        if args.out:  # only once saved: no files for a repair that was refused
+            for path in repair.write_repair(Path(args.out), bundle, outcome):
+                print(f"Wrote {path}")
         if not args.approve:
             print(f"Saved as draft rota {rota_id}. Publish it with:")
             print(f"  rotapool publish --week {outcome.week}")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -522,7 +523,10 @@ def _change_rows(bundle: Bundle, change: DemandChange) -> list[DemandRow]:
                 source=DEMAND_CHANGES,
             )
         ]
-    closed = bundle.bank_holidays_closed and bool(Horizon(bundle, (change.date,)).bank_holidays)
+    # Asked of the holidays alone: a Horizon of the date would time its sessions, which
+    # overflows for an overnight one on the calendar's last day (a typo for a year).
+    england = holidays.country_holidays("GB", subdiv="ENG", years=change.date.year)
+    closed = bundle.bank_holidays_closed and change.date in england
     in_force = [
         r
         for r in applicable_rows(bundle.demand, change.date, closed)

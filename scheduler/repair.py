@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scheduler import events
+from scheduler import audit, events
 from scheduler.domain import DAY_NAMES, Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.editing import load_cells
 from scheduler.explain import ShortfallNote
@@ -142,17 +142,24 @@ def _hours(minutes: int) -> Decimal:
 def figures_of(
     bundle: Bundle, dates: Sequence[dt.date], changes: Sequence[Change], change_cost: int | None
 ) -> Figures:
-    """Hours, cost, travel and lending of each person the changes touch."""
+    """Hours, cost, travel and lending of each person the changes touch.
+
+    A person or session a later import removed has no figures (their changes
+    still count): a stored repair is reviewed against today's bundle.
+    """
     horizon = Horizon(bundle, tuple(dates))
+    staff = {p.staff_id: p for p in bundle.staff}
     by_person: dict[str, list[Change]] = {}
     for change in changes:
-        by_person.setdefault(change.staff_id, []).append(change)
+        if change.staff_id in staff:
+            by_person.setdefault(change.staff_id, []).append(change)
     people = []
     for staff_id, mine in sorted(by_person.items()):
-        person = bundle.person(staff_id)
+        person = staff[staff_id]
         minutes = lent = travel = 0
         for c in mine:
-            length = horizon.shifts[(c.date, c.session_id)].minutes
+            shift = horizon.shifts.get((c.date, c.session_id))
+            length = 0 if shift is None else shift.minutes
             if c.to_site is not None:
                 minutes += length
                 travel += horizon.travel_minutes(person.home_site, c.to_site)
@@ -232,6 +239,24 @@ def repair_window(
     return frozenset({d for d in wanted if d >= today} | broken)
 
 
+def check_extra_days(
+    dates: Sequence[dt.date], extra_days: Iterable[dt.date], today: dt.date
+) -> None:
+    """Refuse dates asked for that a repair would ignore: outside the week, or past."""
+    week = iso_week_label(dates[0])
+    for day in sorted(extra_days):
+        if day not in dates:
+            raise RepairError(
+                f"dates to re-plan: {day} is not in {week}; name dates from "
+                f"{dates[0]} to {dates[-1]}, or repair that date's own week"
+            )
+        if day < today:
+            raise RepairError(
+                f"dates to re-plan: {day} is before today ({today}) and a repair adds nothing "
+                "to the past; record an absence or demand change for it, or name later dates"
+            )
+
+
 def propose_repair(
     bundle: Bundle,
     week: str,
@@ -248,6 +273,8 @@ def propose_repair(
     dates = parse_iso_week(week)
     week = iso_week_label(dates[0])
     published = frozenset(published)
+    extra_days = list(extra_days)
+    check_extra_days(dates, extra_days, today)
     before = check_rota(bundle, dates, list(published))
     window = repair_window(dates, before, event_days, today, extra_days)
     if not window:
@@ -345,19 +372,31 @@ def save_repair(
     pinned: frozenset[Assignment],
     *,
     replace_draft: bool,
+    actor: str,
 ) -> tuple[int, int]:
     """Store the repair as the week's draft: (rota id, revision), for approval as a publication.
 
     A draft with unpublished edits is kept unless ``replace_draft``: nothing
-    is lost by asking for a repair.
+    is lost by asking for a repair.  Both checks are made again here, in the
+    saving transaction, because the week may have changed while the repair
+    was solved: a draft edited meanwhile is kept, and a repair of a version
+    since superseded is refused (approving it would undo the newer one).
     """
     if outcome.report is None:
         raise ValueError("only a checked rota can be saved")
+    _, current, _ = published_cells(session, network_id, outcome.week)
+    if current != outcome.published:
+        raise RepairError(
+            f"{outcome.week} was published again while the repair was made; "
+            "repair again to start from the new version"
+        )
     if not replace_draft and draft_differs(session, network_id, outcome.week, outcome.published):
         raise RepairError(
             f"{outcome.week} has a draft with edits not yet published; publish it, "
             "or repair again choosing to replace the draft"
         )
+    replaced = find_rota(session, network_id, outcome.week, "draft")
+    before = None if replaced is None else {"rota_id": replaced.id, "revision": replaced.revision}
     kept = pinned & frozenset(outcome.assignments)
     result = outcome.result
     rota_id = save_rota(
@@ -376,4 +415,18 @@ def save_repair(
     )
     draft = find_rota(session, network_id, outcome.week, "draft")
     assert draft is not None and draft.id == rota_id
+    audit.record(  # who and which sessions: never why anyone is away
+        session,
+        actor,
+        "repair proposed",
+        f"{outcome.week} rota {rota_id}",
+        network_id=network_id,
+        before=before,
+        after={
+            "rota_id": rota_id,
+            "revision": draft.revision,
+            "window": [d.isoformat() for d in sorted(outcome.window)],
+            "changes": [dict(zip(CHANGES_HEADER, c.row, strict=True)) for c in outcome.changes],
+        },
+    )
     return rota_id, draft.revision

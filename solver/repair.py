@@ -16,8 +16,8 @@ The first two are searched as one objective scaled to keep their order,
 starting from the standing rota (the published one less what now breaks a
 rule); the third is searched next, keeping the score of the first two.
 
-Dates before ``today`` are history: their sessions may only be taken away
-(an absence recorded afterwards), never added.
+Dates before ``today`` are history: only their sessions that now break a
+rule may be taken away (an absence recorded afterwards); nothing is added.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class RepairScope:
     window: frozenset[dt.date]  # dates whose sessions may change
     today: dt.date
     # The published rota less the sessions that now break a hard rule (someone absent):
-    # a valid rota, so the search starts from it.
+    # a valid rota, so the search starts from it; its sessions before ``today`` stay.
     standing: frozenset[Assignment] = frozenset()
 
 
@@ -149,12 +149,15 @@ def _keep_outside(m: RotaModel, scope: RepairScope) -> frozenset[dt.date]:
     window = set(scope.window)
     window |= {a.date for a in scope.published if _key(a) not in m.x}
     published = {_key(a) for a in scope.published}
+    standing = {_key(a) for a in scope.standing}
     for key, var in m.x.items():
         day = key[1]
         if day not in window:
             m.model.add(var == int(key in published))
-        elif day < scope.today and key not in published:
-            m.model.add(var == 0)  # nobody is added to the past
+        elif day < scope.today and (key in standing or key not in published):
+            # The past happened: nobody is added to it, and only a session that now breaks
+            # a rule is taken away (a worked session never goes to free someone's hours).
+            m.model.add(var == int(key in standing))
     return frozenset(window)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from scheduler import repair as repair_usecase
 from scheduler.cli import main
 from scheduler.domain import Assignment, parse_iso_week
-from scheduler.editing import load_cells
+from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
 from scheduler.repair import changes_between
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import (
@@ -178,3 +180,32 @@ def test_events_are_listed_and_withdrawn(db_url: str, capsys: pytest.CaptureFixt
     assert "P01 Tue 2026-12-01 AM: GP needs 4 (target 4)" in capsys.readouterr().out
     assert run(db_url, "demand", "withdraw", "7") == 2
     assert "no demand 7 in this network" in capsys.readouterr().err
+
+
+def test_a_draft_edited_while_the_repair_is_solved_is_kept(
+    db_url: str,
+    published: frozenset[Assignment],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sick = busiest(published, {TUESDAY})
+    assert run(db_url, "absence", "add", sick, "--from", str(TUESDAY), "--kind", "sick") == 0
+    cell = min(a for a in published if a.date == MONDAY)
+    solve = repair_usecase.propose_repair
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        engine = make_engine(db_url)
+        try:
+            with session_scope(engine) as db:
+                rota = editable_rota(db, 1, WEEK)
+                assert rota is not None
+                edit = Edit("unassign", cell)
+                apply_edit(db, 1, WEEK, edit, expected_revision=rota.revision, actor="someone")
+        finally:
+            engine.dispose()
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(repair_usecase, "propose_repair", edited_meanwhile)
+    assert run(db_url, "repair", "--week", WEEK, "--today", str(MONDAY)) == 1
+    assert "has a draft with edits not yet published" in capsys.readouterr().err
+    assert rota_of(db_url, "draft") == published - {cell}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from scheduler.domain import (
 from scheduler.events import Absence, DemandChange, with_events
 from scheduler.importer import read_bundle
 from scheduler.planning import plan_week
-from scheduler.repair import Change, RepairError, changes_between, propose_repair
+from scheduler.repair import Change, RepairError, changes_between, figures_of, propose_repair
 from scheduler.validator import check_rota
 from solver import SolveOptions
 from solver.repair import URGENCY, urgency
@@ -28,6 +29,7 @@ from tests.factories import (
     assign,
     make_bundle,
     make_demand,
+    make_session,
     make_site,
     make_staff,
     make_travel,
@@ -304,3 +306,84 @@ def test_any_absence_is_repaired_validly_and_only_inside_its_window(
     assert not any(a.staff_id == person and start <= a.date <= end for a in outcome.assignments)
     past = {d for d in outcome.window if d < WEEK[today]}
     assert not any(c.change != "removed" for c in outcome.changes if c.date in past)
+
+
+@pytest.mark.parametrize(
+    ("day", "today", "words"),
+    [
+        (dt.date(2030, 1, 1), MONDAY, "2030-01-01 is not in 2026-W49; name dates from 2026-11-30"),
+        (TUE, THU, "2026-12-01 is before today (2026-12-03) and a repair adds nothing"),
+    ],
+)
+def test_dates_asked_for_that_a_repair_would_ignore_are_refused_by_name(
+    day: dt.date, today: dt.date, words: str
+) -> None:
+    bundle = with_events(network(), [absence("S0001", FRI, FRI)], [])
+    with pytest.raises(RepairError, match=f"dates to re-plan: {re.escape(words)}"):
+        propose_repair(
+            bundle,
+            "2026-W49",
+            published_rota(),
+            today=today,
+            event_days={FRI},
+            extra_days=[day],
+            options=OPTIONS,
+        )
+
+
+def test_a_cancelled_overnight_session_on_the_calendars_last_day_does_not_break_the_bundle() -> (
+    None
+):
+    # A typo for a year is stored as given; building the network's bundle with it must not
+    # fail, or every page that plans, checks or publishes the network would fail with it.
+    night = make_bundle(
+        session_types=[make_session("OOH", "18:30", "08:00")],
+        demand=[make_demand("P01", session_id="OOH")],
+    )
+    change = dataclasses.replace(cancelled("P01", dt.date.max), session_id="OOH")
+    closed = with_events(night, [], [change]).demand[-1]
+    assert (closed.day.date, closed.closes) == (dt.date.max, True)
+
+
+def test_a_session_worked_in_the_past_is_never_taken_away_to_free_someones_hours() -> None:
+    # S0003 was off on Monday (recorded on Wednesday): Monday joins the window.  S0002, who
+    # may work one session a week, worked Monday beside S0001.  Taking that session away
+    # would let S0002 cover S0001's Thursday at home, cheaper than borrowing S0004; but
+    # Monday happened.
+    base = network()
+    one_session = dataclasses.replace(base.person("S0002"), max_hours=4.5, contract_hours=4.5)
+    bundle = dataclasses.replace(
+        base,
+        staff=tuple(one_session if p.staff_id == "S0002" else p for p in base.staff),
+        demand=(
+            make_demand("P01", role="GP", target=2, row=1),
+            make_demand("P02", role="GP", row=2),
+        ),
+    )
+    published = published_rota() | {assign("S0002", MONDAY, "AM", "P01")}
+    assert check_rota(bundle, WEEK, list(published)).ok
+    absent = [absence("S0003", MONDAY, MONDAY, 1), absence("S0001", THU, THU, 2)]
+    outcome = propose_repair(
+        with_events(bundle, absent, []),
+        "2026-W49",
+        published,
+        today=WED,
+        event_days={MONDAY, THU},
+        options=OPTIONS,
+    )
+    assert list(outcome.changes) == [
+        Change(MONDAY, "AM", "S0003", "P02", None, "removed"),
+        Change(THU, "AM", "S0001", "P01", None, "removed"),
+        Change(THU, "AM", "S0004", None, "P01", "added"),
+    ]
+
+
+def test_figures_skip_a_person_a_later_import_removed_but_count_their_change() -> None:
+    changes = [
+        Change(TUE, "AM", "S0001", "P01", None, "removed"),
+        Change(TUE, "AM", "S0999", None, "P01", "added"),  # no longer in staff.csv
+    ]
+    figures = figures_of(network(), WEEK, changes, 24)
+    assert figures.changed_sessions == 2
+    assert [p.staff_id for p in figures.people] == ["S0001"]
+    assert figures.hours == -4.5

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from scheduler import repair as repair_usecase
 from scheduler.domain import Assignment, parse_iso_week
-from scheduler.editing import load_cells
+from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
 from scheduler.events import network_bundle
+from scheduler.publishing import publish_week
 from scheduler.repair import changes_between
 from scheduler.requests import request_cover
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AuditRecord, DemandChangeRecord
-from scheduler.storage.repository import find_rota
+from scheduler.storage.repository import find_rota, save_rota
 from tests.web_support import (
     ACCOUNTS,
     PRACTICE_SITE,
@@ -182,5 +186,121 @@ def test_an_approved_cover_request_becomes_a_demand_change_and_declining_withdra
         with session_scope(engine) as db:
             change = db.scalar(select(DemandChangeRecord))
             assert change is not None and change.withdrawn_at is not None
+    finally:
+        engine.dispose()
+
+
+def _meanwhile(
+    monkeypatch: pytest.MonkeyPatch, published: Published, act: Callable[[Session], None]
+) -> None:
+    """Run ``act`` in its own transaction while the repair is being solved (another user)."""
+    solve = repair_usecase.propose_repair
+
+    def slow_solve(*args: Any, **kwargs: Any) -> Any:
+        engine = make_engine(published.db_url)
+        try:
+            with session_scope(engine) as db:
+                act(db)
+        finally:
+            engine.dispose()
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(repair_usecase, "propose_repair", slow_solve)
+
+
+def _hand_edited_draft(published: Published) -> Callable[[Session], None]:
+    """Someone unassigns a published Monday session: a draft with an unpublished edit."""
+    cell = min(a for a in published.rota if a.date == MONDAY)
+
+    def edit(db: Session) -> None:
+        rota = editable_rota(db, published.network_id, WEEK)
+        assert rota is not None
+        apply_edit(
+            db,
+            published.network_id,
+            WEEK,
+            Edit("unassign", cell),
+            expected_revision=rota.revision,
+            actor=ACCOUNTS.manager,
+        )
+
+    return edit
+
+
+def test_a_draft_edited_while_the_repair_is_solved_is_not_replaced(
+    published: Published, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_as(published.app, "coordinator")
+    sick = sick_person(published.rota)
+    form = {"staff_id": sick, "start": str(TUESDAY), "end": "", "kind": "sick", "reason": ""}
+    assert post(client, f"/n/{published.network_id}/weeks/{WEEK}/absences", form).status_code == 302
+    _meanwhile(monkeypatch, published, _hand_edited_draft(published))
+    answer = post(client, published.page, {}, follow_redirects=True)
+    assert "has a draft with edits not yet published" in answer.get_data(as_text=True)
+    edited = {a for a in published.rota if a != min(a for a in published.rota if a.date == MONDAY)}
+    assert published.rota_of("draft") == edited  # the hand edit is still there
+
+
+def test_a_week_published_again_while_the_repair_is_solved_is_not_overwritten(
+    published: Published, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_as(published.app, "coordinator")
+    sick = sick_person(published.rota)
+    form = {"staff_id": sick, "start": str(TUESDAY), "end": "", "kind": "sick", "reason": ""}
+    assert post(client, f"/n/{published.network_id}/weeks/{WEEK}/absences", form).status_code == 302
+    # Someone takes the sick person off Tuesday by hand and publishes version 2.
+    by_hand = frozenset(a for a in published.rota if (a.staff_id, a.date) != (sick, TUESDAY))
+
+    def edit_and_publish(db: Session) -> None:
+        save_rota(
+            db,
+            published.network_id,
+            WEEK,
+            by_hand,
+            status="edited",
+            objective=None,
+            bound=None,
+            gap=None,
+            seconds=None,
+            summary={},
+        )
+        publish_week(db, published.network_id, WEEK, ACCOUNTS.manager)
+
+    _meanwhile(monkeypatch, published, edit_and_publish)
+    answer = post(client, published.page, {"replace_draft": "1"}, follow_redirects=True)
+    assert "was published again while the repair was made" in answer.get_data(as_text=True)
+    engine = make_engine(published.db_url)
+    try:
+        with session_scope(engine) as db:
+            assert find_rota(db, published.network_id, WEEK, "draft") is None
+    finally:
+        engine.dispose()
+
+
+def test_a_date_outside_the_week_is_refused_naming_the_dates_field(published: Published) -> None:
+    client = client_as(published.app, "coordinator")
+    answer = post(client, published.page, {"dates": "2030-01-01"}, follow_redirects=True)
+    assert "Not repaired: dates to re-plan: 2030-01-01 is not in 2026-W49" in answer.get_data(
+        as_text=True
+    )
+
+
+def test_a_proposed_repair_is_in_the_audit_log_with_who_and_which_sessions_but_no_reason(
+    published: Published,
+) -> None:
+    client = client_as(published.app, "coordinator")
+    sick = sick_person(published.rota)
+    form = {"staff_id": sick, "start": str(TUESDAY), "end": "", "kind": "sick", "reason": "flu"}
+    assert post(client, f"/n/{published.network_id}/weeks/{WEEK}/absences", form).status_code == 302
+    assert post(client, published.page, {}).status_code == 302
+    changes = changes_between(published.rota, published.rota_of("draft"))
+    engine = make_engine(published.db_url)
+    try:
+        with session_scope(engine) as db:
+            entry = db.scalar(select(AuditRecord).where(AuditRecord.action == "repair proposed"))
+            assert entry is not None and entry.after is not None
+            assert entry.actor == ACCOUNTS.coordinator
+            assert len(entry.after["changes"]) == len(changes)
+            assert "flu" not in str(entry.after) and "sick" not in str(entry.after)
     finally:
         engine.dispose()

@@ -227,7 +227,7 @@ def withdraw(network_id: int, week: str, what: str, event_id: int) -> Response:
 @require(*STAFF_ROLES)
 def propose(network_id: int, week: str) -> Response:
     """Propose the repair of the published week and save it as the draft to review."""
-    network_guard(network_id)
+    user = network_guard(network_id)
     week = _week(week)
     replace = request.form.get("replace_draft") == "1"
     extra = request.form.get("dates", "").strip()
@@ -260,7 +260,9 @@ def propose(network_id: int, week: str) -> Response:
             flash(f"No repair found: {outcome.result.message or conflicts}", "error")
             return _back(network_id, week)
         with transaction() as db:
-            repair.save_repair(db, network_id, outcome, pinned, replace_draft=True)
+            repair.save_repair(
+                db, network_id, outcome, pinned, replace_draft=replace, actor=user.email
+            )
     except (repair.RepairError, InvalidRotaError) as err:
         flash(f"Not repaired: {err}", "error")
         return _back(network_id, week)
