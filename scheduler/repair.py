@@ -267,9 +267,14 @@ def propose_repair(
     extra_days: Iterable[dt.date] = (),
     options: SolveOptions | None = None,
     stop: threading.Event | None = None,
+    now: dt.datetime | None = None,
 ) -> RepairOutcome:
     """Repair one published week around its events; raises ``RepairError`` when there is
-    nothing to repair, ``InvalidRotaError`` if the solver's rota fails the validator."""
+    nothing to repair, ``InvalidRotaError`` if the solver's rota fails the validator.
+
+    ``now`` (an aware time on ``today``) makes today's sessions that have begun history
+    too; without it the whole of today may still change.
+    """
     dates = parse_iso_week(week)
     week = iso_week_label(dates[0])
     published = frozenset(published)
@@ -286,7 +291,12 @@ def propose_repair(
     standing = check_rota(bundle, dates, list(published - broken)).shortfall if broken else None
     shortfall_before = before.shortfall if standing is None else standing
     horizon = Horizon(bundle, dates)
-    scope = RepairScope(published, window, today, frozenset(published - broken))
+    begun = frozenset(
+        slot
+        for slot, shift in horizon.shifts.items()
+        if now is not None and slot[0] == today and shift.start <= now
+    )
+    scope = RepairScope(published, window, today, frozenset(published - broken), begun)
     repaired = repair(horizon, scope, options, stop)
     result = repaired.result
     if not result.status.has_rota:

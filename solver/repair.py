@@ -62,6 +62,8 @@ class RepairScope:
     # The published rota less the sessions that now break a hard rule (someone absent):
     # a valid rota, so the search starts from it; its sessions before ``today`` stay.
     standing: frozenset[Assignment] = frozenset()
+    # Sessions of today that have already begun: history, like the days before today.
+    begun: frozenset[tuple[dt.date, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ def _keep_outside(m: RotaModel, scope: RepairScope) -> frozenset[dt.date]:
         day = key[1]
         if day not in window:
             m.model.add(var == int(key in published))
-        elif day < scope.today and (key in standing or key not in published):
+        elif (day < scope.today or (day, key[2]) in scope.begun) and (
+            key in standing or key not in published
+        ):
             # The past happened: nobody is added to it, and only a session that now breaks
             # a rule is taken away (a worked session never goes to free someone's hours).
             m.model.add(var == int(key in standing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -387,3 +388,24 @@ def test_figures_skip_a_person_a_later_import_removed_but_count_their_change() -
     assert figures.changed_sessions == 2
     assert [p.staff_id for p in figures.people] == ["S0001"]
     assert figures.hours == -4.5
+
+
+def test_a_session_that_has_begun_today_gets_no_late_cover_but_one_still_to_come_does() -> None:
+    bundle = with_events(network(), [absence("S0001", TUE, TUE)], [])
+    london = ZoneInfo("Europe/London")
+
+    def repaired_at(hour: int) -> list[Change]:
+        outcome = propose_repair(
+            bundle,
+            "2026-W49",
+            published_rota(),
+            today=TUE,
+            event_days={TUE},
+            options=OPTIONS,
+            now=dt.datetime.combine(TUE, dt.time(hour), tzinfo=london),
+        )
+        return list(outcome.changes)
+
+    taken_off = Change(TUE, "AM", "S0001", "P01", None, "removed")
+    assert repaired_at(10) == [taken_off]  # the 08:00 surgery is under way
+    assert repaired_at(7) == [taken_off, Change(TUE, "AM", "S0002", None, "P01", "added")]

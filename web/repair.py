@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -71,6 +72,13 @@ def _bundle(db: Session, network_id: int) -> Bundle:
 
 def _day(day: dt.date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.isoformat()}"
+
+
+def _now() -> dt.datetime | None:
+    """The current time in Europe/London, unless ``FIXED_TODAY`` pins the day (tests)."""
+    if current_app.config.get("FIXED_TODAY"):
+        return None
+    return dt.datetime.now(ZoneInfo("Europe/London"))
 
 
 def _options() -> SolveOptions:
@@ -254,6 +262,7 @@ def propose(network_id: int, week: str) -> Response:
             event_days=days,
             extra_days=extra_days,
             options=_options(),
+            now=_now(),
         )
         if outcome.report is None:
             conflicts = "; ".join(str(c) for c in outcome.result.conflicts)
