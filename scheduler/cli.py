@@ -930,6 +930,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
             event_days=days,
             extra_days=args.dates or (),
             options=_options(args),
+            now=None if args.today else dt.datetime.now(ZoneInfo(LONDON)),
         )
         if outcome.report is None:
             _err(outcome.result.message or "no repair found", *outcome.result.conflicts)
@@ -1022,7 +1023,11 @@ def _events_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write changes.csv, rota.csv and summary.json here")
     p.add_argument("--approve", action="store_true", help="publish the repair as the next version")
     p.add_argument("--dates", type=date_list, help="also re-plan these dates (comma-separated)")
-    p.add_argument("--today", type=iso_date, help="the day the repair is made (default: today)")
+    p.add_argument(
+        "--today",
+        type=iso_date,
+        help="the day the repair is made, from its start (default: now; begun sessions stay)",
+    )
     p.add_argument(
         "--replace-draft", action="store_true", help="replace a draft with unpublished edits"
     )
