@@ -9,9 +9,11 @@ it, header = 1) so that any message about it can name the file and row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKEND = frozenset({5, 6})
@@ -79,10 +81,14 @@ class Weights:
     """
 
     min_cover: float = 10_000.0  # per person short of a demand row's min (x row weight)
+    # Per hour of the enhanced-access windows without a bookable clinician, per hour without
+    # a GP, and per hour below the weekly floor; only for a bundle with [enhanced_access].
+    enhanced_access: float = 5_000.0
     target_cover: float = 1_000.0  # per person short of a row's target (x row weight)
     over_target: float = 100.0  # per person beyond a row's target (only pins/min_hours force it)
     away_from_home: float = 40.0  # per session worked away from the home site
     fair_share: float = 15.0  # per extra evening/weekend session beyond an even share
+    practice_fairness: float = 10.0  # per hour a practice's hub duty strays from its list share
     preference: float = 8.0  # per unmet prefer / honoured-against avoid (x row weight)
     contract_hours: float = 2.0  # per hour of planned + leave hours under contract hours
     cost: float = 0.01  # per GBP of staff cost
@@ -265,6 +271,104 @@ class SessionLimit:
     row: int = 0
 
 
+def days_text(days: frozenset[int]) -> str:
+    """Weekdays written compactly, runs as ranges: ``Mon-Fri;Sun``."""
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ";".join(
+        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
+    )
+
+
+@dataclass(frozen=True)
+class AccessWindow:
+    """Part of the Network Standard Hours: a wall-clock span on some weekdays, within a day."""
+
+    days: frozenset[int]  # 0 = Monday
+    start: dt.time
+    end: dt.time  # after start
+
+    @property
+    def text(self) -> str:
+        """``Mon-Fri 18:30-20:00``, as network.toml writes it."""
+        return f"{days_text(self.days)} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def instants(self, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """The real start and end in UTC on ``day``, so that clock changes count as lived."""
+        start = dt.datetime.combine(day, self.start, tzinfo=zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(day, self.end, tzinfo=zone).astimezone(dt.UTC)
+        return start, end
+
+
+# The Network Standard Hours of the Network Contract DES (since October 2022).
+STANDARD_HOURS: tuple[AccessWindow, ...] = (
+    AccessWindow(frozenset(range(5)), dt.time(18, 30), dt.time(20, 0)),
+    AccessWindow(frozenset({5}), dt.time(9, 0), dt.time(17, 0)),
+)
+
+
+@dataclass(frozen=True)
+class EnhancedAccess:
+    """Enhanced-access settings (``[enhanced_access]`` in network.toml), defaults as the DES.
+
+    The weekly floor is ``minutes_per_1000_per_week`` minutes of clinician time
+    per 1,000 adjusted population, delivered in ``extended`` sessions inside the
+    windows; every minute of a window needs a bookable clinician and a GP.
+    """
+
+    minutes_per_1000_per_week: float = 60.0
+    adjusted_population: float | None = None  # None: the practices' list sizes stand in
+    windows: tuple[AccessWindow, ...] = STANDARD_HOURS
+    bookable_roles: frozenset[str] | None = None  # None = every role
+    gp_role: str = "GP"
+
+    def bookable(self, role: str) -> bool:
+        return self.bookable_roles is None or role in self.bookable_roles
+
+    def population(self, sites: Iterable[Site]) -> tuple[float, bool]:
+        """The adjusted population, and whether list sizes stood in for it (True then)."""
+        if self.adjusted_population is not None:
+            return self.adjusted_population, False
+        return float(sum(s.list_size for s in sites if s.kind is SiteKind.PRACTICE)), True
+
+    def spans(self, day: dt.date, zone: ZoneInfo) -> list[AccessSpan]:
+        """The windows of ``day`` as real instants, overlapping ones merged, in time order."""
+        found = sorted(
+            (*w.instants(day, zone), w.text) for w in self.windows if day.weekday() in w.days
+        )
+        spans: list[AccessSpan] = []
+        for start, end, text in found:
+            if spans and start <= spans[-1].end:
+                last = spans[-1]
+                spans[-1] = AccessSpan(day, last.start, max(last.end, end), f"{last.text} + {text}")
+            else:
+                spans.append(AccessSpan(day, start, end, text))
+        return spans
+
+
+@dataclass(frozen=True)
+class AccessSpan:
+    """One date's window of the Network Standard Hours, in UTC (overlapping windows merged)."""
+
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    text: str  # the window(s) as network.toml writes them
+
+    @property
+    def minutes(self) -> int:
+        return round((self.end - self.start).total_seconds() / 60)
+
+    def overlap(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Minutes of ``start``-``end`` inside the span."""
+        seconds = (min(end, self.end) - max(start, self.start)).total_seconds()
+        return max(0, round(seconds / 60))
+
+
 @dataclass(frozen=True)
 class Bundle:
     """A validated scenario bundle: everything needed to plan any week."""
@@ -284,9 +388,16 @@ class Bundle:
     forbidden_sequences: tuple[ForbiddenSequence, ...] = ()
     session_limits: tuple[SessionLimit, ...] = ()
     enhanced_access: dict[str, float] = field(default_factory=dict)
+    # The typed [enhanced_access] settings; None when the bundle has no such section (the
+    # dict above keeps the section's numbers as written).
+    enhanced_access_settings: EnhancedAccess | None = None
     bank_holidays_closed: bool = True  # weekday demand rows do not apply on bank holidays
     # How each logical file is shown to the user (e.g. "staff.csv" -> "net.xlsx[staff]").
     file_labels: dict[str, str] = field(default_factory=dict)
+    # Hub hours each practice did beyond (or short of) its list share of the network's, over
+    # the weeks before the plan (scheduler.reports.fairness); set from published history when
+    # weeks are planned from the database, never imported or stored. Empty = no history.
+    fairness_balance: dict[str, float] = field(default_factory=dict)
 
     def label(self, logical_file: str) -> str:
         return self.file_labels.get(logical_file, logical_file)

@@ -315,6 +315,15 @@ def write_xlsx(path: Path, tables: dict[str, Table], by_site: Grid) -> Path:
     return _atomic(Path(path), workbook.save)
 
 
+def write_workbook(path: Path, tables: dict[str, Table]) -> Path:
+    """A workbook of plain tables (one sheet each, header bold and frozen), written atomically."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, (header, rows) in tables.items():
+        _fill_sheet(workbook.create_sheet(name), header, rows)
+    return _atomic(Path(path), workbook.save)
+
+
 def write_exports(
     out_dir: Path,
     bundle: Bundle,

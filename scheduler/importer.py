@@ -39,9 +39,11 @@ from scheduler.domain import (
     SITES,
     STAFF,
     TRAVEL,
+    AccessWindow,
     Bundle,
     DayRule,
     DemandRow,
+    EnhancedAccess,
     Fixed,
     ForbiddenSequence,
     Leave,
@@ -1012,6 +1014,8 @@ class Network:
     rules: dict[str, Any] = field(default_factory=dict)
     weights: dict[str, Any] = field(default_factory=dict)
     enhanced_access: dict[str, float] = field(default_factory=dict)
+    access: dict[str, Any] = field(default_factory=dict)  # [enhanced_access] beyond numbers
+    access_seen: bool = False  # the bundle has an [enhanced_access] section
     bank_holidays_closed: bool = True
 
 
@@ -1093,10 +1097,118 @@ def apply_setting(network: Network, key: str, value: object) -> None:
         network.weights[name] = weight_setting(value)
     elif key == "calendar.bank_holidays":
         network.bank_holidays_closed = bank_holiday_setting(value)
-    elif section == "enhanced_access" and name and "." not in name:
-        network.enhanced_access[name] = weight_setting(value)
+    elif section == "enhanced_access":
+        network.access_seen = True
+        apply_access_setting(network, name, value)
     else:
         raise CellError(unknown_setting(section, name))
+
+
+# -- [enhanced_access] -----------------------------------------------------------------
+
+ACCESS_KEYS = (
+    "minutes_per_1000_per_week",
+    "adjusted_population",
+    "windows",
+    "bookable_roles",
+    "gp_role",
+)
+WINDOW_PATTERN = re.compile(r"^(\S+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$")
+WINDOWS_HELP = 'write e.g. windows = ["Mon-Fri 18:30-20:00", "Sat 09:00-17:00"]'
+ROLES_HELP = 'write e.g. bookable_roles = ["GP", "ANP", "PHARM"]'
+
+
+def apply_access_setting(network: Network, name: str, value: object) -> None:
+    """One ``[enhanced_access]`` setting, or CellError saying what to write."""
+    if name == "minutes_per_1000_per_week":
+        number = weight_setting(value)  # 0 is allowed: no floor, the windows still count
+        network.enhanced_access[name] = number
+    elif name == "adjusted_population":
+        try:
+            network.enhanced_access[name] = positive_setting(value)
+        except CellError as err:
+            message = f"{err}; write the NHS-published figure, e.g. adjusted_population = 41250"
+            raise CellError(message) from None
+    elif name == "windows":
+        network.access[name] = windows_setting(value)
+    elif name == "bookable_roles":
+        network.access[name] = roles_setting(value)
+    elif name == "gp_role":
+        network.access[name] = role_setting(value, 'e.g. gp_role = "GP"')
+    else:
+        known = ", ".join(ACCESS_KEYS)
+        raise CellError(f"unknown enhanced-access setting '{name}'; the settings are {known}")
+
+
+def setting_list(value: object, separator: str, help_text: str) -> list[str]:
+    """A TOML list of texts, or one text with ``separator`` between items (a workbook cell)."""
+    items = value.split(separator) if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise CellError(f"{value!r} is not a list of texts; {help_text}")
+    found = [i.strip() for i in items if i.strip()]
+    if not found:
+        raise CellError(f"{value!r} is empty; {help_text}")
+    return found
+
+
+def windows_setting(value: object) -> tuple[AccessWindow, ...]:
+    """The Network Standard Hours: ``days HH:MM-HH:MM`` each, within one day."""
+    windows = []
+    for text in setting_list(value, ",", WINDOWS_HELP):
+        found = WINDOW_PATTERN.match(text)
+        if not found:
+            raise CellError(f"'{text}' is not a window; {WINDOWS_HELP}")
+        try:
+            days = parse_weekdays(found[1])
+            start, end = parse_time(found[2]), parse_time(found[3])
+        except CellError as err:
+            raise CellError(f"{err} (in '{text}'); {WINDOWS_HELP}") from None
+        if end <= start:
+            message = f"'{text}' ends before it starts; a window lies within one day"
+            raise CellError(f"{message}; {WINDOWS_HELP}")
+        windows.append(AccessWindow(days, start, end))
+    return tuple(windows)
+
+
+def role_setting(value: object, help_text: str) -> str:
+    """A role as staff.csv writes it."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value.strip()):
+        raise CellError(f"{value!r} is not a role; {help_text}")
+    return value.strip()
+
+
+def roles_setting(value: object) -> frozenset[str]:
+    """The roles patients can book in enhanced access."""
+    return frozenset(role_setting(r, ROLES_HELP) for r in setting_list(value, ";", ROLES_HELP))
+
+
+def access_settings(network: Network) -> EnhancedAccess | None:
+    """The typed settings of an ``[enhanced_access]`` section; None without one."""
+    if not network.access_seen:
+        return None
+    numbers = network.enhanced_access
+    return EnhancedAccess(
+        minutes_per_1000_per_week=numbers.get("minutes_per_1000_per_week", 60.0),
+        adjusted_population=numbers.get("adjusted_population"),
+        **network.access,
+    )
+
+
+def access_warnings(bundle: Bundle, settings: list[Setting] | None, label: str) -> list[Problem]:
+    """Roles named for enhanced access that nobody on the staff list has."""
+    access = bundle.enhanced_access_settings
+    if access is None:
+        return []
+    line = next((s.line for s in settings or [] if s.key.startswith("enhanced_access.")), 1)
+    # A missing adjusted population is not warned of here (the public example has none):
+    # the report and its page say plainly that list sizes stand in for it.
+    problems: list[Problem] = []
+    roles = {p.role for p in bundle.staff}  # empty when staff.csv itself is unreadable
+    named = sorted((access.bookable_roles or frozenset()) | {access.gp_role})
+    for role in (r for r in named if roles and r not in roles):
+        message = f"no one in {bundle.label(STAFF)} has the role '{role}'; check the spelling"
+        problems.append(Problem(label, line, "enhanced_access", message, warning=True))
+    return problems
 
 
 def rule_value(name: str, value: object) -> Any:
@@ -1190,9 +1302,11 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         forbidden_sequences=rows(FORBIDDEN_SEQUENCES, forbidden_sequence_from),
         session_limits=rows(SESSION_LIMITS, session_limit_from),
         enhanced_access=network.enhanced_access,
+        enhanced_access_settings=access_settings(network),
         bank_holidays_closed=network.bank_holidays_closed,
         file_labels=dict(raw.labels),
     )
+    problems.extend(access_warnings(bundle, raw.settings, raw.labels[NETWORK]))
     problems.extend(repeated_trips(bundle.travel, raw.labels.get(TRAVEL, TRAVEL)))
     problems.extend(
         repeated_limits(bundle.session_limits, raw.labels.get(SESSION_LIMITS, SESSION_LIMITS))

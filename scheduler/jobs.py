@@ -43,6 +43,7 @@ from scheduler.domain import FIXED, Assignment, Bundle, Fixed, iso_week_label, i
 from scheduler.editing import figures, load_cells
 from scheduler.events import network_bundle
 from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week
+from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.db import session_scope
 from scheduler.storage.models import RotaRecord, SolveJobRecord
 from scheduler.storage.repository import (
@@ -488,12 +489,14 @@ def _begin(engine: Engine, job_id: int, stop: threading.Event) -> JobPlan | None
             return None
         weeks = _week_labels(record.week, record.weeks)
         pins = _current_pins(session, record.network_id, weeks) if record.keep_pins else frozenset()
+        bundle = network_bundle(session, record.network_id)
+        bundle = with_fairness_balance(session, record.network_id, bundle, record.week)
         return JobPlan(
             record.network_id,
             record.week,
             record.weeks,
             record.requested_by,
-            with_pins(network_bundle(session, record.network_id), pins),
+            with_pins(bundle, pins),
             pins,
             _draft_marks(session, record.network_id, weeks),
         )

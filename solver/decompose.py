@@ -65,6 +65,10 @@ def cluster_bundle(bundle: Bundle, sites: frozenset[str]) -> Bundle:
         fixed=tuple(f for f in bundle.fixed if f.staff_id in ids),
         travel=tuple(t for t in bundle.travel if t.from_site in sites and t.to_site in sites),
         session_limits=tuple(lim for lim in bundle.session_limits if lim.staff_id in ids),
+        # Network-wide goals are the full model's: a cluster alone would chase the whole
+        # network's enhanced-access floor, or even out hub duty among its few practices.
+        enhanced_access_settings=None,
+        fairness_balance={},
     )
 
 

@@ -9,6 +9,7 @@ manager reads.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,10 +28,13 @@ from scheduler.domain import (
     SITES,
     STAFF,
     WEEKEND,
+    AccessSpan,
     DemandRow,
+    EnhancedAccess,
     Preference,
     PreferenceKind,
     SessionKind,
+    SiteKind,
     Staff,
 )
 from scheduler.horizon import Need
@@ -683,6 +687,91 @@ def _need_subject(need: Need) -> str:
     return f"{need.site_id} {need.date:%a %Y-%m-%d} {need.session_id} row {need.demand.row}"
 
 
+def deliver_enhanced_access(m: RotaModel) -> None:
+    """Extended sessions cover the Network Standard Hours, with a GP, up to the weekly floor.
+
+    Mirrors ``scheduler.reports.ea``: each stretch of a window (between session
+    boundaries) with no bookable clinician, and each without a GP, costs
+    ``enhanced_access`` per hour; so does each hour below the floor of a whole
+    ISO week in the horizon.  Windows on bank holidays are not required (their
+    minutes still count).  What no rota could deliver (no option at all,
+    minutes beyond every option) adds nothing: it would move no decision.
+    """
+    access = m.bundle.enhanced_access_settings
+    weight = m.bundle.weights.enhanced_access
+    if access is None or not m.matters(weight):
+        return
+    delivered: dict[dt.date, list[tuple[Key, int]]] = defaultdict(list)  # by Monday
+    for span, options in _access_options(m, access).items():
+        bookable = [o for o in options if access.bookable(m.bundle.person(o[0][0]).role)]
+        gps = [o for o in options if m.bundle.person(o[0][0]).role == access.gp_role]
+        if span.date not in m.horizon.bank_holidays:
+            _cover_span(m, span, bookable, "Window without a bookable clinician", weight)
+            _cover_span(m, span, gps, f"Window without a {access.gp_role}", weight)
+        monday = span.date - dt.timedelta(days=span.date.weekday())
+        delivered[monday] += [(k, span.overlap(start, end)) for k, start, end in bookable]
+    population, _ = access.population(m.bundle.sites)
+    floor = math.ceil(access.minutes_per_1000_per_week * population / 1000 - 1e-9)
+    for week in m.horizon.weeks:
+        if len(week) == len(DAY_NAMES):  # a part week cannot be held to a weekly floor
+            _reach_floor(m, week[0], delivered.get(week[0], []), floor, weight)
+
+
+AccessOption = tuple[Key, dt.datetime, dt.datetime]  # an extended option and its real times
+
+
+def _access_options(m: RotaModel, access: EnhancedAccess) -> dict[AccessSpan, list[AccessOption]]:
+    """Each window of the horizon with the extended options overlapping it."""
+    spans = {day: access.spans(day, m.horizon.zone) for day in m.horizon.dates}
+    found: dict[AccessSpan, list[AccessOption]] = {s: [] for day in spans.values() for s in day}
+    for key in m.x:
+        shift = m.shift(key)
+        if shift.session.kind is not SessionKind.EXTENDED:
+            continue
+        for day in (key[1], key[1] + dt.timedelta(days=1)):  # an overnight session reaches on
+            for span in spans.get(day, []):
+                if shift.start < span.end and shift.end > span.start:
+                    found[span].append((key, shift.start, shift.end))
+    return found
+
+
+def _cover_span(
+    m: RotaModel, span: AccessSpan, options: list[AccessOption], label: str, weight: float
+) -> None:
+    """A missed-stretch boolean per stretch of the span that some option could cover."""
+    cuts = {span.start, span.end}
+    cuts |= {t for _, start, end in options for t in (start, end) if span.start < t < span.end}
+    bounds = sorted(cuts)
+    zone = m.horizon.zone
+    for start, end in itertools.pairwise(bounds):
+        covering = [m.x[k] for k, s, e in options if s <= start and e >= end]
+        if not covering:
+            continue
+        missed = m.model.new_bool_var(f"ea_missed_{span.date:%Y%m%d}_{start:%H%M}")
+        m.model.add_bool_or([*covering, missed])
+        for x in covering:  # never counted as missed when covered
+            m.model.add_implication(x, missed.Not())
+        local = f"{start.astimezone(zone):%H:%M}-{end.astimezone(zone):%H:%M}"
+        when = f"{span.date:%a %Y-%m-%d} {local}"
+        minutes = (end - start).total_seconds() / 60
+        m.penalise("enhanced_access", label, when, weight * minutes / 60, missed)
+
+
+def _reach_floor(
+    m: RotaModel, monday: dt.date, delivered: list[tuple[Key, int]], floor: int, weight: float
+) -> None:
+    """Minutes below the week's floor, up to what every option together could deliver."""
+    goal = min(floor, sum(minutes for _, minutes in delivered))
+    if goal <= 0:
+        return
+    keys, minutes = [k for k, _ in delivered], [n for _, n in delivered]
+    done = cp_model.LinearExpr.weighted_sum([m.x[k] for k in keys], minutes)
+    short = m.model.new_int_var(0, goal, f"ea_short_{monday:%G-W%V}")
+    m.at_least_zero(short, goal - done)
+    label = "Below the enhanced-access floor"
+    m.penalise("enhanced_access", label, f"{monday:%G-W%V}", weight / 60, short)
+
+
 def avoid_overstaffing(m: RotaModel) -> None:
     """Nobody is put on a row beyond its ``target`` unless a pin or ``min_hours`` forces it.
 
@@ -738,6 +827,57 @@ def _share(m: RotaModel, rule_id: str, label: str, counts: Callable[[Key], bool]
             extra = m.model.new_int_var(0, len(keys), f"{rule_id}_{person.staff_id}_{k}")
             m.at_least_zero(extra, total - (k - 1))
             m.penalise(rule_id, label, f"{person.staff_id} session {k}", weight, extra)
+
+
+def even_out_hub_duty(m: RotaModel) -> None:
+    """Practices take hub duty in line with their list share, counting what they did before.
+
+    ``Bundle.fairness_balance`` is each practice's hub hours beyond its list
+    share of the practices' total over the weeks before the horizon (from
+    published rotas).  Per practice, ``|balance + its hub hours - share x all
+    practices' hub hours|`` costs ``practice_fairness`` per hour (counted in
+    whole minutes, the share to the nearest minute), so a practice that did
+    more than its share does less now.  Hours count for a person's home
+    practice.  Without a balance (no history) the rule adds nothing.
+    """
+    weight, balance = m.bundle.weights.practice_fairness, m.bundle.fairness_balance
+    listed = [s for s in m.bundle.sites if s.kind is SiteKind.PRACTICE and s.list_size > 0]
+    if not balance or not m.matters(weight) or not listed:
+        return
+    duty = _hub_options_by_practice(m)
+    everyone = [k for keys in duty.values() for k in keys]
+    if not everyone:
+        return  # nobody can work at a hub: no rota changes any balance
+    # The share's large numbers meet only one whole variable per practice, never the
+    # assignment booleans: CP-SAT's presolve chokes on sums of booleans with such coefficients.
+    unit = math.gcd(*(s.list_size for s in listed))
+    lists, most = sum(s.list_size for s in listed) // unit, m.most_minutes(everyone)
+    total = m.model.new_int_var(0, most, "hub_duty_total")
+    m.model.add(total == m.minutes_worked(everyone))
+    for site in [s for s in m.bundle.sites if s.kind is SiteKind.PRACTICE]:
+        own, size = duty.get(site.site_id, []), site.list_size // unit
+        fair = m.model.new_int_var(0, most, f"hub_duty_fair_{site.site_id}")
+        half = lists // 2  # fair = size / lists x total to the nearest minute: one value fits
+        m.model.add_linear_constraint(lists * fair - size * total, -half, lists - 1 - half)
+        carried = round(balance.get(site.site_id, 0.0) * 60)
+        span = abs(carried) + m.most_minutes(own) + most
+        off = m.model.new_int_var(0, span, f"hub_duty_off_{site.site_id}")
+        m.model.add_abs_equality(off, carried + m.minutes_worked(own) - fair)
+        m.penalise(
+            "practice_fairness", "Hub duty away from list share", site.site_id, weight / 60, off
+        )
+
+
+def _hub_options_by_practice(m: RotaModel) -> dict[str, list[Key]]:
+    """Options at a hub of people whose home site is a practice, by that practice."""
+    kinds = {s.site_id: s.kind for s in m.bundle.sites}
+    duty: dict[str, list[Key]] = defaultdict(list)
+    for key in m.x:
+        if kinds.get(key[3]) is SiteKind.HUB:
+            home = m.bundle.person(key[0]).home_site
+            if kinds.get(home) is SiteKind.PRACTICE:
+                duty[home].append(key)
+    return duty
 
 
 def honour_preferences(m: RotaModel) -> None:
@@ -839,11 +979,13 @@ HARD_RULES: tuple[Rule, ...] = (
 
 SOFT_RULES: tuple[Rule, ...] = (
     Rule("min_cover", "Below minimum", cover_minimum),
+    Rule("enhanced_access", "Enhanced access not met", deliver_enhanced_access),
     Rule("target_cover", "Below target", cover_target),
     Rule("over_target", "Above target", avoid_overstaffing),
     Rule("away_from_home", "Away from home site", keep_home_site),
     Rule("fair_evenings", "Evenings shared unevenly", share_evenings_fairly),
     Rule("fair_weekends", "Weekends shared unevenly", share_weekends_fairly),
+    Rule("practice_fairness", "Hub duty away from list share", even_out_hub_duty),
     Rule("preference", "Preferences not honoured", honour_preferences),
     Rule("contract_hours", "Away from contract hours", stay_close_to_contract_hours),
     Rule("cost", "Staff cost", keep_cost_down),

@@ -12,8 +12,8 @@ from scheduler.capacity import CAPACITY_HEADER
 from scheduler.cli import main
 from scheduler.domain import Assignment
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.repository import network_id_of, save_rota
-from tests.web_support import TINY
+from scheduler.storage.repository import network_id_of
+from tests.web_support import TINY, save_week
 
 WEEK = "2026-W49"
 MON, TUE = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
@@ -28,19 +28,7 @@ def store(db_url: str, assignments: list[Assignment], state: str = "draft") -> N
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as db:
-            save_rota(
-                db,
-                network_id_of(db),
-                WEEK,
-                assignments,
-                state=state,
-                status="edited",
-                objective=None,
-                bound=None,
-                gap=None,
-                seconds=None,
-                summary={},
-            )
+            save_week(db, network_id_of(db), WEEK, assignments, state=state)
     finally:
         engine.dispose()
 

@@ -21,7 +21,7 @@ from scheduler.horizon import Horizon
 from scheduler.lending import Lending, Proposal, proposals
 from scheduler.storage.db import session_scope
 from scheduler.storage.models import AuditRecord, RotaRecord, TransferRecord
-from scheduler.storage.repository import find_rota, save_rota
+from scheduler.storage.repository import find_rota
 from scheduler.usecases import import_bundle
 from scheduler.validator import check_rota, coverage_of
 from tests.factories import (
@@ -36,7 +36,7 @@ from tests.factories import (
     make_travel,
 )
 from tests.test_capacity import AM, EVE, PM, every_cell
-from tests.web_support import TINY
+from tests.web_support import TINY, save_week
 
 MON, TUE = WEEK[0], WEEK[1]
 WEEK_LABEL = "2026-W49"
@@ -367,18 +367,7 @@ def network(db_url: str, engine: Engine) -> Iterator[tuple[Engine, int]]:
     """The tiny network with a hand-made draft of 2026-W49: P02 has no GP on Monday morning."""
     network_id, _ = import_bundle(db_url, TINY)
     with session_scope(engine) as db:
-        save_rota(
-            db,
-            network_id,
-            WEEK_LABEL,
-            TINY_ROTA,
-            status="edited",
-            objective=None,
-            bound=None,
-            gap=None,
-            seconds=None,
-            summary={},
-        )
+        save_week(db, network_id, WEEK_LABEL, TINY_ROTA)
     yield engine, network_id
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+import tests.test_fairness as fairness_tests
+import tests.test_report_ea as report_ea_tests
 from scheduler.domain import Bundle, ForbiddenSequence, Rules, SessionLimit, Weights
 from scheduler.horizon import Horizon
 from scheduler.validator import check_rota
@@ -706,6 +708,14 @@ PAIRS: dict[str, tuple[Callable[..., None], ...]] = {
         test_contract_hours_off_lets_cost_decide,
     ),
     "cost": (test_cost_prefers_the_cheaper_person, test_cost_off_has_no_opinion_but_still_covers),
+    "enhanced_access": (
+        report_ea_tests.test_enhanced_access_covers_every_window_with_a_gp,
+        report_ea_tests.test_enhanced_access_off_leaves_the_evenings_empty,
+    ),
+    "practice_fairness": (
+        fairness_tests.test_practice_fairness_gives_the_hub_to_the_practice_behind,
+        fairness_tests.test_practice_fairness_without_history_lets_cost_decide,
+    ),
     "sequence": (test_sequence_bites_on_the_next_day, test_sequence_does_not_bite_when_not_listed),
     "max_consecutive": (test_max_consecutive_bites, test_max_consecutive_does_not_bite_at_five),
     "min_runs": (

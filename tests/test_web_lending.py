@@ -23,9 +23,9 @@ from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
 from scheduler.events import network_bundle, record_absence
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AuditRecord, TransferRecord
-from scheduler.storage.repository import find_rota, now, save_rota
+from scheduler.storage.repository import find_rota, now
 from scheduler.weekview import RechargeTotal, recharge_totals
-from tests.web_support import client_as, post, seeded_app
+from tests.web_support import client_as, post, save_week, seeded_app
 
 WEEK = "2026-W49"
 MON, TUE = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
@@ -56,18 +56,7 @@ def site(db_url: str) -> Iterator[Site]:
     app, network_id = seeded_app(db_url)
     engine = make_engine(db_url)
     with session_scope(engine) as db:
-        save_rota(
-            db,
-            network_id,
-            WEEK,
-            ROTA,
-            status="edited",
-            objective=None,
-            bound=None,
-            gap=None,
-            seconds=None,
-            summary={},
-        )
+        save_week(db, network_id, WEEK, ROTA)
     yield Site(app, engine, network_id)
     engine.dispose()
 

@@ -21,13 +21,14 @@ from scheduler.repair import changes_between
 from scheduler.requests import request_cover
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AuditRecord, DemandChangeRecord
-from scheduler.storage.repository import find_rota, save_rota
+from scheduler.storage.repository import find_rota
 from tests.web_support import (
     ACCOUNTS,
     PRACTICE_SITE,
     client_as,
     post,
     publish_planned_week,
+    save_week,
     seeded_app,
 )
 
@@ -252,18 +253,7 @@ def test_a_week_published_again_while_the_repair_is_solved_is_not_overwritten(
     by_hand = frozenset(a for a in published.rota if (a.staff_id, a.date) != (sick, TUESDAY))
 
     def edit_and_publish(db: Session) -> None:
-        save_rota(
-            db,
-            published.network_id,
-            WEEK,
-            by_hand,
-            status="edited",
-            objective=None,
-            bound=None,
-            gap=None,
-            seconds=None,
-            summary={},
-        )
+        save_week(db, published.network_id, WEEK, by_hand)
         publish_week(db, published.network_id, WEEK, ACCOUNTS.manager)
 
     _meanwhile(monkeypatch, published, edit_and_publish)

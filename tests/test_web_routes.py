@@ -30,6 +30,7 @@ from tests.web_support import (
     PRACTICE_SITE,
     client_as,
     csrf_token,
+    save_week,
     seeded_app,
 )
 
@@ -86,6 +87,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("repair.record_demand", "POST"): (M, C),
     ("repair.withdraw", "POST"): (M, C),
     ("repair.propose", "POST"): (M, C),
+    ("ea.page", "GET"): (M, C),
+    ("ea.download", "GET"): (M, C),
+    ("fairness.page", "GET"): (M, C),
+    ("fairness.download", "GET"): (M, C),
+    ("ledger.page", "GET"): (M, C, P),  # a practice sees its own practice's lines only
+    ("ledger.download", "GET"): (M, C, P),
 }
 
 # What an allowed GET answers: 200, except the clinician's front page, which is their own page.
@@ -137,6 +144,8 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         record_absence(session, network_id, bundle, staff_id=CLINICIAN_STAFF, form=sick, actor="t")
         # The hub feed's link: no route of the walk replaces it (rotate_person is per person).
         token = issue_token(session, network_id, "hub", "", app.config["SECRET_KEY"])
+        # A published (empty) week for the recharge ledger's downloads; WEEK stays a draft.
+        save_week(session, network_id, "2026-W50", [], state="published")
     yield Seeded(app, engine, network_id, job_id, rota_id, token)
     engine.dispose()
 
@@ -187,6 +196,12 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "repair.record_demand": f"{week}/demand-changes",
         "repair.withdraw": f"{week}/events/absence/1/withdraw",
         "repair.propose": f"{week}/repair",
+        "ea.page": f"{n}/reports/ea?week={WEEK}",
+        "ea.download": f"{n}/reports/ea/ea.xlsx?week={WEEK}",
+        "fairness.page": f"{n}/reports/fairness?week={WEEK}&weeks=4",
+        "fairness.download": f"{n}/reports/fairness.xlsx?week={WEEK}",
+        "ledger.page": f"{n}/reports/recharges?week={WEEK}",
+        "ledger.download": f"{n}/reports/recharges/recharges.xlsx?week=2026-W50",
     }[endpoint]
 
 

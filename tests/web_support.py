@@ -8,12 +8,14 @@ itself carries (``<meta name="csrf-token">``), as a browser would.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from scheduler.accounts import add_user
@@ -156,3 +158,27 @@ def publish_planned_week(db_url: str, network_id: int, week: str) -> frozenset[A
     finally:
         engine.dispose()
     return frozenset(outcome.assignments)
+
+
+def save_week(
+    db: Session,
+    network_id: int,
+    week: str,
+    assignments: Iterable[Assignment],
+    *,
+    state: str = "draft",
+) -> int:
+    """Store a hand-made rota of a week (no solve behind it, so no solve figures); its id."""
+    return save_rota(
+        db,
+        network_id,
+        week,
+        assignments,
+        state=state,
+        status="edited",
+        objective=None,
+        bound=None,
+        gap=None,
+        seconds=None,
+        summary={},
+    )

@@ -20,7 +20,20 @@ from werkzeug.wrappers import Response
 
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models import MAX_INTEGER
-from web import admin, auth, feeds, lending, people, repair, rota, views, weeks
+from web import (
+    admin,
+    auth,
+    feeds,
+    lending,
+    people,
+    repair,
+    report_ea,
+    report_fairness,
+    report_ledger,
+    rota,
+    views,
+    weeks,
+)
 
 # One random key per process for debug and test runs only: sessions do not
 # survive a restart, which is what a development key should do.
@@ -104,6 +117,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         feeds.bp,
         lending.bp,
         repair.bp,
+        report_ea.bp,
+        report_fairness.bp,
+        report_ledger.bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from scheduler.domain import (
     HORIZON_RULE_FIELDS,
     LEAVE_REQUESTS,
+    AccessWindow,
     Assignment,
     Bundle,
     DayRule,
     DemandRow,
+    EnhancedAccess,
     Fixed,
     ForbiddenSequence,
     Leave,
@@ -141,9 +143,56 @@ def settings_of(bundle: Bundle) -> dict[str, Any]:
         "rules": dataclasses.asdict(bundle.rules),
         "weights": dataclasses.asdict(bundle.weights),
         "enhanced_access": dict(bundle.enhanced_access),
+        "enhanced_access_settings": access_record(bundle.enhanced_access_settings),
         "bank_holidays_closed": bundle.bank_holidays_closed,
         "file_labels": dict(bundle.file_labels),
     }
+
+
+def access_record(access: EnhancedAccess | None) -> dict[str, Any] | None:
+    """The ``[enhanced_access]`` settings as JSON (None: the bundle has no such section)."""
+    if access is None:
+        return None
+    return {
+        "minutes_per_1000_per_week": access.minutes_per_1000_per_week,
+        "adjusted_population": access.adjusted_population,
+        "windows": [
+            {"days": sorted(w.days), "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+            for w in access.windows
+        ],
+        "bookable_roles": None if access.bookable_roles is None else sorted(access.bookable_roles),
+        "gp_role": access.gp_role,
+    }
+
+
+def access_of(settings: dict[str, Any]) -> EnhancedAccess | None:
+    """Inverse of ``access_record``; a network stored before these settings existed gets
+    the defaults around its numbers when it had an ``[enhanced_access]`` section."""
+    if "enhanced_access_settings" not in settings:
+        numbers = settings["enhanced_access"]
+        if not numbers:
+            return None
+        return EnhancedAccess(
+            minutes_per_1000_per_week=numbers.get("minutes_per_1000_per_week", 60.0),
+            adjusted_population=numbers.get("adjusted_population"),
+        )
+    stored = settings["enhanced_access_settings"]
+    if stored is None:
+        return None
+    windows = tuple(
+        AccessWindow(
+            frozenset(w["days"]), dt.time.fromisoformat(w["start"]), dt.time.fromisoformat(w["end"])
+        )
+        for w in stored["windows"]
+    )
+    roles = stored["bookable_roles"]
+    return EnhancedAccess(
+        minutes_per_1000_per_week=stored["minutes_per_1000_per_week"],
+        adjusted_population=stored["adjusted_population"],
+        windows=windows,
+        bookable_roles=None if roles is None else frozenset(roles),
+        gp_role=stored["gp_role"],
+    )
 
 
 def site_record(site: Site) -> SiteRecord:
@@ -525,6 +574,7 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
             map(session_limit_of, rows_of(session, SessionLimitRecord, network.id))
         ),
         enhanced_access=dict(settings["enhanced_access"]),
+        enhanced_access_settings=access_of(settings),
         bank_holidays_closed=settings["bank_holidays_closed"],
         file_labels=dict(settings["file_labels"]),
     )
@@ -716,6 +766,29 @@ def week_rotas(session: Session, network_id: int, week: str) -> list[RotaInfo]:
         .order_by(RotaRecord.id.desc())
     )
     return [rota_info(rota) for rota in session.scalars(statement)]
+
+
+def published_assignments(
+    session: Session, network_id: int, first: dt.date, last: dt.date
+) -> list[Assignment]:
+    """Every session of the network's current publications dated ``first`` to ``last``.
+
+    Only what is published counts for reports and invoices: drafts and
+    superseded versions never do.
+    """
+    statement = (
+        select(AssignmentRecord)
+        .join(RotaRecord, AssignmentRecord.rota_id == RotaRecord.id)
+        .where(
+            RotaRecord.network_id == network_id,
+            RotaRecord.state == "published",
+            AssignmentRecord.date >= first,
+            AssignmentRecord.date <= last,
+        )
+    )
+    return sorted(
+        Assignment(r.date, r.session_id, r.site_id, r.staff_id) for r in session.scalars(statement)
+    )
 
 
 def count_assignments(session: Session, rota_id: int) -> int:

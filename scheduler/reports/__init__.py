@@ -1,0 +1,1 @@
+"""Network reports for managers and commissioners: enhanced access, recharges, fairness."""

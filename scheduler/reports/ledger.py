@@ -1,0 +1,806 @@
+"""The recharge ledger: the hours and cost each party lent and borrowed over a period.
+
+Parties and direction
+    The parties are the network's sites (practices and hubs) and the
+    federation (``FED``).  A person is *lent* by their employer (staff.csv's
+    ``employer``) whenever they work at a site other than it, and *borrowed*
+    by that site, the *host*, which owes the employer those hours at the
+    person's ``hourly_rate``.  This is the rule of ``recharges.csv``
+    (``host_site,employer,staff_id,hours,cost``), applied to any period.
+
+Hub sessions
+    A hub is a party of its own and the host of its sessions, exactly as in
+    ``recharges.csv``: a practice's GP at the hub's evening clinic is lent to
+    the hub, which owes the practice.  Hub work is network work, so a hub's
+    lines are what the network's hub budget (whoever holds it, usually the
+    federation) settles.  Hubs are not folded into ``FED``: the federation's
+    own staff at a hub would then vanish from the books.
+
+What counts
+    Only the current publication of each week (``published_assignments``):
+    drafts and superseded versions never reach an invoice.  Hours are real
+    hours worked, clock changes included (``scheduler.weekview.worked_seconds``,
+    the rule of every other figure of the product).  Employers and rates are
+    the ones imported now, for the whole period.
+
+Money
+    One *line* is one person's hours at one host over the period.  Its hours
+    are rounded to 0.01 h and its cost is the exact hours times the rate,
+    rounded to the penny (halves up), once; every other figure is a sum of
+    line figures, so totals always add up to the lines shown, and for one
+    ISO week the lines are ``recharges.csv``'s rows.  A person without a rate
+    has an unknown cost (``None``): their hours are counted apart as "hours
+    without a rate" and never priced at zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.domain import FEDERATION, Assignment, Bundle, Staff, iso_week_label, parse_iso_week
+from scheduler.exports import Header, Row, Table, write_csv, write_workbook
+from scheduler.storage.models import RotaRecord
+from scheduler.storage.repository import published_assignments
+from scheduler.weekview import cents, stored_bundle, worked_seconds
+
+ZERO = Decimal("0.00")
+SECONDS_PER_HOUR = Decimal(3600)
+MAX_DAYS = 366  # a financial year, leap or not: the longest period one report covers
+FEDERATION_NAME = "Federation"
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+HUB_RULE = (
+    "Hub sessions are charged to the hub, a party of its own (as in recharges.csv); "
+    "the network's hub budget settles the hub's lines."
+)
+MONEY_RULE = (
+    "One line = one person's hours at one host in the period: hours to 0.01 h, cost = "
+    "exact hours × hourly rate rounded once to the penny (halves up); totals add the lines."
+)
+RATE_RULE = (
+    "People without an hourly rate have an unknown cost: their hours are shown as hours "
+    "without a rate and are in no money figure."
+)
+
+
+# --------------------------------------------------------------------------- periods
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read; ``field`` names the option or form field to fix."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.message = problem
+
+
+@dataclass(frozen=True)
+class Period:
+    """First to last date, both included, and how a manager names it."""
+
+    first: dt.date
+    last: dt.date
+    label: str
+    kind: str = "custom"  # week, month or custom: how the period was asked for
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The query fields (and CLI options, with ``--``) that ask for this period again."""
+        if self.kind in ("week", "month"):
+            return {self.kind: self.label}
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+    @property
+    def weeks(self) -> tuple[str, ...]:
+        """The ISO weeks the period touches (a week is published as a whole)."""
+        step = dt.timedelta(days=1)
+        days = (self.first + i * step for i in range((self.last - self.first).days + 1))
+        return tuple(dict.fromkeys(iso_week_label(d) for d in days))
+
+    @property
+    def dates_text(self) -> str:
+        """``Mon 2026-11-30 to Sun 2026-12-06``."""
+        return f"{self.first:%a} {self.first} to {self.last:%a} {self.last}"
+
+
+def week_period(text: str) -> Period:
+    """``2026-W49``: its Monday to its Sunday."""
+    try:
+        dates = parse_iso_week(text)
+    except ValueError:
+        raise PeriodError("week", f"{text!r} is not an ISO week such as 2026-W49") from None
+    return Period(dates[0], dates[-1], iso_week_label(dates[0]), "week")
+
+
+def month_period(text: str) -> Period:
+    """``2026-12``: its first to its last day."""
+    match = MONTH.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        year, month = int(match.group(1)), int(match.group(2))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        raise PeriodError("month", f"{text!r} is not a month such as 2026-12") from None
+    last = dt.date(year, 12, 31) if month == 12 else dt.date(year, month + 1, 1) - dt.timedelta(1)
+    return Period(first, last, f"{first:%Y-%m}", "month")
+
+
+def read_day(text: str, field_name: str) -> dt.date:
+    """A date written YYYY-MM-DD, or a PeriodError naming ``field_name``."""
+    try:
+        if DAY.fullmatch(text.strip()):
+            return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise PeriodError(field_name, f"{text!r} is not a date such as 2026-12-01")
+
+
+def custom_period(first: dt.date, last: dt.date) -> Period:
+    """First to last inclusive; refused when reversed or longer than MAX_DAYS."""
+    if last < first:
+        raise PeriodError("to", f"{last} is before from {first}; the period runs from..to")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise PeriodError("to", f"the period is longer than {MAX_DAYS} days; split it")
+    return Period(first, last, f"{first} to {last}")
+
+
+def choose_period(
+    *,
+    week: str | None = None,
+    month: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+) -> Period:
+    """Exactly one of a week, a month, or from and to (the CLI's options, the page's fields)."""
+    forms = [name for name, given in (("week", week), ("month", month)) if given]
+    if first or last:
+        forms.append("from/to")
+    if len(forms) != 1:
+        several = f"choose one period, not several ({', '.join(forms)} given)"
+        none = "choose a period: a week, a month, or from and to dates"
+        raise PeriodError("period", several if forms else none)
+    if week:
+        return week_period(week)
+    if month:
+        return month_period(month)
+    if not first or not last:
+        missing = "to" if first else "from"
+        raise PeriodError(missing, "from and to go together; give both dates")
+    return custom_period(read_day(first, "from"), read_day(last, "to"))
+
+
+def quick_periods(today: dt.date) -> tuple[tuple[str, Period], ...]:
+    """This week, last week, this month and last month, for the page's quick links."""
+    last_month_day = today.replace(day=1) - dt.timedelta(days=1)
+    return (
+        ("This week", week_period(iso_week_label(today))),
+        ("Last week", week_period(iso_week_label(today - dt.timedelta(days=7)))),
+        ("This month", month_period(f"{today:%Y-%m}")),
+        ("Last month", month_period(f"{last_month_day:%Y-%m}")),
+    )
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Hours and the cost of those of them that have a rate; rounded line figures added up."""
+
+    hours: Decimal = ZERO
+    cost: Decimal = ZERO  # of the priced hours only
+    unpriced_hours: Decimal = ZERO
+
+    def __add__(self, other: Amount) -> Amount:
+        return Amount(
+            self.hours + other.hours,
+            self.cost + other.cost,
+            self.unpriced_hours + other.unpriced_hours,
+        )
+
+    @property
+    def known_cost(self) -> Decimal | None:
+        """The cost, or None when no hour of it has a rate (unknown, not zero)."""
+        if self.hours and self.unpriced_hours == self.hours:
+            return None
+        return self.cost
+
+    @property
+    def complete(self) -> bool:
+        """Every hour has a rate, so the cost is the whole cost."""
+        return not self.unpriced_hours
+
+
+def total(amounts: Iterable[Amount]) -> Amount:
+    return sum(amounts, Amount())
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    """One person's hours at one host over the period: the only place rounding happens."""
+
+    host: str
+    employer: str
+    staff_id: str
+    name: str
+    role: str
+    seconds: int  # real seconds worked
+    rate: Decimal | None
+
+    @property
+    def hours(self) -> Decimal:
+        return cents(Decimal(self.seconds) / SECONDS_PER_HOUR)
+
+    @property
+    def cost(self) -> Decimal | None:
+        if self.rate is None:
+            return None
+        return cents(Decimal(self.seconds) / SECONDS_PER_HOUR * self.rate)
+
+    @property
+    def amount(self) -> Amount:
+        if self.cost is None:
+            return Amount(self.hours, ZERO, self.hours)
+        return Amount(self.hours, self.cost, ZERO)
+
+
+@dataclass(frozen=True)
+class Party:
+    party_id: str
+    name: str
+    kind: str  # practice, hub, federation, or unknown (no longer in the bundle)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """What ``host`` owes ``employer`` for one role's people over the period."""
+
+    host: str
+    employer: str
+    role: str
+    people: int
+    amount: Amount
+
+
+@dataclass(frozen=True)
+class PartySummary:
+    """A party's lending and borrowing, with breakdowns by role and by counterparty."""
+
+    party: Party
+    lent: Amount
+    borrowed: Amount
+    lent_by_role: tuple[tuple[str, Amount], ...]
+    borrowed_by_role: tuple[tuple[str, Amount], ...]
+    lent_to: tuple[tuple[str, Amount], ...]  # hosts that used its staff
+    borrowed_from: tuple[tuple[str, Amount], ...]  # employers whose staff it used
+
+    @property
+    def net_hours(self) -> Decimal:
+        """Hours lent less hours borrowed."""
+        return self.lent.hours - self.borrowed.hours
+
+    @property
+    def net_cost(self) -> Decimal:
+        """Owed to it less owed by it (priced hours): above zero, the others owe it."""
+        return self.lent.cost - self.borrowed.cost
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Both directions between two parties, ``a`` before ``b`` in the network's order."""
+
+    a: str
+    b: str
+    a_owes_b: Amount  # a hosted b's staff
+    b_owes_a: Amount  # b hosted a's staff
+
+    @property
+    def net(self) -> Decimal:
+        """Signed: above zero ``a`` pays ``b``, below zero ``b`` pays ``a``."""
+        return self.a_owes_b.cost - self.b_owes_a.cost
+
+    @property
+    def payer(self) -> str:
+        return self.a if self.net > 0 else self.b if self.net < 0 else ""
+
+    @property
+    def payee(self) -> str:
+        return self.b if self.net > 0 else self.a if self.net < 0 else ""
+
+    @property
+    def amount(self) -> Decimal:
+        return abs(self.net)
+
+    @property
+    def unpriced_hours(self) -> Decimal:
+        return self.a_owes_b.unpriced_hours + self.b_owes_a.unpriced_hours
+
+
+def _by(
+    lines: Iterable[StaffLine], key: Callable[[StaffLine], str]
+) -> tuple[tuple[str, Amount], ...]:
+    grouped: dict[str, list[Amount]] = defaultdict(list)
+    for line in lines:
+        grouped[key(line)].append(line.amount)
+    return tuple((k, total(found)) for k, found in sorted(grouped.items()))
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The period's lines and what a manager reads from them; ``viewer`` limits it to one party."""
+
+    network: str
+    period: Period
+    parties: tuple[Party, ...]
+    lines: tuple[StaffLine, ...]
+    published_weeks: tuple[str, ...]
+    unpublished_weeks: tuple[str, ...]
+    uncounted: tuple[str, ...] = ()  # published sessions that cannot be attributed, explained
+    viewer: str | None = None
+
+    @cached_property
+    def _order(self) -> dict[str, int]:
+        return {p.party_id: i for i, p in enumerate(self.parties)}
+
+    def party(self, party_id: str) -> Party:
+        known = next((p for p in self.parties if p.party_id == party_id), None)
+        return known or Party(party_id, party_id, "unknown")
+
+    def order(self, party_id: str) -> tuple[int, str]:
+        return (self._order.get(party_id, len(self._order)), party_id)
+
+    def only(self, party_id: str) -> Ledger:
+        """What one practice may see: lines where it is host or employer, and itself."""
+        mine = tuple(x for x in self.lines if party_id in (x.host, x.employer))
+        return replace(self, lines=mine, viewer=party_id)
+
+    @property
+    def total(self) -> Amount:
+        return total(x.amount for x in self.lines)
+
+    @property
+    def unpriced_lines(self) -> tuple[StaffLine, ...]:
+        return tuple(x for x in self.lines if x.rate is None)
+
+    def invoice_lines(self) -> list[InvoiceLine]:
+        """One line per (host, employer, role), in the order of recharges.csv."""
+        grouped: dict[tuple[str, str, str], list[StaffLine]] = defaultdict(list)
+        for x in self.lines:
+            grouped[(x.host, x.employer, x.role)].append(x)
+        return [
+            InvoiceLine(*key, len({x.staff_id for x in found}), total(x.amount for x in found))
+            for key, found in sorted(grouped.items())
+        ]
+
+    def summary(self, party: Party) -> PartySummary:
+        lent = [x for x in self.lines if x.employer == party.party_id]
+        borrowed = [x for x in self.lines if x.host == party.party_id]
+        return PartySummary(
+            party,
+            total(x.amount for x in lent),
+            total(x.amount for x in borrowed),
+            _by(lent, lambda x: x.role),
+            _by(borrowed, lambda x: x.role),
+            _by(lent, lambda x: x.host),
+            _by(borrowed, lambda x: x.employer),
+        )
+
+    def summaries(self) -> list[PartySummary]:
+        """Every practice (even with nothing), then hubs, the federation and the rest with figures.
+
+        Limited to one party, only that party's own summary.
+        """
+        if self.viewer is not None:
+            return [self.summary(self.party(self.viewer))]
+        active = {x.host for x in self.lines} | {x.employer for x in self.lines}
+        shown = [p.party_id for p in self.parties if p.kind == "practice"]
+        shown += sorted(active - set(shown), key=self.order)
+        return [self.summary(self.party(p)) for p in sorted(shown, key=self.order)]
+
+    def balances(self) -> list[Balance]:
+        """Each pair of parties with hours between them, once, in the network's order."""
+        flows: dict[tuple[str, str], list[Amount]] = defaultdict(list)
+        for x in self.lines:
+            flows[(x.host, x.employer)].append(x.amount)
+        pairs = {tuple(sorted(key, key=self.order)) for key in flows}
+        return [
+            Balance(a, b, total(flows.get((a, b), [])), total(flows.get((b, a), [])))
+            for a, b in sorted(pairs, key=lambda p: (self.order(p[0]), self.order(p[1])))
+        ]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def parties_of(bundle: Bundle) -> tuple[Party, ...]:
+    """The sites in the bundle's order (practices and hubs), then the federation."""
+    sites = tuple(Party(s.site_id, s.name, s.kind.value) for s in bundle.sites)
+    return (*sites, Party(FEDERATION, FEDERATION_NAME, "federation"))
+
+
+def _rate(person: Staff) -> Decimal | None:
+    return None if person.hourly_rate is None else Decimal(str(person.hourly_rate))
+
+
+def _uncounted(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[str, ...]:
+    """Why some published sessions cannot be in the ledger (their person or session is gone)."""
+    staff = {p.staff_id for p in bundle.staff}
+    sessions = {s.session_id for s in bundle.session_types}
+    missing: dict[str, int] = defaultdict(int)
+    for a in assignments:
+        if a.staff_id not in staff:
+            missing[f"staff {a.staff_id} is no longer in staff.csv"] += 1
+        elif a.session_id not in sessions:
+            missing[f"session {a.session_id} is no longer in session_types.csv"] += 1
+    return tuple(f"{n} session(s) not counted: {why}" for why, n in sorted(missing.items()))
+
+
+def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[StaffLine, ...]:
+    """Seconds per (host, person) where the employer is elsewhere, as recharges.csv counts."""
+    staff = {p.staff_id: p for p in bundle.staff}
+    by_host: dict[str, list[Assignment]] = defaultdict(list)
+    for a in set(assignments):
+        person = staff.get(a.staff_id)
+        if person is not None and person.employer != a.site_id:
+            by_host[a.site_id].append(a)
+    lines = []
+    for host, found in by_host.items():
+        for staff_id, seconds in worked_seconds(bundle, found).items():
+            person = staff[staff_id]
+            line = StaffLine(
+                host, person.employer, staff_id, person.name, person.role, seconds, _rate(person)
+            )
+            lines.append(line)
+    return tuple(sorted(lines, key=lambda x: (x.host, x.employer, x.staff_id)))
+
+
+def build_ledger(
+    bundle: Bundle,
+    period: Period,
+    assignments: Iterable[Assignment],
+    published: Collection[str] | None = None,
+) -> Ledger:
+    """The ledger of the period's assignments; ``published`` = weeks with a publication (all)."""
+    inside = sorted({a for a in assignments if period.first <= a.date <= period.last})
+    weeks = period.weeks
+    done = set(weeks if published is None else published)
+    return Ledger(
+        network=bundle.name,
+        period=period,
+        parties=parties_of(bundle),
+        lines=staff_lines(bundle, inside),
+        published_weeks=tuple(w for w in weeks if w in done),
+        unpublished_weeks=tuple(w for w in weeks if w not in done),
+        uncounted=_uncounted(bundle, inside),
+    )
+
+
+class NothingPublishedError(LookupError):
+    """No week of the period has a published rota: there is nothing to recharge."""
+
+
+def published_weeks(session: Session, network_id: int, weeks: Sequence[str]) -> set[str]:
+    """Which of ``weeks`` have a current publication."""
+    statement = select(RotaRecord.week).where(
+        RotaRecord.network_id == network_id,
+        RotaRecord.state == "published",
+        RotaRecord.week.in_(weeks),
+    )
+    return set(session.scalars(statement))
+
+
+def load_ledger(session: Session, network_id: int, period: Period) -> Ledger:
+    """The ledger of the network's published rotas over the period; NothingPublishedError."""
+    _, bundle = stored_bundle(session, network_id)
+    published = published_weeks(session, network_id, period.weeks)
+    if not published:
+        raise NothingPublishedError(
+            f"no rota is published between {period.first} and {period.last} "
+            f"(weeks {', '.join(period.weeks)}): publish a week first; drafts never count"
+        )
+    found = published_assignments(session, network_id, period.first, period.last)
+    return build_ledger(bundle, period, found, published)
+
+
+# --------------------------------------------------------------------------- tables
+
+INVOICE_HEADER: Header = (
+    "period_start",
+    "period_end",
+    "host_site",
+    "employer",
+    "role",
+    "people",
+    "hours",
+    "cost",
+    "hours_without_rate",
+)
+PARTY_HEADER: Header = (
+    "party",
+    "name",
+    "kind",
+    "lent_hours",
+    "lent_cost",
+    "lent_hours_without_rate",
+    "borrowed_hours",
+    "borrowed_cost",
+    "borrowed_hours_without_rate",
+    "net_hours",
+    "net_cost",
+)
+BALANCE_HEADER: Header = (
+    "party_a",
+    "party_b",
+    "a_used_hours_of_b",
+    "a_owes_b",
+    "b_used_hours_of_a",
+    "b_owes_a",
+    "net_a_owes_b",
+    "payer",
+    "payee",
+    "amount",
+    "hours_without_rate",
+)
+BREAKDOWN_HEADER: Header = (
+    "party",
+    "direction",
+    "role",
+    "other_party",
+    "hours",
+    "cost",
+    "hours_without_rate",
+)
+STAFF_HEADER: Header = (
+    "host_site",
+    "employer",
+    "staff_id",
+    "name",
+    "role",
+    "hours",
+    "hourly_rate",
+    "cost",
+)
+NOTES_HEADER: Header = ("item", "value")
+
+
+def _money(amount: Amount) -> tuple[Decimal, Decimal | None, Decimal]:
+    return amount.hours, amount.known_cost, amount.unpriced_hours
+
+
+def invoice_rows(ledger: Ledger) -> list[Row]:
+    """One row per (host, employer, role): what the host pays the employer."""
+    first, last = ledger.period.first.isoformat(), ledger.period.last.isoformat()
+    return [
+        (first, last, i.host, i.employer, i.role, i.people, *_money(i.amount))
+        for i in ledger.invoice_lines()
+    ]
+
+
+def party_rows(ledger: Ledger) -> list[Row]:
+    """Per party: lent, borrowed and the net (net_cost above zero: the others owe it)."""
+    return [
+        (
+            s.party.party_id,
+            s.party.name,
+            s.party.kind,
+            *_money(s.lent),
+            *_money(s.borrowed),
+            s.net_hours,
+            s.net_cost,
+        )
+        for s in ledger.summaries()
+    ]
+
+
+def balance_rows(ledger: Ledger) -> list[Row]:
+    """Each pair once: both directions, the signed net, and who pays whom how much."""
+    return [
+        (
+            b.a,
+            b.b,
+            b.a_owes_b.hours,
+            b.a_owes_b.known_cost,
+            b.b_owes_a.hours,
+            b.b_owes_a.known_cost,
+            b.net,
+            b.payer,
+            b.payee,
+            b.amount,
+            b.unpriced_hours,
+        )
+        for b in ledger.balances()
+    ]
+
+
+def breakdown_rows(ledger: Ledger) -> list[Row]:
+    """Per party, its lent then borrowed hours by role and counterparty: invoice lines seen
+    from both sides."""
+    invoices = ledger.invoice_lines()
+    rows: list[Row] = []
+    for s in ledger.summaries():
+        me = s.party.party_id
+        lent = [(i.role, i.host, i.amount) for i in invoices if i.employer == me]
+        borrowed = [(i.role, i.employer, i.amount) for i in invoices if i.host == me]
+        for direction, found in (("lent", lent), ("borrowed", borrowed)):
+            found.sort(key=lambda item: item[:2])
+            rows += [(me, direction, role, other, *_money(a)) for role, other, a in found]
+    return rows
+
+
+def staff_rows(ledger: Ledger) -> list[Row]:
+    """The lines themselves; for one ISO week, recharges.csv's rows with name, role and rate."""
+    return [
+        (x.host, x.employer, x.staff_id, x.name, x.role, x.hours, _rate_cell(x.rate), x.cost)
+        for x in ledger.lines
+    ]
+
+
+def _rate_cell(rate: Decimal | None) -> Decimal | None:
+    return None if rate is None else cents(rate)
+
+
+def note_rows(ledger: Ledger) -> list[Row]:
+    """How the figures were made, for the workbook's last sheet."""
+    period = ledger.period
+    rows: list[Row] = [
+        ("network", ledger.network),
+        ("period", f"{period.label}: {period.dates_text}"),
+        ("published weeks counted", ", ".join(ledger.published_weeks) or "none"),
+        (
+            "weeks without a publication (not counted)",
+            ", ".join(ledger.unpublished_weeks) or "none",
+        ),
+        ("hours without a rate", ledger.total.unpriced_hours),
+        ("hub sessions", HUB_RULE),
+        ("rounding", MONEY_RULE),
+        ("no rate", RATE_RULE),
+        ("rates and employers", "as imported now (staff.csv), for the whole period"),
+    ]
+    if ledger.viewer is not None:
+        rows.append(("limited to", f"lines where {ledger.viewer} is host or employer"))
+    rows += [("not counted", text) for text in ledger.uncounted]
+    return rows
+
+
+def ledger_tables(ledger: Ledger) -> dict[str, Table]:
+    """Every table of the ledger by file stem; the first is the invoice lines."""
+    return {
+        "invoices": (INVOICE_HEADER, invoice_rows(ledger)),
+        "practices": (PARTY_HEADER, party_rows(ledger)),
+        "balances": (BALANCE_HEADER, balance_rows(ledger)),
+        "breakdown": (BREAKDOWN_HEADER, breakdown_rows(ledger)),
+        "staff": (STAFF_HEADER, staff_rows(ledger)),
+    }
+
+
+DOWNLOADS = (
+    "recharge-invoices.csv",
+    "recharge-practices.csv",
+    "recharge-balances.csv",
+    "recharge-breakdown.csv",
+    "recharge-staff.csv",
+    "recharges.xlsx",
+)
+
+
+def write_ledger_csv(ledger: Ledger, target: Path) -> list[Path]:
+    """A ``.csv`` path: the invoice lines only; any other path: a folder of every table."""
+    target = Path(target)
+    tables = ledger_tables(ledger)
+    if target.suffix.lower() == ".csv":
+        return [write_csv(target, *tables["invoices"])]
+    target.mkdir(parents=True, exist_ok=True)
+    return [write_csv(target / f"recharge-{name}.csv", *t) for name, t in tables.items()]
+
+
+def write_ledger_xlsx(ledger: Ledger, path: Path) -> Path:
+    """One workbook: a sheet per table, then the notes on how the figures were made."""
+    sheets = {name: table for name, table in ledger_tables(ledger).items()}
+    sheets["notes"] = (NOTES_HEADER, note_rows(ledger))
+    return write_workbook(Path(path), sheets)
+
+
+def write_ledger(ledger: Ledger, kind: str, path: Path) -> list[Path]:
+    """Write the ledger as ``csv`` (see write_ledger_csv) or ``xlsx``; the paths written."""
+    if kind == "xlsx":
+        return [write_ledger_xlsx(ledger, path)]
+    return write_ledger_csv(ledger, path)
+
+
+def ledger_bytes(ledger: Ledger, name: str) -> bytes:
+    """One download of ``DOWNLOADS``, byte for byte what the command line writes."""
+    if name not in DOWNLOADS:
+        raise KeyError(f"{name!r} is not one of {', '.join(DOWNLOADS)}")
+    with tempfile.TemporaryDirectory(prefix="rotapool-ledger-") as tmp:
+        folder = Path(tmp)
+        if name.endswith(".xlsx"):
+            return write_ledger_xlsx(ledger, folder / name).read_bytes()
+        write_ledger_csv(ledger, folder)
+        return (folder / name).read_bytes()
+
+
+# --------------------------------------------------------------------------- words
+
+
+def money_text(amount: Amount) -> str:
+    """``£405.00``, ``£279.00 + 4.50 h without a rate``, or ``unknown (4.50 h without a rate)``."""
+    known = amount.known_cost
+    if known is None:
+        return f"unknown ({amount.unpriced_hours} h without a rate)"
+    text = f"£{known:,.2f}"
+    return text if amount.complete else f"{text} + {amount.unpriced_hours} h without a rate"
+
+
+def balance_text(b: Balance) -> str:
+    """``P02 owes P01 £270.00 (P01 used 9.00 h of P02's staff, £135.00; ...)``."""
+    even = f"{b.a} and {b.b} are even"
+    head = f"{b.payer} owes {b.payee} £{b.amount:,.2f}" if b.payer else even
+    used = [
+        f"{host} used {amount.hours} h of {employer}'s staff, {money_text(amount)}"
+        for host, employer, amount in ((b.a, b.b, b.a_owes_b), (b.b, b.a, b.b_owes_a))
+        if amount.hours
+    ]
+    return f"{head} ({'; '.join(used)})"
+
+
+def _party_line(s: PartySummary) -> str:
+    mark = "" if s.lent.complete and s.borrowed.complete else " *"
+    return (
+        f"  {s.party.party_id:<8} {s.party.name[:26]:<26} {s.lent.hours:>9} {s.lent.cost:>11,.2f}"
+        f" {s.borrowed.hours:>10} {s.borrowed.cost:>11,.2f} {s.net_cost:>11,.2f}{mark}"
+    )
+
+
+def summary_lines(ledger: Ledger) -> list[str]:
+    """The readable summary ``rotapool report recharges`` prints."""
+    period = ledger.period
+    lines = [
+        f"Recharge ledger of {ledger.network}: {period.label} ({period.dates_text})",
+        f"Counted: the published rotas of {', '.join(ledger.published_weeks) or 'no week'}.",
+    ]
+    if ledger.unpublished_weeks:
+        lines.append(f"Not published, so not counted: {', '.join(ledger.unpublished_weeks)}.")
+    lines += [f"Warning: {text}." for text in ledger.uncounted]
+    if not ledger.lines:
+        lines.append("Nobody worked for a site other than their employer: nothing to recharge.")
+        return lines
+    head = f"  {'party':<8} {'name':<26} {'lent h':>9} {'lent £':>11} {'borrowed h':>10}"
+    lines += ["", "Lent and borrowed (net £ above zero: the others owe this party):"]
+    lines += [f"{head} {'borrowed £':>11} {'net £':>11}"]
+    lines += [_party_line(s) for s in ledger.summaries()]
+    lines += ["", "Who owes whom (net of both directions):"]
+    lines += [f"  {balance_text(b)}" for b in ledger.balances()]
+    lines += ["", *_unpriced_lines(ledger)]
+    count = len(ledger.invoice_lines())
+    lines.append(
+        f"{count} invoice line(s) by host, employer and role: --csv or --xlsx writes them."
+    )
+    lines += [HUB_RULE, MONEY_RULE]
+    return lines
+
+
+def _unpriced_lines(ledger: Ledger) -> list[str]:
+    found = ledger.unpriced_lines
+    if not found:
+        return ["Every person has an hourly rate: every cost is known."]
+    who = "; ".join(
+        f"{x.staff_id} {x.name} of {x.employer} at {x.host}, {x.hours} h" for x in found
+    )
+    return [
+        f"* Hours without a rate: {ledger.total.unpriced_hours} h ({who}).",
+        "  Their cost is unknown and is in no £ figure above.",
+    ]
