@@ -1156,6 +1156,11 @@ def _lending_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_report_ea(args: argparse.Namespace) -> int:
     """Enhanced-access compliance of published weeks; exit 0 when every week passes, else 1."""
+    try:
+        ea.report_weeks(args.week, args.weeks)
+    except ValueError as err:
+        _err(f"error: --weeks: {err}")
+        return EXIT_INPUT
     engine = make_engine(_db_url(args))
     try:
         with session_scope(engine) as session:

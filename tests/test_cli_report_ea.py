@@ -139,3 +139,14 @@ def test_bad_option_is_a_usage_error(
         main(["report", "ea", *(x for pair in argv.items() for x in pair), "--database", db_url])
     assert caught.value.code == 2
     assert f"argument {option}: " in (err := capsys.readouterr().err) and message in err
+
+
+def test_weeks_past_the_last_year_a_week_may_have_are_an_input_error(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored(db_url, TINY, EVENINGS)
+    capsys.readouterr()
+    argv = ["report", "ea", "--week", "2999-W52", "--weeks", "2", "--database", db_url]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "error: --weeks: 2 weeks from 2999-W52 reach 3000-W01" in err

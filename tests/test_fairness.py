@@ -132,6 +132,15 @@ def test_hand_built_history_gives_known_shares_and_balances() -> None:
     ]  # fmt: skip
 
 
+def test_a_session_type_no_longer_in_the_bundle_is_left_out_and_said() -> None:
+    # Its hours cannot be known: counted as nobody's (like a person who is gone), and said,
+    # never silently dropped from the hub hours with the session still counted as looked at.
+    gone = on("2026-11-27", "OLD_EVE", "HUB1", "A1")
+    report = fairness_report(network(), PERIOD, [*HISTORY, gone])
+    assert (report.sessions, report.unattributed) == (20, 2)
+    assert report.hub_total == d("26.00")
+
+
 def test_the_report_does_not_depend_on_the_order_of_the_sessions() -> None:
     shuffled = list(HISTORY)
     random.Random(7).shuffle(shuffled)

@@ -93,6 +93,20 @@ def test_a_bad_week_names_the_field(seeded: Seeded) -> None:
     assert "week: &#39;week 49&#39; is not an ISO week" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("week", "shown"),
+    [("1900-W01", ["1900-W01", "1900-W02", "1900-W03"]),
+     ("2999-W52", ["2999-W50", "2999-W51", "2999-W52"])],
+)  # fmt: skip
+def test_the_first_and_last_weeks_chart_only_weeks_that_exist(
+    seeded: Seeded, week: str, shown: list[str]
+) -> None:
+    # Two weeks either side would reach 1899 or 3000, which no week may be in: was a 500.
+    html = text_of(seeded, "manager", seeded.page(week))
+    assert f"<h1>Enhanced access, week {week}</h1>" in html
+    assert f"Minutes against the floor, {shown[0]} to {shown[-1]}</h2>" in html
+
+
 def test_unpublished_week_says_nothing_is_published(seeded: Seeded) -> None:
     html = text_of(seeded, "manager", seeded.page("2026-W50"))
     assert "Nothing is published for 2026-W50" in html

@@ -94,8 +94,19 @@ def minutes_chart(checks: list[WeekCheck]) -> Markup:
     )
 
 
-def _first(week: str) -> str:
-    return iso_week_label(parse_iso_week(week)[0] - dt.timedelta(weeks=AROUND))
+def _around(week: str) -> tuple[str, int]:
+    """The chart's first week and how many it shows: ``AROUND`` either side of ``week``,
+    fewer next to the first and last years a week may have (``parse_iso_week``)."""
+    monday = parse_iso_week(week)[0]
+    weeks = []
+    for offset in range(-AROUND, AROUND + 1):
+        label = iso_week_label(monday + dt.timedelta(weeks=offset))
+        try:
+            parse_iso_week(label)
+        except ValueError:
+            continue
+        weeks.append(label)
+    return weeks[0], len(weeks)
 
 
 @bp.get("/n/<int:network_id>/reports/ea")
@@ -104,7 +115,7 @@ def page(network_id: int) -> str:
     """The week's verdict, its gaps and bank holidays, and the weeks around it in a chart."""
     network_guard(network_id)
     week = _week()
-    loaded = _load(network_id, week, _first(week), 2 * AROUND + 1)
+    loaded = _load(network_id, week, *_around(week))
     previous, following = neighbour_weeks(week)
     context = {
         "network_id": network_id,

@@ -52,6 +52,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import (
     DAY_NAMES,
+    FIRST_WEEK_YEAR,
+    LAST_WEEK_YEAR,
     AccessSpan,
     Assignment,
     Bundle,
@@ -59,6 +61,7 @@ from scheduler.domain import (
     SessionKind,
     iso_week_label,
     iso_weeks,
+    parse_iso_week,
 )
 from scheduler.events import network_bundle
 from scheduler.exports import Header, Row, Table, write_csv, write_workbook
@@ -360,6 +363,22 @@ def check_week(
     )
 
 
+def report_weeks(first_week: str, count: int) -> list[str]:
+    """The ``count`` consecutive ISO weeks from ``first_week``; ValueError when they run
+    outside the years a week may have (``parse_iso_week``), which no check could read."""
+    dates = iso_weeks(first_week, count)
+    weeks = [iso_week_label(dates[i]) for i in range(0, len(dates), 7)]
+    last = weeks[-1] if weeks else first_week
+    try:
+        parse_iso_week(last)
+    except ValueError:
+        years = f"the years {FIRST_WEEK_YEAR} to {LAST_WEEK_YEAR}"
+        raise ValueError(
+            f"{count} weeks from {weeks[0]} reach {last}, outside {years}; ask for fewer"
+        ) from None
+    return weeks
+
+
 def check_weeks(
     bundle: Bundle,
     first_week: str,
@@ -368,11 +387,10 @@ def check_weeks(
     published_weeks: Iterable[str] | None = None,
 ) -> list[WeekCheck]:
     """``check_week`` for ``count`` consecutive weeks; ``published_weeks`` None = all were."""
-    dates = iso_weeks(first_week, count)
+    weeks = report_weeks(first_week, count)
     by_week: dict[str, list[Assignment]] = defaultdict(list)
     for a in assignments:
         by_week[iso_week_label(a.date)].append(a)
-    weeks = [iso_week_label(dates[i]) for i in range(0, len(dates), 7)]
     shown = set(weeks if published_weeks is None else published_weeks)
     return [check_week(bundle, w, by_week[w], published=w in shown) for w in weeks]
 
@@ -384,9 +402,9 @@ def load_checks(
     bundle = network_bundle(session, network_id)
     if bundle.enhanced_access_settings is None:
         raise NoEnhancedAccessError(bundle.name)
+    weeks = report_weeks(first_week, count)
     dates = iso_weeks(first_week, count)
     assignments = published_assignments(session, network_id, dates[0], dates[-1])
-    weeks = {iso_week_label(d) for d in dates}
     published = [
         w for w in weeks if any(r.state == "published" for r in week_rotas(session, network_id, w))
     ]

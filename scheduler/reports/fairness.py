@@ -18,9 +18,10 @@ Choices where the issue is silent:
 - Only people whose home site is a practice carry duty.  Hub-based staff
   (home site a hub) working at the hub are the hub's own team, so the
   network total is the hub (or lending) hours done by practices' staff.
-- People and sites are taken from the bundle as imported now; a published
-  session of someone no longer in it, or at a site it no longer has, cannot
-  be attributed and is counted apart (``unattributed``).
+- People, sites and session types are taken from the bundle as imported now;
+  a published session of someone no longer in it, at a site or of a session
+  type it no longer has, cannot be attributed (or timed) and is counted apart
+  (``unattributed``).
 - Hours are real worked hours (clock changes included), from published rotas
   only; figures are exact until written, then two decimals (hours) and
   percentages with two decimals.
@@ -165,7 +166,7 @@ class DutySeconds:
 
     seconds: dict[tuple[str, str], int]  # (practice, HUB or LENDING) -> seconds
     sessions: int  # published sessions looked at
-    unattributed: int  # a person or site no longer in the bundle
+    unattributed: int  # a person, site or session type no longer in the bundle
 
     def of(self, site_id: str, kind: str) -> int:
         return self.seconds.get((site_id, kind), 0)
@@ -178,13 +179,14 @@ def duty_seconds(bundle: Bundle, assignments: Iterable[Assignment]) -> DutySecon
     """Real seconds each practice's staff worked at hubs, and at other practices."""
     people = {p.staff_id: p for p in reversed(bundle.staff)}
     kinds = {s.site_id: s.kind for s in bundle.sites}
+    sessions = {s.session_id for s in bundle.session_types}  # their hours: unknown otherwise
     homes = {s.site_id for s in practices(bundle)}
     groups: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
     found = set(assignments)
     unattributed = 0
     for a in found:
         person = people.get(a.staff_id)
-        if person is None or a.site_id not in kinds:
+        if person is None or a.site_id not in kinds or a.session_id not in sessions:
             unattributed += 1
             continue
         if person.home_site not in homes:
@@ -245,7 +247,7 @@ class FairnessReport:
     hub_total: Decimal
     lending_total: Decimal
     sessions: int  # published sessions in the period
-    unattributed: int  # sessions of people or at sites no longer in the bundle
+    unattributed: int  # sessions of people, at sites or of session types no longer in it
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -382,8 +384,8 @@ def fairness_text(report: FairnessReport) -> list[str]:
     ]
     if report.unattributed:
         lines.append(
-            f"{report.unattributed} published session(s) of people or at sites no longer in the "
-            "network were left out."
+            f"{report.unattributed} published session(s) of people, at sites or of session types "
+            "no longer in the network were left out."
         )
     return lines
 
