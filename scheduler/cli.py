@@ -24,7 +24,7 @@ from flask import Config
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler import audit, events, feeds, notices, repair
+from scheduler import audit, events, feeds, notices, repair, scheduling
 from scheduler.accounts import AccountError, add_user, set_password
 from scheduler.bench.curtois_format import CurtoisFormatError
 from scheduler.bench.curtois_map import UnsupportedInstanceError
@@ -724,6 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
         _events_parser,
         _lending_parser,
         _report_parser,
+        _jobs_parser,
     ):
         add_commands(sub)
     return parser
@@ -1311,6 +1312,57 @@ def _report_parser(sub: argparse._SubParsersAction) -> None:
         _report_recharges_parser,
     ):
         add_report(reports)
+
+
+# -- scheduled jobs -------------------------------------------------------------------
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Run the network's scheduled jobs: in the foreground, or what is due now (--once)."""
+    url = _db_url(args)
+    scheduling.log_to_stderr()
+    engine = make_engine(url)
+    try:
+        if args.once:
+            results = scheduling.run_once(engine, _settings())
+            for result in results:
+                print(result.line())
+            print(f"{len(results)} run(s) due.")
+            return EXIT_FAILED if any(r.outcome == "failed" for r in results) else EXIT_OK
+        scheduling.serve(engine, _settings(), scheduling.stop_on_signals())
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> int:
+    """Each job, its schedule, its next run (Europe/London) and its last run's outcome."""
+    engine = make_engine(_db_url(args))
+    try:
+        with session_scope(engine) as session:
+            network_id = None if args.network is None else network_id_of(session, args.network)
+            views = scheduling.job_views(session, network_id)
+    finally:
+        engine.dispose()
+    print("\n".join(scheduling.jobs_table(views)))
+    return EXIT_OK
+
+
+def _jobs_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scheduler", help="run the scheduled jobs (exactly one such process; never in the web app)"
+    )
+    p.add_argument(
+        "--once", action="store_true", help="run what is due now, then exit (cron-style use)"
+    )
+    _db_arg(p)
+    p.set_defaults(func=cmd_scheduler)
+    p = sub.add_parser("jobs", help="the scheduled jobs")
+    commands = p.add_subparsers(dest="jobs_command", required=True)
+    p = commands.add_parser("list", help="each job, its next run and its last run")
+    p.add_argument("--network", help="network name (default: every network)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_jobs_list)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -311,6 +311,33 @@ STANDARD_HOURS: tuple[AccessWindow, ...] = (
 )
 
 
+JOB_KINDS: tuple[str, ...] = ("drafts", "recheck", "reminder", "retention")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """The network's scheduled jobs (``[jobs]`` in network.toml); times are Europe/London.
+
+    ``drafts``: each week on ``draft_day`` at ``draft_time``, plan a draft of the week
+    ``draft_weeks_ahead`` ahead.  ``recheck``: each night, check the published weeks
+    from today on against new leave, absences and demand.  ``reminder``: each morning,
+    remind of weeks starting within ``reminder_days`` that are still drafts.
+    ``retention``: each night, delete audit entries and superseded versions older than
+    their retention periods.  ``enabled`` lists the jobs that run.
+    """
+
+    enabled: frozenset[str] = frozenset(JOB_KINDS)
+    draft_day: int = 0  # 0 = Monday
+    draft_time: dt.time = dt.time(6, 0)
+    draft_weeks_ahead: int = 3
+    recheck_time: dt.time = dt.time(2, 30)
+    reminder_time: dt.time = dt.time(8, 0)
+    reminder_days: int = 14
+    retention_time: dt.time = dt.time(3, 30)
+    audit_retention_days: int = 730
+    version_retention_days: int = 365
+
+
 @dataclass(frozen=True)
 class EnhancedAccess:
     """Enhanced-access settings (``[enhanced_access]`` in network.toml), defaults as the DES.
@@ -398,6 +425,7 @@ class Bundle:
     # the weeks before the plan (scheduler.reports.fairness); set from published history when
     # weeks are planned from the database, never imported or stored. Empty = no history.
     fairness_balance: dict[str, float] = field(default_factory=dict)
+    jobs: JobSettings = field(default_factory=JobSettings)  # [jobs] in network.toml
 
     def label(self, logical_file: str) -> str:
         return self.file_labels.get(logical_file, logical_file)

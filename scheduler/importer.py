@@ -31,6 +31,7 @@ from scheduler.domain import (
     FIXED,
     FORBIDDEN_SEQUENCES,
     HORIZON_RULE_FIELDS,
+    JOB_KINDS,
     LEAVE,
     NETWORK,
     PREFERENCES,
@@ -46,6 +47,7 @@ from scheduler.domain import (
     EnhancedAccess,
     Fixed,
     ForbiddenSequence,
+    JobSettings,
     Leave,
     LeaveKind,
     Preference,
@@ -1017,6 +1019,7 @@ class Network:
     access: dict[str, Any] = field(default_factory=dict)  # [enhanced_access] beyond numbers
     access_seen: bool = False  # the bundle has an [enhanced_access] section
     bank_holidays_closed: bool = True
+    jobs: dict[str, Any] = field(default_factory=dict)  # [jobs]: JobSettings fields
 
 
 def setting_number(value: object) -> float:
@@ -1081,7 +1084,7 @@ RULE_PARSERS: dict[str, Callable[[object], Any]] = {
     "max_sessions_per_day": whole_setting,
 }
 WEIGHT_NAMES = tuple(f.name for f in dataclasses.fields(Weights))
-SECTIONS = "name, timezone, [rules], [weights], [calendar], [enhanced_access]"
+SECTIONS = "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs]"
 
 
 def apply_setting(network: Network, key: str, value: object) -> None:
@@ -1100,6 +1103,8 @@ def apply_setting(network: Network, key: str, value: object) -> None:
     elif section == "enhanced_access":
         network.access_seen = True
         apply_access_setting(network, name, value)
+    elif section == "jobs":
+        apply_jobs_setting(network, name, value)
     else:
         raise CellError(unknown_setting(section, name))
 
@@ -1211,6 +1216,67 @@ def access_warnings(bundle: Bundle, settings: list[Setting] | None, label: str) 
     return problems
 
 
+# -- [jobs] ---------------------------------------------------------------------------
+
+JOBS_HELP = 'write e.g. enabled = ["drafts", "recheck", "reminder", "retention"] (or [] for none)'
+JOB_TIME_KEYS = ("draft_time", "recheck_time", "reminder_time", "retention_time")
+JOB_COUNTS = {  # key: (unit, its usual value, the least that makes sense)
+    "draft_weeks_ahead": ("weeks", JobSettings.draft_weeks_ahead, 1),
+    "reminder_days": ("days", JobSettings.reminder_days, 1),
+    "audit_retention_days": ("days", JobSettings.audit_retention_days, 1),
+    "version_retention_days": ("days", JobSettings.version_retention_days, 1),
+}
+JOB_KEYS = ("enabled", "draft_day", *JOB_TIME_KEYS, *JOB_COUNTS)
+
+
+def apply_jobs_setting(network: Network, name: str, value: object) -> None:
+    """One ``[jobs]`` setting (times are Europe/London), or CellError saying what to write."""
+    if name == "enabled":
+        network.jobs[name] = enabled_jobs_setting(value)
+    elif name == "draft_day":
+        network.jobs[name] = day_setting(value)
+    elif name in JOB_TIME_KEYS:
+        network.jobs[name] = time_setting(value)
+    elif name in JOB_COUNTS:
+        unit, usual, least = JOB_COUNTS[name]
+        network.jobs[name] = count(unit, str(usual), least)(str(value))
+    else:
+        raise CellError(f"unknown jobs setting '{name}'; the settings are {', '.join(JOB_KEYS)}")
+
+
+def enabled_jobs_setting(value: object) -> frozenset[str]:
+    """The jobs that run: a TOML list (may be empty), or a ``;``-list in a workbook cell."""
+    items = value.split(";") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise CellError(f"{value!r} is not a list of job names; {JOBS_HELP}")
+    kinds = [i.strip() for i in items if i.strip()]
+    unknown = [k for k in kinds if k not in JOB_KINDS]
+    if unknown:
+        message = f"unknown job '{unknown[0]}'; the jobs are {one_of(list(JOB_KINDS))}"
+        raise CellError(f"{message}; {JOBS_HELP}")
+    return frozenset(kinds)
+
+
+def day_setting(value: object) -> int:
+    """One day of the week, ``"Mon"`` or ``"Monday"``; 0 = Monday."""
+    help_text = 'write one day, e.g. draft_day = "Mon"'
+    if not isinstance(value, str):
+        raise CellError(f"{value!r} is not a day; {help_text}")
+    try:
+        return weekday(value, value)
+    except CellError:
+        raise CellError(f"'{value}' is not a day; {help_text}") from None
+
+
+def time_setting(value: object) -> dt.time:
+    """A Europe/London wall-clock time in quotes, ``"06:00"`` (a TOML time such as 06:00:00 too)."""
+    if isinstance(value, dt.time) and not value.second and not value.microsecond:
+        return value.replace(tzinfo=None)
+    if not isinstance(value, str):
+        raise CellError(f'{value!r} is not a time; write it in quotes, e.g. "06:00"')
+    return parse_time(value.strip())
+
+
 def rule_value(name: str, value: object) -> Any:
     """One rule, its error naming the default as a sensible value to write."""
     try:
@@ -1304,6 +1370,7 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         enhanced_access=network.enhanced_access,
         enhanced_access_settings=access_settings(network),
         bank_holidays_closed=network.bank_holidays_closed,
+        jobs=JobSettings(**network.jobs),
         file_labels=dict(raw.labels),
     )
     problems.extend(access_warnings(bundle, raw.settings, raw.labels[NETWORK]))

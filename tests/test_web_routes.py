@@ -21,8 +21,9 @@ from scheduler.events import record_absence
 from scheduler.feeds import issue_token
 from scheduler.planning import plan_week
 from scheduler.requests import request_cover, request_leave
+from scheduler.routine import add_alert
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.repository import network_bundle, save_rota
+from scheduler.storage.repository import network_bundle, now, save_rota
 from solver import SolveOptions
 from tests.web_support import (
     ACCOUNTS,
@@ -52,10 +53,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin.audit_log", "GET"): (M,),
     ("admin.import_bundle", "GET"): (M,),
     ("admin.import_bundle", "POST"): (M,),
+    ("jobs_admin.runs", "GET"): (M,),
     ("weeks.overview", "GET"): (M, C),
     ("weeks.grid", "GET"): (M, C, P),
     ("weeks.shortfalls", "GET"): (M, C),
     ("weeks.export", "GET"): (M, C),
+    ("weeks.clear_alert", "POST"): (M, C),
     ("rota.start_solve", "POST"): (M, C),
     ("rota.job", "GET"): (M, C),
     ("rota.job_status", "GET"): (M, C),
@@ -146,6 +149,8 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         token = issue_token(session, network_id, "hub", "", app.config["SECRET_KEY"])
         # A published (empty) week for the recharge ledger's downloads; WEEK stays a draft.
         save_week(session, network_id, "2026-W50", [], state="published")
+        # Alert 1 of WEEK, for weeks.clear_alert (cleared by the first role, then "already").
+        add_alert(session, network_id, WEEK, "reminder", "a reminder", at=now())
     yield Seeded(app, engine, network_id, job_id, rota_id, token)
     engine.dispose()
 
@@ -163,10 +168,12 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "admin.users": "/admin/users",
         "admin.audit_log": "/admin/audit",
         "admin.import_bundle": "/import",
+        "jobs_admin.runs": "/admin/jobs",
         "weeks.overview": week,
         "weeks.grid": f"{week}/grid?by=site&site={PRACTICE_SITE}",
         "weeks.shortfalls": f"{week}/shortfalls",
         "weeks.export": f"{week}/export/rota.csv",
+        "weeks.clear_alert": f"{week}/alerts/1/clear",
         "rota.start_solve": f"{week}/solve",
         "rota.job": f"{n}/jobs/{seeded.job_id}",
         "rota.job_status": f"{n}/jobs/{seeded.job_id}.json",

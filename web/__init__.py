@@ -24,6 +24,7 @@ from web import (
     admin,
     auth,
     feeds,
+    jobs_admin,
     lending,
     people,
     repair,
@@ -120,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_ea.bp,
         report_fairness.bp,
         report_ledger.bp,
+        jobs_admin.bp,
     ):
         app.register_blueprint(blueprint)
     return app

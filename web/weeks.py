@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -21,8 +22,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response as Redirect
 
+from scheduler import routine
 from scheduler.accounts import User
-from scheduler.storage.repository import NetworkLookupError
+from scheduler.storage.repository import NetworkLookupError, now
 from scheduler.validator import check_rota
 from scheduler.weekview import (
     EXPORT_TYPES,
@@ -137,8 +139,11 @@ def overview(network_id: int, week: str) -> str | Redirect:
     name, loaded = read_week(network_id, checked_week(week), state)
     columns = week_columns(loaded.bundle, loaded.dates)
     coverage = week_coverage(loaded)
+    with transaction() as db:
+        alerts = routine.open_alerts(db, network_id, loaded.label)
     return render_template(
         "weeks/overview.html",
+        alerts=alerts,
         columns=columns,
         dates=columns_by_date(columns),
         rows=heatmap(loaded.bundle, columns, coverage),
@@ -147,6 +152,26 @@ def overview(network_id: int, week: str) -> str | Redirect:
         exports=list(EXPORT_TYPES),
         **page_context(network_id, name, loaded, state),
     )
+
+
+@bp.post("/n/<int:network_id>/weeks/<week>/alerts/<int:alert_id>/clear")
+@require(*STAFF_ROLES)
+def clear_alert(network_id: int, week: str, alert_id: int) -> Redirect:
+    """Acknowledge an alert of the scheduled jobs: it leaves the overview.
+
+    The nightly re-check raises a problem again only if it changes (a new message).
+    """
+    user = network_guard(network_id)
+    label = checked_week(week)
+    try:
+        with transaction() as db:
+            cleared = routine.clear_alert(
+                db, network_id, label, alert_id, actor=user.email, at=now()
+            )
+    except routine.AlertNotFoundError:
+        not_found(f"There is no alert {alert_id} for {label}. Go back to the week's overview.")
+    flash("Alert cleared." if cleared else "That alert had already been cleared.", "success")
+    return redirect(url_for("weeks.overview", network_id=network_id, week=label))
 
 
 # --------------------------------------------------------------------------- grid

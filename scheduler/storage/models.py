@@ -564,3 +564,44 @@ class TransferRecord(NetworkOwned, Base):
     borrower_accepted_by: Mapped[str | None] = mapped_column(String(LABEL))
     borrower_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+JOB_OUTCOMES = ("running", "done", "failed", "skipped")
+ALERT_KINDS = ("shortfall", "reminder")
+
+
+class JobRunRecord(NetworkOwned, Base):
+    """One run of a scheduled job: claimed before it starts, so it runs once.
+
+    (``job_id``, ``due_at``) is unique: a second scheduler process that wakes
+    for the same run fails to insert its claim and leaves the run alone.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN {JOB_OUTCOMES!r}", name="outcome"),
+        UniqueConstraint("job_id", "due_at"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(LABEL))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    runner: Mapped[str] = mapped_column(String(LABEL))  # host and process id
+
+
+class WeekAlertRecord(NetworkOwned, Base):
+    """Something a scheduled job found about a week, shown on its overview until cleared."""
+
+    __tablename__ = "week_alerts"
+    __table_args__ = (CheckConstraint(f"kind IN {ALERT_KINDS!r}", name="kind"),)
+
+    week: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

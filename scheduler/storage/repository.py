@@ -28,6 +28,7 @@ from scheduler.domain import (
     EnhancedAccess,
     Fixed,
     ForbiddenSequence,
+    JobSettings,
     Leave,
     LeaveKind,
     Preference,
@@ -145,8 +146,40 @@ def settings_of(bundle: Bundle) -> dict[str, Any]:
         "enhanced_access": dict(bundle.enhanced_access),
         "enhanced_access_settings": access_record(bundle.enhanced_access_settings),
         "bank_holidays_closed": bundle.bank_holidays_closed,
+        "jobs": jobs_record(bundle.jobs),
         "file_labels": dict(bundle.file_labels),
     }
+
+
+def jobs_record(jobs: JobSettings) -> dict[str, Any]:
+    """The ``[jobs]`` settings as JSON: times as ``HH:MM``, the enabled jobs sorted."""
+    return {name: json_value(value) for name, value in dataclasses.asdict(jobs).items()}
+
+
+def json_value(value: Any) -> Any:
+    """A setting as JSON keeps it: a time as ``HH:MM``, a set as a sorted list."""
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M}"
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return value
+
+
+def jobs_of(settings: dict[str, Any]) -> JobSettings:
+    """Inverse of ``jobs_record``; a network stored before ``[jobs]`` existed gets the defaults."""
+    stored = settings.get("jobs") or {}
+    defaults = JobSettings()
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(JobSettings):
+        if field.name not in stored:
+            continue
+        value, default = stored[field.name], getattr(defaults, field.name)
+        if isinstance(default, dt.time):
+            value = dt.time.fromisoformat(value)
+        elif isinstance(default, frozenset):
+            value = frozenset(value)
+        values[field.name] = value
+    return JobSettings(**values)
 
 
 def access_record(access: EnhancedAccess | None) -> dict[str, Any] | None:
@@ -576,6 +609,7 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
         enhanced_access=dict(settings["enhanced_access"]),
         enhanced_access_settings=access_of(settings),
         bank_holidays_closed=settings["bank_holidays_closed"],
+        jobs=jobs_of(settings),
         file_labels=dict(settings["file_labels"]),
     )
 

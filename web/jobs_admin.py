@@ -1,0 +1,49 @@
+"""Scheduled jobs for managers: each job's schedule and next run, and the run history.
+
+Read-only: the jobs run in the one ``rotapool scheduler`` process, never here (the
+web app starts no scheduler); this page reads their settings, the job store's next
+run times and ``job_runs``.  A manager bound to a network sees that network only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template
+
+from scheduler import scheduling
+from scheduler.scheduling import JobView, RunInfo
+from scheduler.storage.repository import NetworkInfo, list_networks
+from web.auth import require, signed_in
+from web.db import transaction
+
+bp = Blueprint("jobs_admin", __name__)
+
+
+@dataclass(frozen=True)
+class NetworkJobs:
+    """One network's section of the page."""
+
+    network: NetworkInfo
+    jobs: list[JobView]
+    runs: list[RunInfo]
+
+
+@bp.get("/admin/jobs")
+@require("manager")
+def runs() -> str:
+    """Each job of the manager's networks with its next run, then their recent runs."""
+    user = signed_in()
+    with transaction() as db:
+        sections = [
+            NetworkJobs(n, scheduling.job_views(db, n.id), scheduling.recent_runs(db, n.id))
+            for n in list_networks(db)
+            if user.may_see_network(n.id)
+        ]
+    return render_template(
+        "admin/jobs.html",
+        sections=sections,
+        when=scheduling.when,
+        next_run=scheduling.next_run_words,
+        recent=scheduling.RECENT_RUNS,
+    )
