@@ -223,8 +223,9 @@ def parse_weight(text: str) -> float:
     return value
 
 
-def count(unit: str, example: str, least: int = 0) -> Callable[[str], int]:
-    """A parser for whole numbers of something (people, rooms, sessions), at least ``least``."""
+def count(unit: str, example: str, least: int = 0, most: int | None = None) -> Callable[[str], int]:
+    """A parser for whole numbers of something (people, rooms, sessions), at least ``least``
+    (and at most ``most``, when given)."""
 
     def parse(text: str) -> int:
         help_text = f"must be a whole number of {unit}, e.g. {example}"
@@ -236,6 +237,8 @@ def count(unit: str, example: str, least: int = 0) -> Callable[[str], int]:
             raise CellError(f"'{text}' {help_text}")
         if value < least:
             raise CellError(f"{text} is too small; it must be at least {least}, e.g. {example}")
+        if most is not None and value > most:
+            raise CellError(f"{text} is too large; it must be at most {most}, e.g. {example}")
         return int(value)
 
     return parse
@@ -1220,11 +1223,13 @@ def access_warnings(bundle: Bundle, settings: list[Setting] | None, label: str) 
 
 JOBS_HELP = 'write e.g. enabled = ["drafts", "recheck", "reminder", "retention"] (or [] for none)'
 JOB_TIME_KEYS = ("draft_time", "recheck_time", "reminder_time", "retention_time")
-JOB_COUNTS = {  # key: (unit, its usual value, the least that makes sense)
-    "draft_weeks_ahead": ("weeks", JobSettings.draft_weeks_ahead, 1),
-    "reminder_days": ("days", JobSettings.reminder_days, 1),
-    "audit_retention_days": ("days", JobSettings.audit_retention_days, 1),
-    "version_retention_days": ("days", JobSettings.version_retention_days, 1),
+# key: (unit, its usual value, the least and the most that make sense); past the most,
+# the jobs' date arithmetic would leave the calendar and fail every run.
+JOB_COUNTS = {
+    "draft_weeks_ahead": ("weeks", JobSettings.draft_weeks_ahead, 1, 52),
+    "reminder_days": ("days", JobSettings.reminder_days, 1, 366),
+    "audit_retention_days": ("days", JobSettings.audit_retention_days, 1, 36500),
+    "version_retention_days": ("days", JobSettings.version_retention_days, 1, 36500),
 }
 JOB_KEYS = ("enabled", "draft_day", *JOB_TIME_KEYS, *JOB_COUNTS)
 
@@ -1238,8 +1243,8 @@ def apply_jobs_setting(network: Network, name: str, value: object) -> None:
     elif name in JOB_TIME_KEYS:
         network.jobs[name] = time_setting(value)
     elif name in JOB_COUNTS:
-        unit, usual, least = JOB_COUNTS[name]
-        network.jobs[name] = count(unit, str(usual), least)(str(value))
+        unit, usual, least, most = JOB_COUNTS[name]
+        network.jobs[name] = count(unit, str(usual), least, most)(str(value))
     else:
         raise CellError(f"unknown jobs setting '{name}'; the settings are {', '.join(JOB_KEYS)}")
 

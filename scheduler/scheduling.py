@@ -422,6 +422,47 @@ def runner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:200]
 
 
+INTERRUPTED = (
+    "interrupted: the scheduler process stopped during the run, whose work was rolled back; "
+    "it is not repeated, so run the job by hand if it is still needed"
+)
+
+
+def close_interrupted(engine: Engine, host: str | None = None) -> int:
+    """Record as failed the runs left ``running`` by a dead scheduler process on this host.
+
+    A run's own work is one transaction, so a process that died mid-run left
+    nothing half-done, only its claim; without this the history would say
+    "running" for ever.  Processes on other hosts cannot be checked from here.
+    """
+    host = host or socket.gethostname()
+    with session_scope(engine) as session:
+        stale = [
+            record
+            for record in session.scalars(
+                select(JobRunRecord).where(JobRunRecord.outcome == "running")
+            )
+            if _dead(record.runner, host)
+        ]
+        for record in stale:
+            record.outcome, record.error, record.finished_at = "failed", INTERRUPTED, utc_now()
+    return len(stale)
+
+
+def _dead(runner: str, host: str) -> bool:
+    """Whether ``host:pid`` names a process of this host that no longer runs."""
+    name, _, pid_text = runner.rpartition(":")
+    if name != host or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class Runner:
     """Claims, runs and records due runs for one process."""
 
@@ -467,18 +508,22 @@ class Runner:
         return RunResult(spec.job_id, due_at, "done", summary=summary)
 
     def claim(self, spec: JobSpec, due_at: dt.datetime) -> int | None:
-        """Insert the run's ``running`` row; None when another runner's row is there first."""
-        record = JobRunRecord(
-            network_id=spec.network_id,
-            job_id=spec.job_id,
-            kind=spec.kind,
-            due_at=due_at,
-            started_at=self.clock(),
-            outcome="running",
-            runner=self.name,
-        )
+        """Insert the run's ``running`` row; None when another runner's row is there first.
+
+        Each try inserts a new row object: one from a refused commit keeps the id its
+        INSERT was given, which another runner's row may have taken meanwhile.
+        """
 
         def insert(session: Session) -> int:
+            record = JobRunRecord(
+                network_id=spec.network_id,
+                job_id=spec.job_id,
+                kind=spec.kind,
+                due_at=due_at,
+                started_at=self.clock(),
+                outcome="running",
+                runner=self.name,
+            )
             session.add(record)
             session.flush()  # the INSERT: refused here when the run is claimed
             return record.id
@@ -573,6 +618,7 @@ def run_once(
     jobs: Mapping[str, JobFunction] | None = None,
 ) -> list[RunResult]:
     """Sync the jobs, run each run due now (within its grace time) once, and return."""
+    close_interrupted(engine)
     runner = Runner(engine, config, clock, jobs)
     scheduler = build_scheduler(engine)
     start_paused(scheduler, engine)
@@ -597,6 +643,7 @@ def serve(
     resync_seconds: float = RESYNC_SECONDS,
 ) -> None:
     """Run the jobs until ``stop`` is set, re-reading the settings every ``resync_seconds``."""
+    close_interrupted(engine)
     scheduler = build_scheduler(engine)
     with active(Runner(engine, config)):
         start_paused(scheduler, engine)

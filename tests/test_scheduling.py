@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler import importer, scheduling
@@ -157,6 +159,9 @@ def test_an_empty_enabled_list_switches_every_job_off(tmp_path: Path) -> None:
         ("draft_weeks_ahead = 0", "it must be at least 1, e.g. 3"),
         ("reminder_days = 2.5", "must be a whole number of days, e.g. 14"),
         ("audit_retention_days = -1", "at least 1"),
+        # Past the calendar's end, retention would fail every night (OverflowError).
+        ("audit_retention_days = 1000000", "too large; it must be at most 36500"),
+        ("draft_weeks_ahead = 100000000", "too large; it must be at most 52"),
         ("nightly = true", "unknown jobs setting 'nightly'; the settings are enabled, draft_day"),
     ],
 )
@@ -475,6 +480,35 @@ def test_a_second_claim_of_the_same_due_run_is_refused(
     assert len(runs(engine)) == 1 and alerts(engine) == 1 and len(CALLS) == 1
 
 
+def test_a_claim_tried_again_after_a_refused_commit_is_not_taken_for_another_runners(
+    db_url: str, tmp_path: Path, engine: Engine
+) -> None:
+    """SQLite may refuse the claim's COMMIT (locked); meanwhile another runner's claim may
+    take the row id the refused INSERT had.  The second try must still claim the run."""
+    imported(db_url, tmp_path)
+    clock = fixed_clock(utc(2026, 12, 1, 2, 30))
+    runner, other = Runner(engine, {}, clock, GOOD_JOBS), Runner(engine, {}, clock, GOOD_JOBS)
+    reminder = next(s for s in specs(engine) if s.kind == "reminder")
+    tries: list[int] = []
+
+    def locked_once(work: Any) -> Any:
+        def flaky(session: Session) -> Any:
+            tries.append(1)
+            if len(tries) == 1:
+                work(session)  # the INSERT went through, then the COMMIT is refused
+                raise OperationalError("COMMIT", {}, Exception("database is locked"))
+            if len(tries) == 2:  # before the second try: another runner claims another job
+                other.claim(reminder, utc(2026, 12, 1, 8, 0))
+            return work(session)
+
+        return Runner.write(runner, flaky)
+
+    runner.write = locked_once  # type: ignore[method-assign]
+    assert runner.run(recheck_spec(engine), london(2026, 12, 1, 2, 30)).outcome == "done"
+    assert sorted(r.kind for r in runs(engine)) == ["recheck", "reminder"]
+    assert len(CALLS) == 1
+
+
 def test_the_next_due_time_is_a_new_run(db_url: str, tmp_path: Path, engine: Engine) -> None:
     """The pair of the test above: another night's run is not refused."""
     imported(db_url, tmp_path)
@@ -693,3 +727,35 @@ def test_two_scheduler_processes_run_each_due_job_exactly_once(
     assert {r.outcome for r in rows} == {"done"}
     assert {scheduling.utc(r.due_at) for r in rows} == {utc(2026, 10, 25, 0, 30)}
     assert alerts(engine) == len(due)  # the jobs' own writes, once each
+
+
+def test_runs_left_running_by_a_dead_process_of_this_host_are_recorded_as_interrupted(
+    db_url: str, tmp_path: Path, engine: Engine
+) -> None:
+    network_id = imported(db_url, tmp_path)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    host = socket.gethostname()
+    runners = {
+        "dead": f"{host}:{int(gone.stdout)}",  # exited: its pid is free (not reused this soon)
+        "alive": f"{host}:{os.getpid()}",
+        "elsewhere": "another-host:1",
+    }
+    with session_scope(engine) as session:
+        for i, (job, runner) in enumerate(runners.items()):
+            session.add(
+                JobRunRecord(
+                    network_id=network_id,
+                    job_id=job,
+                    kind="recheck",
+                    due_at=utc(2026, 12, 1, 2, 30 + i),
+                    started_at=utc(2026, 12, 1, 2, 30 + i),
+                    outcome="running",
+                    runner=runner,
+                )
+            )
+    assert scheduling.close_interrupted(engine) == 1
+    outcomes = {run.job_id: (run.outcome, run.error) for run in runs(engine)}
+    assert outcomes["dead"] == ("failed", scheduling.INTERRUPTED)
+    assert outcomes["alive"] == ("running", None)
+    assert outcomes["elsewhere"] == ("running", None)
