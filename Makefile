@@ -17,10 +17,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rotapool demo
 
+# The suite runs on SQLite; then, when ROTAPOOL_TEST_DATABASE_URL names a PostgreSQL
+# database (.ci/run sets it), once more against that database.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	env -u ROTAPOOL_TEST_DATABASE_URL $(BIN)/pytest -q
+	if [ -n "$$ROTAPOOL_TEST_DATABASE_URL" ]; then $(BIN)/pytest -q; fi
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
