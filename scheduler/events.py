@@ -41,9 +41,9 @@ from scheduler.requests import (
     CoverRequest,
     RequestError,
     RequestNotFoundError,
-    _date,
-    _optional_text,
-    _text,
+    form_date,
+    form_optional_text,
+    form_text,
 )
 from scheduler.storage import repository
 from scheduler.storage.models import AbsenceRecord, DemandChangeRecord
@@ -123,8 +123,8 @@ class DemandChange:
 def _check_dates(
     form: Mapping[str, str], problems: dict[str, str]
 ) -> tuple[dt.date | None, dt.date | None]:
-    start = _date(form, "start", problems)
-    end = _date(form, "end", problems) if _text(form, "end") else start
+    start = form_date(form, "start", problems)
+    end = form_date(form, "end", problems) if form_text(form, "end") else start
     if start is not None and end is not None:
         if end < start:
             problems["end"] = "the last day is before the first; swap them or correct one"
@@ -136,7 +136,7 @@ def _check_dates(
 def _check_session(
     bundle: Bundle, form: Mapping[str, str], problems: dict[str, str], required: bool
 ) -> str | None:
-    session_id = _text(form, "session_id") or None
+    session_id = form_text(form, "session_id") or None
     known = [s.session_id for s in bundle.session_types]
     if session_id is None:
         if required:
@@ -159,10 +159,10 @@ def check_absence(bundle: Bundle, staff_id: str, form: Mapping[str, str]) -> dic
         problems["staff_id"] = f"{staff_id!r} is not in staff.csv; use an id from that file"
     start, end = _check_dates(form, problems)
     session_id = _check_session(bundle, form, problems, required=False)
-    kind = _text(form, "kind")
+    kind = form_text(form, "kind")
     if kind not in ABSENCE_KINDS:
         problems["kind"] = f"choose one of {', '.join(ABSENCE_KINDS)}"
-    reason = _optional_text(form, "reason", problems)
+    reason = form_optional_text(form, "reason", problems)
     if problems or start is None or end is None:
         raise EventError(problems)
     return {
@@ -176,7 +176,7 @@ def check_absence(bundle: Bundle, staff_id: str, form: Mapping[str, str]) -> dic
 
 
 def _count(form: Mapping[str, str], field: str, problems: dict[str, str]) -> int:
-    text = _text(form, field)
+    text = form_text(form, field)
     try:
         value = int(text)
     except ValueError:
@@ -202,16 +202,16 @@ def check_demand_change(bundle: Bundle, form: Mapping[str, str]) -> dict[str, An
     ``min`` and ``target``) or ``cancel`` (the whole session at the site).
     """
     problems: dict[str, str] = {}
-    site_id = _text(form, "site_id")
+    site_id = form_text(form, "site_id")
     if site_id not in {s.site_id for s in bundle.sites}:
         problems["site_id"] = f"{site_id!r} is not in sites.csv; use a site id from that file"
-    day = _date(form, "date", problems)
+    day = form_date(form, "date", problems)
     session_id = _check_session(bundle, form, problems, required=True)
     if day is not None and session_id is not None and "session_id" not in problems:
         _check_runs_on(bundle, session_id, day, problems)
-    kind = _text(form, "kind") or "set"
-    role = _text(form, "role") or None
-    skill = _text(form, "skill") or None
+    kind = form_text(form, "kind") or "set"
+    role = form_text(form, "role") or None
+    skill = form_text(form, "skill") or None
     minimum = target = 0
     if kind not in ("set", "cancel"):
         problems["kind"] = "choose set (a need) or cancel (the whole session)"
@@ -223,10 +223,10 @@ def check_demand_change(bundle: Bundle, form: Mapping[str, str]) -> dict[str, An
         if skill is not None and skill not in skills:
             problems["skill"] = f"nobody has the skill {skill!r}; choose another or leave it blank"
         minimum = _count(form, "min", problems)
-        target = _count(form, "target", problems) if _text(form, "target") else minimum
+        target = _count(form, "target", problems) if form_text(form, "target") else minimum
         if "min" not in problems and "target" not in problems and target < minimum:
             problems["target"] = f"the target ({target}) is below the minimum ({minimum})"
-    note = _optional_text(form, "note", problems)
+    note = form_optional_text(form, "note", problems)
     if problems or day is None or session_id is None:
         raise EventError(problems)
     if kind == "cancel":

@@ -489,7 +489,7 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return client
 
 
-def _send(smtp: SmtpSettings, outgoing: Sequence[Outgoing]) -> list[str | None]:
+def send_mail(smtp: SmtpSettings, outgoing: Sequence[Outgoing]) -> list[str | None]:
     """Send each e-mail over one connection; per e-mail, None or why it failed.  Never raises."""
     results: list[str | None] = []
     try:
@@ -540,7 +540,7 @@ def deliver_pending(
     """
     with session_scope(engine) as session:
         outgoing, without = _prepare(session, smtp, host, today)
-    results = _send(smtp, outgoing) if outgoing else []
+    results = send_mail(smtp, outgoing) if outgoing else []
     _record_failures(engine, outgoing, results)
     failures = [why for why in results if why]
     report = DeliveryReport(

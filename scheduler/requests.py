@@ -121,13 +121,13 @@ class CoverChoices:
 # -- reading form text ---------------------------------------------------------------
 
 
-def _text(form: Mapping[str, str], field: str) -> str:
+def form_text(form: Mapping[str, str], field: str) -> str:
     return (form.get(field) or "").strip()
 
 
-def _date(form: Mapping[str, str], field: str, problems: dict[str, str]) -> dt.date | None:
+def form_date(form: Mapping[str, str], field: str, problems: dict[str, str]) -> dt.date | None:
     """A date typed as YYYY-MM-DD (what a date input sends), or a problem naming the field."""
-    text = _text(form, field)
+    text = form_text(form, field)
     if not text:
         problems[field] = f"this date is required; {DATE_HINT}"
         return None
@@ -138,9 +138,9 @@ def _date(form: Mapping[str, str], field: str, problems: dict[str, str]) -> dt.d
         return None
 
 
-def _optional_text(form: Mapping[str, str], field: str, problems: dict[str, str]) -> str | None:
+def form_optional_text(form: Mapping[str, str], field: str, problems: dict[str, str]) -> str | None:
     """Free text, blank meaning none; refused when it is longer than a page can show."""
-    text = _text(form, field)
+    text = form_text(form, field)
     if len(text) > MAX_TEXT:
         problems[field] = f"keep it under {MAX_TEXT} characters (it has {len(text)})"
     return text or None
@@ -166,12 +166,12 @@ class LeaveForm:
 def check_leave_form(form: Mapping[str, str]) -> LeaveForm:
     """The leave form's values, or ``RequestError`` naming every field to fix."""
     problems: dict[str, str] = {}
-    start = _date(form, "start", problems)
-    end = _date(form, "end", problems)
-    kind = _text(form, "kind")
+    start = form_date(form, "start", problems)
+    end = form_date(form, "end", problems)
+    kind = form_text(form, "kind")
     if kind not in LEAVE_KINDS:
         problems["kind"] = f"choose one of {', '.join(LEAVE_KINDS)}"
-    reason = _optional_text(form, "reason", problems)
+    reason = form_optional_text(form, "reason", problems)
     if start is not None and end is not None:
         if end < start:
             problems["end"] = f"the last day is before the first ({start}); swap the dates"
@@ -355,7 +355,7 @@ def _session_on(
     form: Mapping[str, str], choices: CoverChoices, day: dt.date | None, problems: dict[str, str]
 ) -> str:
     """The chosen session type, which must run on the chosen date."""
-    session_id = _text(form, "session_id")
+    session_id = form_text(form, "session_id")
     session_type = choices.session(session_id)
     if session_type is None:
         known = ", ".join(s.session_id for s in choices.sessions)
@@ -372,8 +372,8 @@ def _role_and_skill(
     form: Mapping[str, str], choices: CoverChoices, problems: dict[str, str]
 ) -> tuple[str, str | None]:
     """A role the network employs and, if given, a skill someone in that role has."""
-    role = _text(form, "role")
-    skill = _text(form, "skill") or None
+    role = form_text(form, "role")
+    skill = form_text(form, "skill") or None
     if not choices.roles:
         problems["role"] = "the network has no staff yet; a manager must import its staff first"
     elif role not in choices.roles:
@@ -393,7 +393,7 @@ def _people(
     problems: dict[str, str],
 ) -> int:
     """At least one person, and no more than the network has who could come."""
-    text = _text(form, "people")
+    text = form_text(form, "people")
     try:
         people = int(text)
     except ValueError:
@@ -410,11 +410,11 @@ def _people(
 def check_cover_form(form: Mapping[str, str], choices: CoverChoices) -> CoverForm:
     """The cover form's values, or ``RequestError`` naming every field to fix."""
     problems: dict[str, str] = {}
-    day = _date(form, "date", problems)
+    day = form_date(form, "date", problems)
     session_id = _session_on(form, choices, day, problems)
     role, skill = _role_and_skill(form, choices, problems)
     people = _people(form, choices, role, skill, problems)
-    note = _optional_text(form, "note", problems)
+    note = form_optional_text(form, "note", problems)
     if problems or day is None:
         raise RequestError(problems)
     return CoverForm(day, session_id, role, skill, people, note)

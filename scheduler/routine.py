@@ -70,7 +70,7 @@ from scheduler.domain import (
 )
 from scheduler.editing import figures
 from scheduler.jobs import failure_message
-from scheduler.notices import Outgoing, SmtpSettings, _send, short_day, smtp_settings
+from scheduler.notices import Outgoing, SmtpSettings, send_mail, short_day, smtp_settings
 from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.models import (
@@ -237,7 +237,7 @@ class AfterCommit:
         if self.done:
             return
         self.done = True
-        results = _send(self.smtp, [Outgoing((), m) for m in self.messages])
+        results = send_mail(self.smtp, [Outgoing((), m) for m in self.messages])
         failed = [why for why in results if why]
         if failed:
             log.warning(

@@ -36,7 +36,7 @@ from scheduler.horizon import Horizon
 from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions, SolveResult
 from solver.rules import build
-from solver.solve import _conflict, _polish, _result, _solver
+from solver.solve import conflict_result, make_solver, polish_rota, result_of
 
 # Weight of one change by days ahead of today: today, tomorrow, the day after, ...;
 # every later day weighs 1.  A change the next day costs 8 of those a week ahead.
@@ -175,7 +175,7 @@ def _start(m: RotaModel, scope: RepairScope, options: SolveOptions) -> cp_model.
     standing = {_key(a) for a in scope.standing}
     if not standing <= m.x.keys():
         return None
-    return _polish(m, {key: key in standing for key in m.x}, options)
+    return polish_rota(m, {key: key in standing for key in m.x}, options)
 
 
 def _hint(m: RotaModel, values: cp_model.CpSolver | None, scope: RepairScope) -> None:
@@ -200,7 +200,7 @@ def _step(
 ) -> tuple[int, cp_model.CpSolver] | None:
     """Minimise one objective; its best value (then kept as a bound) and the solver."""
     m.model.minimize(objective)
-    solver = _solver(options, max(MIN_STEP_SECONDS, seconds))
+    solver = make_solver(options, max(MIN_STEP_SECONDS, seconds))
     if stop is not None and stop.is_set():
         solver.parameters.max_time_in_seconds = MIN_STEP_SECONDS
     status = solver.solve(m.model)
@@ -232,16 +232,16 @@ def repair(
     _hint(m, _start(m, scope, options), scope)
     first = _step(m, first_goals, left() * FIRST_SHARE, options, stop)
     if first is None:
-        return RepairResult(_conflict(horizon, options, started), None, window)
+        return RepairResult(conflict_result(horizon, options, started), None, window)
     _hint(m, first[1], scope)
     m.objective()
-    solver = _solver(options, left())
+    solver = make_solver(options, left())
     status = solver.solve(m.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        result = _result(m, solver, status == cp_model.OPTIMAL, options, started, polish=False)
+        result = result_of(m, solver, status == cp_model.OPTIMAL, options, started, polish=False)
     else:  # out of time: the previous step's rota, with no bound on the full objective
         solver = first[1]
-        result = _result(m, solver, False, options, started, polish=False)
+        result = result_of(m, solver, False, options, started, polish=False)
         result = dataclasses.replace(result, bound=None)
     return RepairResult(
         dataclasses.replace(result, seconds=time.monotonic() - started),

@@ -89,7 +89,7 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def _solver(
+def make_solver(
     options: SolveOptions, time_limit: float | None = None, optimising: bool = True
 ) -> cp_model.CpSolver:
     """A CP-SAT solver; ``optimising=False`` keeps the default portfolio, faster to any rota."""
@@ -127,20 +127,20 @@ def solve(
     first_bound = 0.0
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
     if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
-        return _conflict(horizon, options, started)
+        return conflict_result(horizon, options, started)
     left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
     if not _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop):
         watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
         first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
     watcher = _Watcher(started, progress, stop, **watcher.so_far)
-    solver = _solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
+    solver = make_solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
     status = solver.solve(m.model, watcher)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        result = _result(m, solver, status == cp_model.OPTIMAL, options, started)
+        result = result_of(m, solver, status == cp_model.OPTIMAL, options, started)
         bound = max(result.bound or 0.0, min(first_bound, result.objective or 0.0))
         return dataclasses.replace(result, build_seconds=built, bound=bound)
     if status == cp_model.INFEASIBLE:
-        return _conflict(horizon, options, started)
+        return conflict_result(horizon, options, started)
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal model error: {m.model.validate()}")
     return SolveResult(
@@ -165,7 +165,7 @@ def _seed_with_clusters(
     if rota is None:
         return False
     chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in rota}
-    values = _polish(m, {key: key in chosen for key in m.x}, options)
+    values = polish_rota(m, {key: key in chosen for key in m.x}, options)
     if values is None:
         return False
     _hint_everything(m, values)
@@ -204,7 +204,7 @@ def _seed_with_any_rota(
     trying).
     """
     m.model.clear_objective()
-    solver = _solver(options, seconds, optimising=False)
+    solver = make_solver(options, seconds, optimising=False)
     solver.parameters.stop_after_first_solution = True
     status = solver.solve(m.model, watcher)
     m.objective()
@@ -238,7 +238,7 @@ def _seed_with_first_goal(
     if not terms or len(terms) == len(m.penalties):
         return 0.0
     m.objective(terms)
-    solver = _solver(options, seconds)
+    solver = make_solver(options, seconds)
     status = solver.solve(m.model, watcher)
     m.objective()  # back to every goal
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -247,7 +247,7 @@ def _seed_with_first_goal(
     return solver.best_objective_bound / SCALE
 
 
-def _conflict(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
+def conflict_result(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
     conflicts = explain_infeasibility(horizon, options.seed)
     if conflicts is None:  # the single-threaded check did not confirm the verdict
         return SolveResult(
@@ -260,7 +260,7 @@ def _conflict(horizon: Horizon, options: SolveOptions, started: float) -> SolveR
     )
 
 
-def _result(
+def result_of(
     m: RotaModel,
     solver: cp_model.CpSolver,
     optimal: bool,
@@ -273,7 +273,7 @@ def _result(
     x_values = {key: bool(solver.value(x)) for key, x in m.x.items()}
     values = solver
     if polish and not optimal and _has_choices_left(m):
-        values = _polish(m, x_values, options) or solver
+        values = polish_rota(m, x_values, options) or solver
     amounts = _amounts(m, values)
     objective = sum(amount for _, amount in amounts)
     return SolveResult(
@@ -297,12 +297,12 @@ def _has_choices_left(m: RotaModel) -> bool:
     return bool(m.fill_of)
 
 
-def _polish(m: RotaModel, x_values: dict, options: SolveOptions) -> cp_model.CpSolver | None:
+def polish_rota(m: RotaModel, x_values: dict, options: SolveOptions) -> cp_model.CpSolver | None:
     """With who-works-where fixed, find the best filling of demand rows (fast and exact)."""
     polished = m.model.clone()
     for key, on in x_values.items():
         polished.add(polished.get_bool_var_from_proto_index(m.x[key].Index()) == int(on))
-    solver = _solver(options, POLISH_SECONDS)
+    solver = make_solver(options, POLISH_SECONDS)
     if solver.solve(polished) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return solver
     return None
