@@ -35,7 +35,14 @@ from scheduler.events import network_bundle
 from scheduler.exports import write_csv, write_exports
 from scheduler.importer import BundleError, read_bundle
 from scheduler.lending import TransferError, describe, generate, spare_week, week_transfers
-from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, write_plan
+from scheduler.planning import (
+    MAX_WEEKS,
+    InvalidRotaError,
+    PlanOutcome,
+    plan_week,
+    save_draft,
+    write_plan,
+)
 from scheduler.publishing import PublishError, RotaBreaksRulesError, publish_week
 from scheduler.repair import RepairOutcome
 from scheduler.reports import ea, fairness, ledger
@@ -56,7 +63,6 @@ from scheduler.storage.repository import (
     load_rota,
     network_id_of,
     save_bundle,
-    save_rota,
 )
 from scheduler.usecases import import_bundle
 from scheduler.validator import check_rota
@@ -247,17 +253,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
             network_id = _network_id(session, bundle.name)
             s = outcome.summary()
             saved = [
-                save_rota(
+                save_draft(
                     session,
                     network_id,
                     week,
                     outcome.assignments_in(week),
-                    state="draft",
-                    status=str(s["status"]),
-                    objective=outcome.result.objective,
-                    bound=outcome.result.bound,
-                    gap=outcome.result.gap,
-                    seconds=outcome.result.seconds,
+                    result=outcome.result,
                     summary=s,
                 )
                 for week in outcome.weeks

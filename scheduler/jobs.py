@@ -42,7 +42,7 @@ from scheduler import audit
 from scheduler.domain import FIXED, Assignment, Bundle, Fixed, iso_week_label, iso_weeks
 from scheduler.editing import figures, load_cells
 from scheduler.events import network_bundle
-from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week
+from scheduler.planning import MAX_WEEKS, InvalidRotaError, PlanOutcome, plan_week, save_draft
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.db import session_scope
 from scheduler.storage.models import RotaRecord, SolveJobRecord
@@ -51,7 +51,6 @@ from scheduler.storage.repository import (
     find_rota,
     normalise_week,
     now,
-    save_rota,
     utc,
 )
 from solver import Progress, SolveOptions, SolveStatus
@@ -547,17 +546,12 @@ def _save_drafts(session: Session, plan: JobPlan, outcome: PlanOutcome) -> list[
     for week in outcome.weeks:
         cells = outcome.assignments_in(week)
         in_week = [line for line in coverage if iso_week_label(line.date) == week]
-        rota_id = save_rota(
+        rota_id = save_draft(
             session,
             plan.network_id,
             week,
             cells,
-            state="draft",
-            status=outcome.result.status.value,
-            objective=outcome.result.objective,
-            bound=outcome.result.bound,
-            gap=outcome.result.gap,
-            seconds=outcome.result.seconds,
+            result=outcome.result,
             summary={**summary, **figures(in_week, len(cells)), "week": week},
             pinned=plan.pins & frozenset(cells),
         )

@@ -14,11 +14,15 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from scheduler.domain import Assignment, Bundle, iso_week_label, iso_weeks
 from scheduler.explain import ShortfallNote, explain_shortfalls
 from scheduler.exports import atomic_write_text, write_csv, write_exports
 from scheduler.horizon import Horizon
+from scheduler.storage.repository import save_rota
 from scheduler.validator import CoverageLine, ValidationReport, check_rota
 from scheduler.weekview import shortfall_items
 from solver import SolveOptions, SolveResult, solve
@@ -125,6 +129,33 @@ def plan_week(
             (v.rule_id for v in report.violations),
         )
     return PlanOutcome(week, dates, result, report, tuple(_notes(horizon, result, report)))
+
+
+def save_draft(
+    session: Session,
+    network_id: int,
+    week: str,
+    assignments: Iterable[Assignment],
+    *,
+    result: SolveResult,
+    summary: dict[str, Any],
+    pinned: Iterable[Assignment] = frozenset(),
+) -> int:
+    """Store a solve's rota of one week as the week's draft, with the solve's figures; its id."""
+    return save_rota(
+        session,
+        network_id,
+        week,
+        assignments,
+        state="draft",
+        status=result.status.value,
+        objective=result.objective,
+        bound=result.bound,
+        gap=result.gap,
+        seconds=result.seconds,
+        summary=summary,
+        pinned=pinned,
+    )
 
 
 def _notes(

@@ -29,8 +29,8 @@ from scheduler.editing import load_cells
 from scheduler.explain import ShortfallNote
 from scheduler.exports import atomic_write_text, rota_rows, write_csv
 from scheduler.horizon import Horizon
-from scheduler.planning import InvalidRotaError, _move, _notes
-from scheduler.storage.repository import find_rota, save_rota
+from scheduler.planning import InvalidRotaError, _move, _notes, save_draft
+from scheduler.storage.repository import find_rota
 from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions
 from solver.repair import RepairScope, repair
@@ -408,18 +408,12 @@ def save_repair(
     replaced = find_rota(session, network_id, outcome.week, "draft")
     before = None if replaced is None else {"rota_id": replaced.id, "revision": replaced.revision}
     kept = pinned & frozenset(outcome.assignments)
-    result = outcome.result
-    rota_id = save_rota(
+    rota_id = save_draft(
         session,
         network_id,
         outcome.week,
         outcome.assignments,
-        state="draft",
-        status=result.status.value,
-        objective=result.objective,
-        bound=result.bound,
-        gap=result.gap,
-        seconds=result.seconds,
+        result=outcome.result,
         summary=outcome.summary(),
         pinned=kept,
     )

@@ -71,7 +71,7 @@ from scheduler.domain import (
 from scheduler.editing import figures
 from scheduler.jobs import failure_message
 from scheduler.notices import Outgoing, SmtpSettings, send_mail, short_day, smtp_settings
-from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week
+from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week, save_draft
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.models import (
     AuditRecord,
@@ -87,7 +87,6 @@ from scheduler.storage.repository import (
     find_rota,
     jobs_of,
     load_rota,
-    save_rota,
     utc,
 )
 from scheduler.validator import CoverageLine, check_rota, coverage_of
@@ -379,18 +378,12 @@ def _save_draft(session: Session, network_id: int, week: str, outcome: PlanOutco
     """Store the plan as the week's draft and audit it; the rota's id."""
     cells = outcome.assignments_in(week)
     coverage = outcome.report.coverage if outcome.report else ()
-    result = outcome.result
-    rota_id = save_rota(
+    rota_id = save_draft(
         session,
         network_id,
         week,
         cells,
-        state="draft",
-        status=result.status.value,
-        objective=result.objective,
-        bound=result.bound,
-        gap=result.gap,
-        seconds=result.seconds,
+        result=outcome.result,
         summary={**outcome.summary(), **figures(coverage, len(cells))},
     )
     audit.record(
@@ -399,7 +392,7 @@ def _save_draft(session: Session, network_id: int, week: str, outcome: PlanOutco
         "draft generated",
         f"{week} rota {rota_id}",
         network_id=network_id,
-        after={"rota_id": rota_id, "week": week, "status": result.status.value},
+        after={"rota_id": rota_id, "week": week, "status": outcome.result.status.value},
     )
     return rota_id
 
