@@ -20,15 +20,18 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from scheduler import events, repair
-from scheduler.domain import DAY_NAMES, Bundle, parse_iso_week
+from scheduler.domain import Bundle, parse_iso_week
 from scheduler.editing import load_cells
+from scheduler.explain import day_label
 from scheduler.planning import InvalidRotaError
 from scheduler.requests import RequestError, RequestNotFoundError
-from scheduler.storage.repository import NetworkLookupError, find_rota, normalise_week
+from scheduler.storage.repository import find_rota
 from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require
 from web.db import transaction
 from web.feeds import today
+from web.rota import bundle_of
+from web.weeks import checked_week
 
 bp = Blueprint("repair", __name__)
 
@@ -54,24 +57,6 @@ DEMAND_FIELDS = {
     "target": "Wanted",
     "note": "Note",
 }
-
-
-def _week(week: str) -> str:
-    try:
-        return normalise_week(week)
-    except ValueError:
-        abort(404)
-
-
-def _bundle(db: Session, network_id: int) -> Bundle:
-    try:
-        return events.network_bundle(db, network_id)
-    except NetworkLookupError:
-        abort(404)
-
-
-def _day(day: dt.date) -> str:
-    return f"{DAY_NAMES[day.weekday()]} {day.isoformat()}"
 
 
 def _now() -> dt.datetime | None:
@@ -125,7 +110,7 @@ def _page(
 ) -> Page:
     dates = parse_iso_week(week)
     with transaction() as db:
-        bundle = _bundle(db, network_id)
+        bundle = bundle_of(db, network_id)
         found_absences = events.absences(db, network_id, dates)
         found_changes = events.demand_changes(db, network_id, dates)
         published = find_rota(db, network_id, week, "published")
@@ -136,7 +121,7 @@ def _page(
         network_id=network_id,
         week=week,
         dates=dates,
-        day=_day,
+        day=day_label,
         bundle=bundle,
         names={p.staff_id: p.name for p in bundle.staff},
         absences=found_absences,
@@ -162,7 +147,7 @@ def _page(
 def week_page(network_id: int, week: str) -> Page:
     """The week's absences and demand changes, forms to record more, and the repair."""
     network_guard(network_id)
-    return _page(network_id, _week(week))
+    return _page(network_id, checked_week(week))
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -177,11 +162,11 @@ def _back(network_id: int, week: str) -> Response:
 def record_absence(network_id: int, week: str) -> Page | Response:
     """Record someone's absence (whole days, or one session a day)."""
     user = network_guard(network_id)
-    week = _week(week)
+    week = checked_week(week)
     form = {k: request.form.get(k, "") for k in ABSENCE_FIELDS}
     try:
         with transaction() as db:
-            bundle = _bundle(db, network_id)
+            bundle = bundle_of(db, network_id)
             absence = events.record_absence(
                 db, network_id, bundle, staff_id=form["staff_id"], form=form, actor=user.email
             )
@@ -196,11 +181,11 @@ def record_absence(network_id: int, week: str) -> Page | Response:
 def record_demand(network_id: int, week: str) -> Page | Response:
     """Record a changed need at a site: an extra need, or a cancelled session."""
     user = network_guard(network_id)
-    week = _week(week)
+    week = checked_week(week)
     form = {k: request.form.get(k, "") for k in DEMAND_FIELDS}
     try:
         with transaction() as db:
-            bundle = _bundle(db, network_id)
+            bundle = bundle_of(db, network_id)
             change = events.record_demand_change(db, network_id, bundle, form, actor=user.email)
     except RequestError as err:
         return _page(network_id, week, demand_form=form, demand_errors=err.problems, status=400)
@@ -213,7 +198,7 @@ def record_demand(network_id: int, week: str) -> Page | Response:
 def withdraw(network_id: int, week: str, what: str, event_id: int) -> Response:
     """Withdraw an absence or a demand change recorded by mistake (or no longer true)."""
     user = network_guard(network_id)
-    week = _week(week)
+    week = checked_week(week)
     if what not in ("absence", "demand"):
         abort(404)
     try:
@@ -236,7 +221,7 @@ def withdraw(network_id: int, week: str, what: str, event_id: int) -> Response:
 def propose(network_id: int, week: str) -> Response:
     """Propose the repair of the published week and save it as the draft to review."""
     user = network_guard(network_id)
-    week = _week(week)
+    week = checked_week(week)
     replace = request.form.get("replace_draft") == "1"
     extra = request.form.get("dates", "").strip()
     try:
@@ -246,7 +231,7 @@ def propose(network_id: int, week: str) -> Response:
         return _back(network_id, week)
     try:
         with transaction() as db:
-            bundle = _bundle(db, network_id)
+            bundle = bundle_of(db, network_id)
             _, published, pinned = repair.published_cells(db, network_id, week)
             days = repair.week_events(db, network_id, parse_iso_week(week))
             if not replace and repair.draft_differs(db, network_id, week, published):

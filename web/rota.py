@@ -55,8 +55,8 @@ def _week(week: str) -> str:
         abort(make_response(render_template("rota/bad_week.html", week=week), 404))
 
 
-def _bundle(db: Session, network_id: int) -> Bundle:
-    """The network's bundle, or 404 when there is no such network."""
+def bundle_of(db: Session, network_id: int) -> Bundle:
+    """The network's bundle as plans use it, or 404 when there is no such network."""
     try:
         return network_bundle(db, network_id)
     except NetworkLookupError:
@@ -96,7 +96,7 @@ def start_solve(network_id: int, week: str) -> Response:
     user = network_guard(network_id)
     week = _week(week)
     with transaction() as db:
-        _bundle(db, network_id)
+        bundle_of(db, network_id)
     jobs.sweep_interrupted(engine(), network_id)
     try:
         weeks = jobs.check_weeks(request.form.get("weeks"))
@@ -241,7 +241,7 @@ def _edit_page(
 ) -> tuple[str, int]:
     """The week's rota with its edit forms; ``error`` says why the last request was refused."""
     with transaction() as db:
-        bundle = _bundle(db, network_id)
+        bundle = bundle_of(db, network_id)
         rota = editing.editable_rota(db, network_id, week)
         running = jobs.active_job(db, network_id, week)
     dates = editing.week_dates(week)
@@ -288,7 +288,7 @@ def _edit_done(edit: editing.Edit, outcome: editing.EditOutcome) -> str:
 def _apply(network_id: int, week: str, fields: Mapping[str, str], actor: str) -> Response:
     """Parse, check and save one edit; raises the editing errors for the caller to show."""
     with transaction() as db:
-        bundle = _bundle(db, network_id)
+        bundle = bundle_of(db, network_id)
     edit = editing.parse_edit(bundle, week, fields)
     revision = editing.parse_revision(fields.get("revision"))
     with transaction() as db:
@@ -330,7 +330,7 @@ def publish(network_id: int, week: str) -> Page | Response:
     try:
         revision = editing.parse_revision(request.form.get("revision"))
         with transaction() as db:
-            _bundle(db, network_id)
+            bundle_of(db, network_id)
         with transaction() as db:  # the publication's own, beginning with its write
             done = publishing.publish_week(
                 db, network_id, week, user.email, expected_revision=revision
@@ -369,7 +369,7 @@ def _versions_page(
     network_id: int, week: str, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     with transaction() as db:
-        _bundle(db, network_id)
+        bundle_of(db, network_id)
         versions = publishing.list_versions(db, network_id, week)
     html = render_template(
         "rota/versions.html",
@@ -415,7 +415,7 @@ def diff(network_id: int, week: str) -> Page:
     try:
         first, second = _rota_choice("a"), _rota_choice("b")
         with transaction() as db:
-            bundle = _bundle(db, network_id)
+            bundle = bundle_of(db, network_id)
             old = publishing.week_rota_cells(db, network_id, week, first)
             new = publishing.week_rota_cells(db, network_id, week, second)
             labels = {
