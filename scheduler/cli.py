@@ -24,7 +24,7 @@ from flask import Config
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler import audit, events, feeds, notices, repair, scheduling
+from scheduler import audit, events, feeds, jobs, notices, repair, scheduling
 from scheduler.accounts import AccountError, add_user, set_password
 from scheduler.bench.curtois_format import CurtoisFormatError
 from scheduler.bench.curtois_map import UnsupportedInstanceError
@@ -1336,6 +1336,29 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Take solve jobs from the Redis queue, one at a time, until stopped."""
+    from scheduler import worker  # noqa: PLC0415  (Celery is loaded only by this command)
+
+    try:
+        settings = jobs.queue_settings(_settings())
+        if settings.broker_url is None:
+            raise jobs.QueueSettingsError(
+                "BROKER_URL: set ROTAPOOL_BROKER_URL to the Redis server the web app and "
+                "the scheduler queue solves on (without it they solve in their own process)"
+            )
+    except jobs.QueueSettingsError as err:
+        _err(f"error: {err}")
+        return EXIT_INPUT
+    scheduling.log_to_stderr()
+    engine = make_engine(_db_url(args))
+    try:
+        worker.run_worker(engine, settings, loglevel=args.loglevel)
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     """Each job, its schedule, its next run (Europe/London) and its last run's outcome."""
     engine = make_engine(_db_url(args))
@@ -1358,6 +1381,13 @@ def _jobs_parser(sub: argparse._SubParsersAction) -> None:
     )
     _db_arg(p)
     p.set_defaults(func=cmd_scheduler)
+    p = sub.add_parser(
+        "worker",
+        help="solve queued jobs from Redis (ROTAPOOL_BROKER_URL), one at a time; run N of these",
+    )
+    p.add_argument("--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    _db_arg(p)
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("jobs", help="the scheduled jobs")
     commands = p.add_subparsers(dest="jobs_command", required=True)
     p = commands.add_parser("list", help="each job, its next run and its last run")

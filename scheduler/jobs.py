@@ -1,21 +1,43 @@
-"""Solves started from the web app, run in the background one at a time.
+"""Solve jobs: queued in the database, run by a back end, watched from any process.
 
-A request only writes a queued ``SolveJobRecord`` and hands its id to the
-runner: a single worker thread per process (the machines we size for have
-two cores, and one solve already uses both).  The job thread plans the week,
-writes progress to the job's row (each write its own short transaction, at
-most every ``PROGRESS_INTERVAL`` seconds) and finally saves the draft(s), so
-any page, in any process, reads the state from the database and survives a
-reload.
+A request only writes a queued ``SolveJobRecord`` and hands its id to a
+back end once committed:
+
+- ``local`` (the default, no other service): a single worker thread in the
+  process that asked (the machines we size for have two cores, and one
+  solve already uses both);
+- ``celery`` when ``BROKER_URL`` (``ROTAPOOL_BROKER_URL``) names a Redis
+  server: the id goes on a Celery queue and ``rotapool worker`` processes,
+  on any machine that reaches the database, take the jobs one at a time
+  (``scheduler.worker``).
+
+Either way the job runs ``run_job``: it claims the row (queued -> running;
+one claim wins, so a message delivered twice never solves twice), writes
+progress and a heartbeat to it, polls its cancel flag, and saves the
+draft(s) in one transaction with the row's final state.  Every page, in
+every process, reads the state from the database.
 
 Choices where the issue is silent:
 
-- A cancelled solve saves nothing, even when it had found a rota.
-- A job still queued or running in the database but created before this
-  process started belonged to a process that died: it is marked failed
-  (``INTERRUPTED``) when its page, or a new solve of the network, is looked
-  at.  This assumes one serving process (``rotapool serve`` runs waitress,
-  which uses threads); several processes would each keep their own queue.
+- A job is idempotent by (network, week, weeks, input hash): the hash
+  covers everything the solve reads (the network's bundle with its events,
+  the pins and drafts it starts from, the solver limits).  Asking again
+  while the same solve is queued or running returns that job; asking again
+  after it saved its drafts, with nothing changed since, returns that job
+  too (``result_hash``) instead of solving the same input twice.  A
+  different solve of a week with an active one is refused
+  (``SolveRunningError``); the database holds at most one active solve per
+  week (a partial unique index), so two processes cannot both start one.
+- A cancelled solve saves nothing, even when it had found a rota.  A queued
+  job is cancelled at once; a running one stops within about a second (the
+  cancel flag is polled every ``CANCEL_POLL`` seconds and the search is
+  stopped through ``stop_search``).
+- A running job whose heartbeat is older than ``STALE_AFTER`` seconds lost
+  its worker.  On the celery back end the broker delivers it again (late
+  acknowledgement) and the next worker claims it anew, up to
+  ``MAX_ATTEMPTS`` times; on the local back end nothing will, so it is
+  marked failed (``INTERRUPTED``) when a page of the network is looked at,
+  as is a local job still queued by a process of this machine that died.
 - A solve whose week was edited (or solved again) while it ran saves
   nothing and says so, instead of overwriting that change.
 """
@@ -24,18 +46,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
+import hashlib
+import json
 import logging
 import math
+import os
+import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import CursorResult, Engine, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import CursorResult, Engine, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
@@ -58,12 +85,92 @@ from solver import Progress, SolveOptions, SolveStatus
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+CANCEL_POLL = 0.5  # seconds between looks at a running job's cancel flag
+HEARTBEAT = 2.0  # seconds between a running job's heartbeat writes
+STALE_AFTER = 30.0  # seconds without a heartbeat after which a running job's worker is dead
+MAX_ATTEMPTS = 3  # claims of one job before it is failed (a solve that kills its worker)
+DEFAULT_QUEUE = "rotapool-solve"
+DEFAULT_VISIBILITY = 3600.0  # seconds a taken job's message stays invisible to other workers
 ACTIVE = ("queued", "running")
 INTERRUPTED = "interrupted: the server restarted before this solve finished; start it again"
+LOST = (
+    "interrupted: the worker running this solve stopped and no other worker took it up; "
+    "start it again"
+)
+GAVE_UP = (
+    "failed: the worker running this solve stopped {attempts} times; nothing was saved. "
+    "Plan fewer weeks at once, or ask the administrator to look at the workers' log."
+)
+NO_QUEUE = "not started: the job queue could not be reached; nothing was saved. Try again."
 PIN_ROW = 0  # the "row" of a pin taken from the draft, told apart from fixed.csv's rows
-PROCESS_STARTED = dt.datetime.now(dt.UTC)  # jobs older than this and still active are orphans
+HOST = socket.gethostname()
 
 JobKey = tuple[str, int]  # (database, job id): tests run several databases in one process
+
+
+class QueueSettingsError(ValueError):
+    """The queue settings cannot work; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Where solve jobs go: ``broker_url`` None runs them in this process."""
+
+    broker_url: str | None = None
+    queue: str = DEFAULT_QUEUE
+    visibility_timeout: float = DEFAULT_VISIBILITY
+    stale_after: float = STALE_AFTER
+
+    @property
+    def backend(self) -> str:
+        return "local" if self.broker_url is None else "celery"
+
+
+def _seconds(config: Mapping[str, Any], name: str, default: float) -> float:
+    value = config.get(name, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise QueueSettingsError(f"{name}: give a number of seconds, not {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise QueueSettingsError(f"{name}: give a number of seconds above 0, not {value!r}")
+    return seconds
+
+
+def queue_settings(config: Mapping[str, Any]) -> QueueSettings:
+    """The queue from the app's settings (``ROTAPOOL_BROKER_URL``, ...), checked.
+
+    The visibility timeout must be longer than the longest solve plus the
+    time a dead worker takes to be noticed: a job's message that becomes
+    visible again while its solve is still running would be taken by a
+    second worker, which then waits for the heartbeat to go stale.
+    """
+    url = str(config.get("BROKER_URL") or "").strip() or None
+    if url is not None and not url.startswith(("redis://", "rediss://")):
+        raise QueueSettingsError(
+            "BROKER_URL: give a Redis URL such as redis://127.0.0.1:6379/0, or leave it unset "
+            "to solve in the web process"
+        )
+    settings = QueueSettings(
+        broker_url=url,
+        queue=str(config.get("SOLVE_QUEUE") or DEFAULT_QUEUE),
+        visibility_timeout=_seconds(config, "VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY),
+        stale_after=_seconds(config, "JOB_STALE_AFTER", STALE_AFTER),
+    )
+    if settings.stale_after < 3 * HEARTBEAT:
+        raise QueueSettingsError(
+            f"JOB_STALE_AFTER: give at least {3 * HEARTBEAT:g} seconds (three heartbeats)"
+        )
+    longest = float(config.get("SOLVE_TIME_LIMIT", SolveOptions().time_limit))
+    if url is not None and settings.visibility_timeout <= longest + settings.stale_after:
+        raise QueueSettingsError(
+            f"VISIBILITY_TIMEOUT: give more than the solve time limit plus JOB_STALE_AFTER "
+            f"({longest + settings.stale_after:g} seconds), so no solve is delivered twice"
+        )
+    return settings
+
+
+LOCAL = QueueSettings()
 
 
 class JobInputError(ValueError):
@@ -104,6 +211,7 @@ class JobView:
     cancel_requested: bool
     message: str | None
     rota_id: int | None
+    attempts: int
 
     @property
     def finished(self) -> bool:
@@ -137,14 +245,33 @@ def job_view(record: SolveJobRecord) -> JobView:
         cancel_requested=record.cancel_requested,
         message=record.message,
         rota_id=record.rota_id,
+        attempts=record.attempts,
     )
 
 
-# -- the runner ---------------------------------------------------------------------------
+# -- the back ends --------------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    """Where a committed queued job is sent to be run."""
+
+    name: str
+
+    def submit(self, engine: Engine, job_id: int) -> None:
+        """Send the job to be run; raises ``QueueUnavailableError`` when it cannot."""
+
+    def stop(self, engine: Engine, job_id: int) -> None:
+        """Stop the job at once where this process can (the cancel flag does the rest)."""
+
+
+class QueueUnavailableError(RuntimeError):
+    """The job could not be handed to the queue; it was marked failed."""
 
 
 class JobRunner:
-    """One worker thread per process; a stop Event and a Future per job it was given."""
+    """The local back end: one worker thread per process; a stop Event and a Future per job."""
+
+    name = "local"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -158,12 +285,12 @@ class JobRunner:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotapool-solve")
         return self._executor
 
-    def submit(self, engine: Engine, job_id: int, options: SolveOptions) -> None:
+    def submit(self, engine: Engine, job_id: int) -> None:
         """Queue the job; it runs after the jobs queued before it."""
         key = job_key(engine, job_id)
         with self._lock:
             stop = self._stops.setdefault(key, threading.Event())
-            future = self._pool().submit(run_job, engine, job_id, options, stop)
+            future = self._pool().submit(run_job, engine, job_id, stop)
             self._futures[key] = future
         future.add_done_callback(lambda _: self._forget_stop(key))
 
@@ -178,9 +305,11 @@ class JobRunner:
             self._stops.pop(key, None)
 
     def stop(self, engine: Engine, job_id: int) -> None:
-        """Ask the job to stop at its next chance (before starting, or at its next rota)."""
+        """Ask the job to stop at once, if it runs in this process."""
         with self._lock:
-            self._stops.setdefault(job_key(engine, job_id), threading.Event()).set()
+            stop = self._stops.get(job_key(engine, job_id))
+        if stop is not None:
+            stop.set()
 
     def wait(self, engine: Engine, job_id: int, timeout: float) -> None:
         """Block until the job has finished (tests); ``TimeoutError`` after ``timeout`` seconds."""
@@ -195,18 +324,61 @@ RUNNER = JobRunner()
 
 
 def job_key(engine: Engine, job_id: int) -> JobKey:
-    """A job's identity across databases."""
-    return (engine.url.render_as_string(hide_password=True), job_id)
+    """A job's identity across databases (the URL without its password)."""
+    return (database_label(engine), job_id)
 
 
-def start(engine: Engine, job_id: int, options: SolveOptions) -> None:
-    """Hand a committed queued job to this process's runner."""
-    RUNNER.submit(engine, job_id, options)
+def database_label(engine: Engine) -> str:
+    """The engine's database, safe to log (no password)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def database_identity(engine: Engine) -> str:
+    """The engine's kind and database name: the same wherever a process reaches it from."""
+    return f"{engine.url.get_backend_name()}:{engine.url.database}"
+
+
+def backend_for(settings: QueueSettings) -> Backend:
+    """The back end the settings name."""
+    if settings.broker_url is None:
+        return RUNNER
+    from scheduler.worker import celery_backend  # noqa: PLC0415  (Celery only when used)
+
+    return celery_backend(settings)
+
+
+def start(engine: Engine, job_id: int, settings: QueueSettings = LOCAL) -> None:
+    """Hand a committed queued job to its back end.
+
+    When the queue cannot take it, the job is marked failed (so no page
+    waits for it) and ``QueueUnavailableError`` is raised.
+    """
+    try:
+        backend_for(settings).submit(engine, job_id)
+    except QueueUnavailableError:
+        _fail(engine, job_id, NO_QUEUE, owner=None)
+        raise
 
 
 def wait(engine: Engine, job_id: int, timeout: float = 60.0) -> None:
     """Wait for a job started in this process to finish (for tests and scripts)."""
     RUNNER.wait(engine, job_id, timeout)
+
+
+def wait_for_state(engine: Engine, job_id: int, timeout: float) -> JobView:
+    """Poll the job's row until it has finished, wherever it runs; ``TimeoutError`` if not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(engine) as session:
+            record = session.get(SolveJobRecord, job_id)
+            view = None if record is None else job_view(record)
+        if view is None:
+            raise KeyError(f"no solve job {job_id}")
+        if view.finished:
+            return view
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"solve job {job_id} is still {view.state}")
+        time.sleep(0.1)
 
 
 # -- what requests do ---------------------------------------------------------------------
@@ -235,17 +407,46 @@ def active_job(session: Session, network_id: int, week: str) -> int | None:
     return session.scalar(statement.order_by(SolveJobRecord.id).limit(1))
 
 
-def create_job(
-    session: Session, network_id: int, week: str, *, weeks: int, keep_pins: bool, actor: str
-) -> int:
-    """A queued job row (and its audit entry); the caller starts it once committed.
+class Ticket(NamedTuple):
+    """The job a solve request gave: a new one, or the same solve asked for before."""
 
-    Raises ``SolveRunningError`` when a solve of the same week is already
-    queued or running: two would only race to save the same draft.  The
-    INSERT comes first so that on SQLite the transaction holds the write
-    lock before it reads.
+    id: int
+    created: bool
+
+
+def create_job(
+    session: Session,
+    network_id: int,
+    week: str,
+    *,
+    weeks: int,
+    keep_pins: bool,
+    actor: str,
+    options: SolveOptions | None = None,
+    if_free: bool = False,
+    settings: QueueSettings = LOCAL,
+) -> Ticket:
+    """A queued job row (and its audit entry), or the same solve asked for before.
+
+    The caller starts a created job once committed.  Returns the active job
+    when an identical solve is queued or running, and the finished one when
+    it saved its drafts and nothing it reads has changed since; raises
+    ``SolveRunningError`` when a different solve of the week is active.  The
+    input is read on a connection of its own, so that on SQLite the INSERT
+    is this transaction's first statement and takes the write lock.
     """
     week = normalise_week(week)
+    options = options or SolveOptions()
+    with Session(session.get_bind()) as reader:
+        digest = input_hash(
+            read_input(reader, network_id, week, weeks, keep_pins),
+            week=week,
+            weeks=weeks,
+            keep_pins=keep_pins,
+            if_free=if_free,
+            options=options,
+        )
+        reader.rollback()
     record = SolveJobRecord(
         network_id=network_id,
         week=week,
@@ -256,12 +457,32 @@ def create_job(
         created_at=now(),
         solutions=0,
         cancel_requested=False,
+        input_hash=digest,
+        time_limit=options.time_limit,
+        workers=options.workers,
+        if_free=if_free,
+        backend=settings.backend,
+        owner=_me() if settings.backend == "local" else None,
+        attempts=0,
     )
-    session.add(record)
-    session.flush()
-    earlier = active_job(session, network_id, week)
-    if earlier is not None and earlier != record.id:
-        raise SolveRunningError(earlier)
+    for _ in range(3):  # an active job that finishes between INSERT and read: try again
+        savepoint = session.begin_nested()
+        try:
+            session.add(record)
+            session.flush()
+            break
+        except IntegrityError:
+            savepoint.rollback()
+            active = _the_active_one(session, network_id, week, weeks, digest)
+            if active is not None:
+                return Ticket(active, False)
+    else:
+        raise RuntimeError(f"could not queue a solve of {week}: its active job kept changing")
+    done = _already_done(session, network_id, week, weeks, digest)
+    if done is not None:
+        savepoint.rollback()
+        return Ticket(done, False)
+    savepoint.commit()
     audit.record(
         session,
         actor,
@@ -270,7 +491,41 @@ def create_job(
         network_id=network_id,
         after={"job_id": record.id, "week": week, "weeks": weeks, "keep_pins": keep_pins},
     )
-    return record.id
+    return Ticket(record.id, True)
+
+
+def _the_active_one(
+    session: Session, network_id: int, week: str, weeks: int, digest: str
+) -> int | None:
+    """The week's active job when it is this same solve, else ``SolveRunningError``.
+
+    None when no job of the week is active any more.
+    """
+    statement = select(SolveJobRecord).where(
+        SolveJobRecord.network_id == network_id,
+        SolveJobRecord.week == week,
+        SolveJobRecord.state.in_(ACTIVE),
+    )
+    active = session.scalars(statement.limit(1)).first()
+    if active is None:
+        return None
+    if (active.weeks, active.input_hash) == (weeks, digest):
+        return active.id
+    raise SolveRunningError(active.id)
+
+
+def _already_done(
+    session: Session, network_id: int, week: str, weeks: int, digest: str
+) -> int | None:
+    """A job that saved the drafts this same input would be solved from, if any."""
+    statement = select(SolveJobRecord.id).where(
+        SolveJobRecord.network_id == network_id,
+        SolveJobRecord.week == week,
+        SolveJobRecord.weeks == weeks,
+        SolveJobRecord.state == "done",
+        SolveJobRecord.result_hash == digest,
+    )
+    return session.scalar(statement.order_by(SolveJobRecord.id.desc()).limit(1))
 
 
 def find_job(session: Session, network_id: int, job_id: int) -> JobView | None:
@@ -289,66 +544,114 @@ def _rows_changed(result: object) -> int:
 def request_cancel(
     session: Session, engine: Engine, network_id: int, job_id: int, actor: str
 ) -> bool:
-    """Ask a queued or running job to stop; False when it had already finished.
+    """Cancel a queued job at once, or ask a running one to stop; False when it had finished.
 
-    The flag in the database lets another process's job see the request; the
-    Event stops this process's job at once.  The UPDATE comes first so that
-    on SQLite the transaction holds the write lock before it reads.
+    The flag in the database reaches a job running in any process (its
+    heartbeat polls it); the Event stops a job of this process at once.
+    The UPDATEs come first so that on SQLite the transaction holds the
+    write lock before it reads.
     """
-    flagged = session.execute(
+    owned = (SolveJobRecord.id == job_id, SolveJobRecord.network_id == network_id)
+    queued = session.execute(
         update(SolveJobRecord)
-        .where(
-            SolveJobRecord.id == job_id,
-            SolveJobRecord.network_id == network_id,
-            SolveJobRecord.state.in_(ACTIVE),
-        )
+        .where(*owned, SolveJobRecord.state == "queued")
         .values(cancel_requested=True)
         .execution_options(synchronize_session=False)
     )
+    flagged = queued
+    if _rows_changed(queued) != 1:
+        flagged = session.execute(
+            update(SolveJobRecord)
+            .where(*owned, SolveJobRecord.state == "running")
+            .values(cancel_requested=True)
+            .execution_options(synchronize_session=False)
+        )
     if _rows_changed(flagged) != 1:
         return False
     record = session.get(SolveJobRecord, job_id)
+    if record is None:
+        return False
+    session.refresh(record)
     audit.record(
         session,
         actor,
         "solve cancelled",
-        f"{record.week if record else '?'} job {job_id}",
+        f"{record.week} job {job_id}",
         network_id=network_id,
-        before={"state": record.state if record else None},
+        before={"state": record.state},
         after={"cancel_requested": True},
     )
+    if _rows_changed(queued) == 1:
+        _end(session, record, "cancelled", "cancelled before it started; nothing was saved")
     RUNNER.stop(engine, job_id)
     return True
 
 
-def _orphans(session: Session, network_id: int) -> list[int]:
-    """The network's jobs still active in the database but older than this process."""
-    statement = select(SolveJobRecord.id).where(
-        SolveJobRecord.network_id == network_id,
-        SolveJobRecord.state.in_(ACTIVE),
-        SolveJobRecord.created_at < PROCESS_STARTED,
+def _me() -> str:
+    """This process, as a job's owner: host and process id."""
+    return f"{HOST}:{os.getpid()}"
+
+
+def _dead_here(owner: str | None) -> bool:
+    """Whether ``owner`` is a process of this machine that no longer runs."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def _orphans(session: Session, network_id: int, settings: QueueSettings) -> dict[int, str]:
+    """The network's active jobs whose worker is gone, with the message to close them with."""
+    moment = now()
+    stale = moment - dt.timedelta(seconds=settings.stale_after)
+    # Past this, the broker would have delivered the job again and a worker claimed it.
+    lost = stale - dt.timedelta(seconds=settings.visibility_timeout + settings.stale_after)
+    statement = select(SolveJobRecord).where(
+        SolveJobRecord.network_id == network_id, SolveJobRecord.state.in_(ACTIVE)
     )
-    return list(session.scalars(statement))
+    found: dict[int, str] = {}
+    for record in session.scalars(statement):
+        if record.state == "running":
+            beat = utc(record.heartbeat_at or record.started_at or record.created_at)
+            if record.backend == "celery" and beat < lost:
+                found[record.id] = LOST
+            elif record.backend != "celery" and beat < stale:
+                found[record.id] = INTERRUPTED
+        elif record.backend == "local" and _dead_here(record.owner):
+            found[record.id] = INTERRUPTED
+    return found
 
 
-def sweep_interrupted(engine: Engine, network_id: int) -> list[int]:
-    """Mark failed the network's jobs a dead process left queued or running; their ids.
+def sweep_interrupted(
+    engine: Engine, network_id: int, settings: QueueSettings = LOCAL
+) -> list[int]:
+    """Mark failed the network's jobs whose worker died and nothing will run again; their ids.
 
     A read first, in its own transaction: almost always there is nothing to
     sweep, and the page that asks should not take the write lock for that.
     """
     with session_scope(engine) as session:
-        candidates = _orphans(session, network_id)
+        candidates = _orphans(session, network_id, settings)
     if not candidates:
         return []
+    swept = []
     with session_scope(engine) as session:
-        session.execute(
-            update(SolveJobRecord)
-            .where(SolveJobRecord.id.in_(candidates), SolveJobRecord.state.in_(ACTIVE))
-            .values(state="failed", message=INTERRUPTED, finished_at=now())
-            .execution_options(synchronize_session=False)
-        )
-        for job_id in candidates:
+        for job_id, message in sorted(candidates.items()):
+            closed = session.execute(
+                update(SolveJobRecord)
+                .where(SolveJobRecord.id == job_id, SolveJobRecord.state.in_(ACTIVE))
+                .values(state="failed", message=message, finished_at=now())
+                .execution_options(synchronize_session=False)
+            )
+            if _rows_changed(closed) != 1:
+                continue
+            swept.append(job_id)
             audit.record(
                 session,
                 "system",
@@ -356,9 +659,9 @@ def sweep_interrupted(engine: Engine, network_id: int) -> list[int]:
                 f"job {job_id}",
                 network_id=network_id,
                 before={"state": "queued or running"},
-                after={"state": "failed", "message": INTERRUPTED},
+                after={"state": "failed", "message": message},
             )
-    return candidates
+    return swept
 
 
 # -- the job thread -----------------------------------------------------------------------
@@ -423,16 +726,104 @@ class ProgressWriter:
 
 
 @dataclass(frozen=True)
+class JobInput:
+    """What a solve reads: the bundle as planned (pins fixed), the pins, the drafts' marks."""
+
+    bundle: Bundle
+    pins: frozenset[Assignment]
+    drafts: dict[str, tuple[int, int] | None]  # week -> (draft id, revision)
+
+
+def read_input(
+    session: Session, network_id: int, week: str, weeks: int, keep_pins: bool
+) -> JobInput:
+    """Everything a solve of these weeks reads from the database."""
+    labels = _week_labels(week, weeks)
+    pins = _current_pins(session, network_id, labels) if keep_pins else frozenset()
+    bundle = network_bundle(session, network_id)
+    bundle = with_fairness_balance(session, network_id, bundle, week)
+    return JobInput(with_pins(bundle, pins), pins, _draft_marks(session, network_id, labels))
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as plain JSON data in one order, whatever the order of its sets."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return [type(value).__name__, *(_canonical(getattr(value, f.name)) for f in fields)]
+    if isinstance(value, Mapping):
+        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=_dumps)
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(item) for item in value), key=_dumps)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    """A leaf of ``_canonical``: JSON's own types as they are, others as text."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return repr(value)  # floats (exactly) and anything else
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def input_hash(
+    job_input: JobInput,
+    *,
+    week: str,
+    weeks: int,
+    keep_pins: bool,
+    if_free: bool,
+    options: SolveOptions,
+) -> str:
+    """The idempotency key's hash: equal exactly when a solve would read the same input."""
+    data = [
+        week,
+        weeks,
+        keep_pins,
+        if_free,
+        float(options.time_limit),  # 10 and 10.0 are the same limit
+        int(options.workers),
+        int(options.seed),
+        job_input.bundle,
+        job_input.pins,
+        job_input.drafts,
+    ]
+    return hashlib.sha256(_dumps(_canonical(data)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
 class JobPlan:
-    """What a job solves, read when it starts."""
+    """What a job solves, read when it starts, and who runs it."""
 
     network_id: int
     week: str
     weeks: int
+    keep_pins: bool
+    if_free: bool
     actor: str
+    options: SolveOptions
+    owner: str
     bundle: Bundle
     pins: frozenset[Assignment]
     drafts: dict[str, tuple[int, int] | None]  # week -> (draft id, revision) at the start
+
+    def input_hash(self, job_input: JobInput) -> str:
+        return input_hash(
+            job_input,
+            week=self.week,
+            weeks=self.weeks,
+            keep_pins=self.keep_pins,
+            if_free=self.if_free,
+            options=self.options,
+        )
 
 
 def _week_labels(week: str, weeks: int) -> list[str]:
@@ -472,32 +863,142 @@ def with_pins(bundle: Bundle, pins: frozenset[Assignment]) -> Bundle:
     return dataclasses.replace(bundle, fixed=bundle.fixed + extra)
 
 
-def _begin(engine: Engine, job_id: int, stop: threading.Event) -> JobPlan | None:
-    """Mark the job running and read what it needs; None when it was cancelled before starting."""
+def _options(record: SolveJobRecord) -> SolveOptions:
+    """The solver limits the job was asked with."""
+    default = SolveOptions()
+    return SolveOptions(
+        time_limit=default.time_limit if record.time_limit is None else record.time_limit,
+        workers=default.workers if record.workers is None else record.workers,
+    )
+
+
+def _begin(
+    engine: Engine, job_id: int, stop: threading.Event, stale_after: float = STALE_AFTER
+) -> JobPlan | None:
+    """Claim the job and read what it needs; None when there is nothing for this worker to do.
+
+    The claim takes a queued job, or a running one whose heartbeat is stale
+    (its worker died and the broker delivered it again).  A job claimed more
+    than ``MAX_ATTEMPTS`` times is failed instead of run again.
+    """
+    me, moment = _me(), now()
+    stale = moment - dt.timedelta(seconds=stale_after)
     with session_scope(engine) as session:
-        started = session.execute(
+        claimed = session.execute(
             update(SolveJobRecord)
-            .where(SolveJobRecord.id == job_id, SolveJobRecord.state == "queued")
-            .values(state="running", started_at=now())
+            .where(
+                SolveJobRecord.id == job_id,
+                or_(
+                    SolveJobRecord.state == "queued",
+                    (SolveJobRecord.state == "running") & (SolveJobRecord.heartbeat_at < stale),
+                ),
+            )
+            .values(
+                state="running",
+                started_at=moment,
+                heartbeat_at=moment,
+                owner=me,
+                attempts=SolveJobRecord.attempts + 1,
+            )
         )
         record = session.get(SolveJobRecord, job_id)
-        if record is None or _rows_changed(started) != 1:
-            return None  # swept as interrupted, or gone with its network
+        if record is None or _rows_changed(claimed) != 1:
+            return None  # another worker has it, it finished, or it is gone with its network
+        if record.attempts > MAX_ATTEMPTS:
+            _end(session, record, "failed", GAVE_UP.format(attempts=record.attempts - 1))
+            return None
         if stop.is_set() or record.cancel_requested:
             _end(session, record, "cancelled", "cancelled before it started; nothing was saved")
             return None
-        weeks = _week_labels(record.week, record.weeks)
-        pins = _current_pins(session, record.network_id, weeks) if record.keep_pins else frozenset()
-        bundle = network_bundle(session, record.network_id)
-        bundle = with_fairness_balance(session, record.network_id, bundle, record.week)
+        job_input = read_input(
+            session, record.network_id, record.week, record.weeks, record.keep_pins
+        )
         return JobPlan(
-            record.network_id,
-            record.week,
-            record.weeks,
-            record.requested_by,
-            with_pins(bundle, pins),
-            pins,
-            _draft_marks(session, record.network_id, weeks),
+            network_id=record.network_id,
+            week=record.week,
+            weeks=record.weeks,
+            keep_pins=record.keep_pins,
+            if_free=record.if_free,
+            actor=record.requested_by,
+            options=_options(record),
+            owner=me,
+            bundle=job_input.bundle,
+            pins=job_input.pins,
+            drafts=job_input.drafts,
+        )
+
+
+class Heartbeat:
+    """While a job solves: writes its heartbeat and sets ``stop`` when it should stop.
+
+    It stops the solve when the job is cancelled (from any process), when
+    another worker has claimed it (this one was taken for dead), or when it
+    was closed meanwhile.  A failed read or write is logged and tried again
+    at the next poll.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        job_id: int,
+        owner: str,
+        stop: threading.Event,
+        poll: float | None = None,
+    ) -> None:
+        self._engine = engine
+        self._job_id = job_id
+        self._owner = owner
+        self._stop = stop
+        self._poll = CANCEL_POLL if poll is None else poll
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"rotapool-heartbeat-{job_id}", daemon=True
+        )
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        last_beat = time.monotonic()
+        while not self._done.wait(self._poll):
+            beat = time.monotonic() - last_beat >= HEARTBEAT
+            try:
+                if self.check(beat):
+                    self._stop.set()
+            except SQLAlchemyError:
+                log.warning("could not check on solve job %s", self._job_id, exc_info=True)
+                continue
+            if beat:
+                last_beat = time.monotonic()
+
+    def check(self, beat: bool) -> bool:
+        """Write the heartbeat when ``beat``; whether the job should stop."""
+        mine = (SolveJobRecord.id == self._job_id, SolveJobRecord.owner == self._owner)
+        with session_scope(self._engine) as session:
+            if beat:  # a write first, as everywhere here (SQLite's write lock)
+                session.execute(
+                    update(SolveJobRecord)
+                    .where(*mine, SolveJobRecord.state == "running")
+                    .values(heartbeat_at=now())
+                )
+            row = session.execute(
+                select(
+                    SolveJobRecord.state, SolveJobRecord.owner, SolveJobRecord.cancel_requested
+                ).where(SolveJobRecord.id == self._job_id)
+            ).first()
+        return (
+            row is None
+            or row.cancel_requested
+            or (row.state, row.owner)
+            != (
+                "running",
+                self._owner,
+            )
         )
 
 
@@ -573,6 +1074,16 @@ def _drafts_unchanged(session: Session, plan: JobPlan) -> bool:
     return True
 
 
+def _published_meanwhile(session: Session, plan: JobPlan) -> str | None:
+    """A week of a draft-only-into-free-weeks job that was published while it solved."""
+    statement = select(RotaRecord.week).where(
+        RotaRecord.network_id == plan.network_id,
+        RotaRecord.week.in_(tuple(plan.drafts)),
+        RotaRecord.state == "published",
+    )
+    return session.scalars(statement.order_by(RotaRecord.week).limit(1)).first()
+
+
 def _finish(
     engine: Engine,
     job_id: int,
@@ -581,9 +1092,12 @@ def _finish(
     *,
     stop: threading.Event,
     writer: ProgressWriter,
-    time_limit: float,
 ) -> None:
-    """Save the rota (or say why not) and close the job, in one transaction."""
+    """Save the rota (or say why not) and close the job, in one transaction.
+
+    Nothing is written when the job is no longer this worker's: another
+    worker claimed it, or it was closed meanwhile.
+    """
     result = outcome.result
     progress_figures = {
         "objective": result.objective,
@@ -594,15 +1108,18 @@ def _finish(
     with session_scope(engine) as session:
         # A write first: on SQLite it takes the write lock before anything is read.
         session.execute(
-            update(SolveJobRecord).where(SolveJobRecord.id == job_id).values(**progress_figures)
+            update(SolveJobRecord)
+            .where(SolveJobRecord.id == job_id, SolveJobRecord.owner == plan.owner)
+            .values(**progress_figures)
         )
         record = session.get(SolveJobRecord, job_id)
-        if record is None:
+        if record is None or (record.state, record.owner) != ("running", plan.owner):
             return
         if stop.is_set() or record.cancel_requested:
             _end(session, record, "cancelled", "cancelled; nothing was saved")
         elif not result.status.has_rota:
-            _end(session, record, "failed", failure_message(plan.bundle, outcome, time_limit))
+            message = failure_message(plan.bundle, outcome, plan.options.time_limit)
+            _end(session, record, "failed", message)
         elif not _drafts_unchanged(session, plan):
             _end(
                 session,
@@ -612,6 +1129,13 @@ def _finish(
                 "this solve ran; nothing was saved. Start the solve again to plan from the "
                 "current draft.",
             )
+        elif plan.if_free and (published := _published_meanwhile(session, plan)):
+            _end(
+                session,
+                record,
+                "failed",
+                f"{published} was published while this solve ran; nothing was saved",
+            )
         else:
             saved = _save_drafts(session, plan, outcome)
             short = outcome.report.shortfall if outcome.report else 0
@@ -619,20 +1143,29 @@ def _finish(
                 f"saved a draft of {outcome.label} ({result.status.value}); "
                 f"{short} people short of minimum"
             )
-            _end(session, record, "done", message, rota_id=saved[0])
+            after = read_input(session, plan.network_id, plan.week, plan.weeks, plan.keep_pins)
+            _end(
+                session,
+                record,
+                "done",
+                message,
+                rota_id=saved[0],
+                result_hash=plan.input_hash(after),
+            )
 
 
-def _fail(engine: Engine, job_id: int, message: str) -> None:
-    """Close a job that went wrong; a failure here is only logged."""
+def _fail(engine: Engine, job_id: int, message: str, owner: str | None) -> None:
+    """Close a job that went wrong (only if ``owner`` runs it, when given); errors are logged."""
     try:
         with session_scope(engine) as session:
-            session.execute(  # a write first, as everywhere here (SQLite's write lock)
-                update(SolveJobRecord)
-                .where(SolveJobRecord.id == job_id, SolveJobRecord.state.in_(ACTIVE))
-                .values(finished_at=now())
+            mine = [SolveJobRecord.id == job_id, SolveJobRecord.state.in_(ACTIVE)]
+            if owner is not None:
+                mine.append(SolveJobRecord.owner == owner)
+            closing = session.execute(  # a write first, as everywhere here (SQLite's write lock)
+                update(SolveJobRecord).where(*mine).values(finished_at=now())
             )
             record = session.get(SolveJobRecord, job_id)
-            if record is not None and record.state in ACTIVE:
+            if record is not None and _rows_changed(closing) == 1:
                 _end(session, record, "failed", message)
     except SQLAlchemyError:
         log.exception("could not mark solve job %s failed", job_id)
@@ -644,28 +1177,38 @@ def log_failure(job_id: int, err: BaseException) -> None:
     log.error("solve job %s failed with %s at:\n%s", job_id, type(err).__name__, where)
 
 
-def run_job(engine: Engine, job_id: int, options: SolveOptions, stop: threading.Event) -> None:
-    """The whole life of one job in the worker thread; never raises."""
+def run_job(
+    engine: Engine, job_id: int, stop: threading.Event, stale_after: float = STALE_AFTER
+) -> None:
+    """The whole life of one job in the worker that claimed it; never raises."""
+    owner = _me()
     try:
-        plan = _begin(engine, job_id, stop)
+        plan = _begin(engine, job_id, stop, stale_after)
         if plan is None:
             return
         writer = ProgressWriter(engine, job_id, stop)
-        outcome = plan_week(plan.bundle, plan.week, options, writer, stop, weeks=plan.weeks)
-        _finish(
-            engine, job_id, plan, outcome, stop=stop, writer=writer, time_limit=options.time_limit
-        )
+        with Heartbeat(engine, job_id, plan.owner, stop):
+            outcome = plan_week(
+                plan.bundle, plan.week, plan.options, writer, stop, weeks=plan.weeks
+            )
+        _finish(engine, job_id, plan, outcome, stop=stop, writer=writer)
     except NetworkLookupError:
-        _fail(engine, job_id, "the network was deleted; nothing was saved")
+        _fail(engine, job_id, "the network was deleted; nothing was saved", owner)
     except InvalidRotaError as err:
         # Rule ids only: the error's own text names people and their leave (health data).
         rules = ", ".join(err.rules) or "unknown"
         log.error("solve job %s produced a rota the validator rejects (rules: %s)", job_id, rules)
         _fail(
-            engine, job_id, "internal error: the rota found failed the validator; nothing was saved"
+            engine,
+            job_id,
+            "internal error: the rota found failed the validator; nothing was saved",
+            owner,
         )
     except Exception as err:
         log_failure(job_id, err)
         _fail(
-            engine, job_id, "internal error while solving; nothing was saved (see the server log)"
+            engine,
+            job_id,
+            "internal error while solving; nothing was saved (see the server log)",
+            owner,
         )

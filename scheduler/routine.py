@@ -14,11 +14,11 @@ What leaves the transaction:
   rolled back is never e-mailed; the runner need do nothing for it.  A send
   that fails is logged (counts only, never an address): the alert is on the
   week overview either way.
-- ``run_drafts`` reads what it plans from in a short session of its own and
-  solves outside any transaction (a solve takes up to ``SOLVE_TIME_LIMIT``
-  seconds, and on SQLite an open transaction would lock writers out of the
-  web app meanwhile); only the save happens in the caller's session, after
-  checking again that the week is still free.
+- ``run_drafts`` only enqueues: it writes a solve job in the caller's
+  transaction and sends it to the solve queue (``scheduler.jobs``) once
+  that has committed.  The job saves its draft only if the week still has
+  neither a draft nor a publication when the solve ends; its outcome is on
+  the job's page and in the audit log, not in the run history.
 
 Choices where the issue is silent:
 
@@ -55,11 +55,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import CursorResult, Engine, delete, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from scheduler import audit, events, feeds
+from scheduler import audit, events, feeds, jobs
 from scheduler.domain import (
     ABSENCES,
     Assignment,
@@ -68,11 +68,7 @@ from scheduler.domain import (
     iso_week_label,
     parse_iso_week,
 )
-from scheduler.editing import figures
-from scheduler.jobs import failure_message
 from scheduler.notices import Outgoing, SmtpSettings, send_mail, short_day, smtp_settings
-from scheduler.planning import InvalidRotaError, PlanOutcome, plan_week, save_draft
-from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.models import (
     AuditRecord,
     JobRunRecord,
@@ -337,83 +333,50 @@ def _taken(session: Session, network_id: int, week: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class DraftPlan:
-    """What the draft job read before solving."""
-
-    week: str
-    bundle: Bundle
-    taken: str | None
-
-
-def _read_draft_plan(session: Session, network_id: int, now: dt.datetime) -> DraftPlan:
-    """The week to plan and its bundle, read in a short session of its own."""
-    with Session(session.get_bind()) as reader:
-        bundle = events.network_bundle(reader, network_id)
-        week = weeks_ahead(now, bundle.jobs.draft_weeks_ahead)
-        taken = _taken(reader, network_id, week)
-        if taken is None:
-            bundle = with_fairness_balance(reader, network_id, bundle, week)
-        reader.rollback()
-    return DraftPlan(week, bundle, taken)
-
-
-def _solve(plan: DraftPlan, options: SolveOptions) -> PlanOutcome:
-    """The validator-checked plan of the week; ``RoutineError`` when there is none."""
-    try:
-        outcome = plan_week(plan.bundle, plan.week, options)
-    except InvalidRotaError as err:  # its text names people and leave kinds: rule ids only
-        raise RoutineError(
-            f"internal error: the rota found for {plan.week} failed the validator "
-            f"(rules: {', '.join(err.rules) or 'unknown'}); nothing was saved"
-        ) from None
-    if not outcome.result.status.has_rota:
-        raise RoutineError(
-            f"{plan.week}: {failure_message(plan.bundle, outcome, options.time_limit)}"
-        )
-    return outcome
-
-
-def _save_draft(session: Session, network_id: int, week: str, outcome: PlanOutcome) -> int:
-    """Store the plan as the week's draft and audit it; the rota's id."""
-    cells = outcome.assignments_in(week)
-    coverage = outcome.report.coverage if outcome.report else ()
-    rota_id = save_draft(
-        session,
-        network_id,
-        week,
-        cells,
-        result=outcome.result,
-        summary={**outcome.summary(), **figures(coverage, len(cells))},
-    )
-    audit.record(
-        session,
-        ACTOR,
-        "draft generated",
-        f"{week} rota {rota_id}",
-        network_id=network_id,
-        after={"rota_id": rota_id, "week": week, "status": outcome.result.status.value},
-    )
-    return rota_id
-
-
 def run_drafts(
     session: Session, network_id: int, now: dt.datetime, config: Mapping[str, Any]
 ) -> str:
-    """Draft the week ``draft_weeks_ahead`` ahead, unless it has a draft or a publication."""
-    plan = _read_draft_plan(session, network_id, now)
-    if plan.taken:
-        return f"skipped {plan.week}: {plan.taken}"
-    outcome = _solve(plan, solve_options(config))
-    taken = _taken(session, network_id, plan.week)  # someone may have planned it meanwhile
+    """Queue a draft of the week ``draft_weeks_ahead`` ahead, unless it has any rota yet.
+
+    The scheduler only enqueues: the solve job runs on the solve queue (a
+    worker, or this process's solve thread) once this run has committed,
+    and saves only into a week still without a draft or a publication.
+    """
+    week = weeks_ahead(now, _job_settings(session, network_id).draft_weeks_ahead)
+    taken = _taken(session, network_id, week)
     if taken:
-        return f"skipped {plan.week}: {taken} (made while this job was solving)"
-    rota_id = _save_draft(session, network_id, plan.week, outcome)
-    short = outcome.report.shortfall if outcome.report else 0
-    return (
-        f"saved a draft of {plan.week} (rota {rota_id}, {outcome.result.status.value}); "
-        f"{_count(short, 'person', 'people')} short of minimum"
+        return f"skipped {week}: {taken}"
+    settings = jobs.queue_settings(config)
+    try:
+        ticket = jobs.create_job(
+            session,
+            network_id,
+            week,
+            weeks=1,
+            keep_pins=False,
+            actor=ACTOR,
+            options=solve_options(config),
+            if_free=True,
+            settings=settings,
+        )
+    except jobs.SolveRunningError as err:
+        return f"skipped {week}: solve job {err.job_id} of it is already queued or running"
+    if not ticket.created:
+        return f"skipped {week}: solve job {ticket.id} already planned it from the same data"
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    sa_event.listen(
+        session, "after_commit", lambda _: _start(engine, ticket.id, settings), once=True
     )
+    return f"queued solve job {ticket.id} to draft {week}"
+
+
+def _start(engine: Engine, job_id: int, settings: jobs.QueueSettings) -> None:
+    """Send a committed draft job to the queue; a queue that is down fails the job (logged)."""
+    try:
+        jobs.start(engine, job_id, settings)
+    except jobs.QueueUnavailableError:
+        log.error("the draft solve job %s could not be queued; it was marked failed", job_id)
 
 
 # -- re-check -------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions, SolveResult
 from solver.rules import build
 from solver.solve import conflict_result, make_solver, polish_rota, result_of
+from solver.stopping import stoppable
 
 # Weight of one change by days ahead of today: today, tomorrow, the day after, ...;
 # every later day weighs 1.  A change the next day costs 8 of those a week ahead.
@@ -203,7 +204,8 @@ def _step(
     solver = make_solver(options, max(MIN_STEP_SECONDS, seconds))
     if stop is not None and stop.is_set():
         solver.parameters.max_time_in_seconds = MIN_STEP_SECONDS
-    status = solver.solve(m.model)
+    with stoppable(solver, stop):
+        status = solver.solve(m.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     value = round(solver.objective_value)
@@ -236,7 +238,8 @@ def repair(
     _hint(m, first[1], scope)
     m.objective()
     solver = make_solver(options, left())
-    status = solver.solve(m.model)
+    with stoppable(solver, stop):
+        status = solver.solve(m.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         result = result_of(m, solver, status == cp_model.OPTIMAL, options, started, polish=False)
     else:  # out of time: the previous step's rota, with no bound on the full objective

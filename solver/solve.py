@@ -25,8 +25,10 @@ from solver.result import (
     SolveStatus,
 )
 from solver.rules import SOFT_RULES, build
+from solver.stopping import stoppable
 
 POLISH_SECONDS = 5.0
+STOPPED = "the search was stopped on request; no rota is kept"
 FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
@@ -56,7 +58,7 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self._started = started
         self._progress = progress
-        self._stop = stop
+        self.stop = stop
         self._terms = terms  # score rotas by these when searching another objective
         self._first_only = first_only  # stop at the first rota found
         self.solutions = solutions  # counted on from earlier steps
@@ -85,7 +87,7 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
                 )
             )
         self.best = min(self.best, score)
-        if self._first_only or (self._stop is not None and self._stop.is_set()):
+        if self._first_only or (self.stop is not None and self.stop.is_set()):
             self.stop_search()
 
 
@@ -134,7 +136,12 @@ def solve(
         first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
     watcher = _Watcher(started, progress, stop, **watcher.so_far)
     solver = make_solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
-    status = solver.solve(m.model, watcher)
+    with stoppable(solver, stop):
+        status = solver.solve(m.model, watcher)
+    if stop is not None and stop.is_set():  # nobody wants the rota: skip the polish
+        return SolveResult(
+            SolveStatus.NO_SOLUTION, seconds=_since(started), message=STOPPED, build_seconds=built
+        )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         result = result_of(m, solver, status == cp_model.OPTIMAL, options, started)
         bound = max(result.bound or 0.0, min(first_bound, result.objective or 0.0))
@@ -206,7 +213,8 @@ def _seed_with_any_rota(
     m.model.clear_objective()
     solver = make_solver(options, seconds, optimising=False)
     solver.parameters.stop_after_first_solution = True
-    status = solver.solve(m.model, watcher)
+    with stoppable(solver, watcher.stop):
+        status = solver.solve(m.model, watcher)
     m.objective()
     if status == cp_model.INFEASIBLE:
         return False
@@ -239,7 +247,8 @@ def _seed_with_first_goal(
         return 0.0
     m.objective(terms)
     solver = make_solver(options, seconds)
-    status = solver.solve(m.model, watcher)
+    with stoppable(solver, watcher.stop):
+        status = solver.solve(m.model, watcher)
     m.objective()  # back to every goal
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return 0.0

@@ -130,7 +130,7 @@ def test_a_web_solve_carries_the_balance(url: str) -> None:
             network_id = network_id_of(db, None)
             job_id = jobs.create_job(
                 db, network_id, "2026-W49", weeks=1, keep_pins=False, actor="test"
-            )
+            ).id
         plan = jobs._begin(engine, job_id, threading.Event())
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler import scheduling
-from scheduler.cli import EXIT_FAILED, EXIT_OK, main
+from scheduler.cli import EXIT_FAILED, EXIT_INPUT, EXIT_OK, main
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import JobRunRecord
 from scheduler.usecases import import_bundle
@@ -177,3 +177,11 @@ def test_the_foreground_scheduler_registers_the_jobs_and_stops_on_sigterm(
             assert session.scalars(select(JobRunRecord)).all() == []
     finally:
         engine.dispose()
+
+
+def test_worker_without_a_broker_says_which_setting_to_give(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ROTAPOOL_BROKER_URL", raising=False)
+    assert main(["worker", "--database", database]) == EXIT_INPUT
+    assert "BROKER_URL: set ROTAPOOL_BROKER_URL" in capsys.readouterr().err

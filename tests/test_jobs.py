@@ -6,14 +6,19 @@ future (``jobs.wait``) and hold a job still with Events, never with sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from scheduler import jobs
 from scheduler.audit import entries
@@ -43,10 +48,20 @@ def _run(engine: Engine, network_id: int, **fields: Any) -> SolveJobRecord:
     """Create, start and wait for a job; its final row."""
     values = {"weeks": 1, "keep_pins": False, **fields}
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, actor=ACTOR, **values)
-    jobs.start(engine, job_id, OPTIONS)
+        job_id = jobs.create_job(
+            session, network_id, WEEK, actor=ACTOR, options=OPTIONS, **values
+        ).id
+    jobs.start(engine, job_id)
     jobs.wait(engine, job_id, WAIT)
     return _job(engine, job_id)
+
+
+def _create(session: Session, network_id: int, week: str = WEEK, **fields: Any) -> int:
+    """A new queued job of one week, pins not kept; its id."""
+    values = {"weeks": 1, "keep_pins": False, **fields}
+    ticket = jobs.create_job(session, network_id, week, actor=ACTOR, options=OPTIONS, **values)
+    assert ticket.created
+    return ticket.id
 
 
 def _draft(engine: Engine, network_id: int, week: str = WEEK) -> tuple[RotaRecord, Any] | None:
@@ -200,8 +215,8 @@ def test_a_pin_that_breaks_a_rule_now_fails_the_job_naming_rows_not_people(
 def test_cancel_stops_a_running_job_and_saves_nothing(tiny: tuple[Engine, int], gate: Gate) -> None:
     engine, network_id = tiny
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
-    jobs.start(engine, job_id, OPTIONS)
+        job_id = _create(session, network_id)
+    jobs.start(engine, job_id)
     assert gate.started.wait(WAIT)
     running = _job(engine, job_id)
     assert (running.state, running.objective, running.solutions) == ("running", 123.0, 1)
@@ -224,9 +239,9 @@ def test_cancel_stops_a_running_job_and_saves_nothing(tiny: tuple[Engine, int], 
 def test_a_job_cancelled_while_queued_never_solves(tiny: tuple[Engine, int], gate: Gate) -> None:
     engine, network_id = tiny
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
+        job_id = _create(session, network_id)
         assert jobs.request_cancel(session, engine, network_id, job_id, ACTOR)
-    jobs.start(engine, job_id, OPTIONS)
+    jobs.start(engine, job_id)
     jobs.wait(engine, job_id, WAIT)
     cancelled = _job(engine, job_id)
     assert cancelled.state == "cancelled"
@@ -259,8 +274,8 @@ def test_a_cancel_flag_set_by_another_process_stops_the_job(
 
     monkeypatch.setattr(jobs, "plan_week", planner)
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
-    jobs.start(engine, job_id, OPTIONS)
+        job_id = _create(session, network_id)
+    jobs.start(engine, job_id)
     jobs.wait(engine, job_id, WAIT)
     assert flagged.is_set() and seen == [True]
     assert _job(engine, job_id).state == "cancelled"
@@ -273,7 +288,7 @@ def test_a_cancel_flag_set_by_another_process_stops_the_job(
 def test_progress_writes_are_throttled(tiny: tuple[Engine, int]) -> None:
     engine, network_id = tiny
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
+        job_id = _create(session, network_id)
     now = [10.0]
     writer = jobs.ProgressWriter(
         engine, job_id, threading.Event(), interval=0.5, clock=lambda: now[0]
@@ -296,8 +311,8 @@ def test_a_draft_edited_while_the_job_ran_is_not_overwritten(
     engine, network_id = tiny
     seed_draft(engine, network_id)
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
-    jobs.start(engine, job_id, OPTIONS)
+        job_id = _create(session, network_id)
+    jobs.start(engine, job_id)
     assert gate.started.wait(WAIT)
     gone = tiny_optimum()[0]
     with session_scope(engine) as session:
@@ -316,7 +331,7 @@ def test_a_draft_edited_while_the_job_ran_is_not_overwritten(
 def test_a_second_solve_of_a_week_waits_for_the_first(tiny: tuple[Engine, int]) -> None:
     engine, network_id = tiny
     with session_scope(engine) as session:
-        first = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
+        first = _create(session, network_id)
     with pytest.raises(jobs.SolveRunningError) as refused, session_scope(engine) as session:
         jobs.create_job(session, network_id, "2026-w49", weeks=1, keep_pins=True, actor=ACTOR)
     assert refused.value.job_id == first
@@ -324,39 +339,221 @@ def test_a_second_solve_of_a_week_waits_for_the_first(tiny: tuple[Engine, int]) 
         assert session.scalar(select(func.count()).select_from(SolveJobRecord)) == 1
 
 
-def test_jobs_a_dead_process_left_behind_are_marked_interrupted(
+def dead_pid() -> int:
+    """The id of a process of this machine that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def old_job(network_id: int, week: str, state: str, **fields: Any) -> SolveJobRecord:
+    """A job row as another process would have left it."""
+    values: dict[str, Any] = {
+        "network_id": network_id,
+        "week": week,
+        "weeks": 1,
+        "keep_pins": False,
+        "state": state,
+        "requested_by": ACTOR,
+        "created_at": jobs.now() - dt.timedelta(hours=1),
+        "solutions": 0,
+        "cancel_requested": False,
+        "if_free": False,
+        "attempts": 1,
+        "backend": "local",
+        **fields,
+    }
+    return SolveJobRecord(**values)
+
+
+def test_jobs_whose_worker_died_are_marked_interrupted_and_the_rest_left_alone(
     tiny: tuple[Engine, int],
 ) -> None:
     engine, network_id = tiny
-    long_ago = jobs.PROCESS_STARTED - dt.timedelta(hours=1)
+    settings = jobs.QueueSettings(stale_after=30, visibility_timeout=100)
+    ago = jobs.now() - dt.timedelta(seconds=60)  # stale, but within the visibility timeout
+    long_ago = jobs.now() - dt.timedelta(seconds=1000)
+    here = f"{jobs.HOST}:{dead_pid()}"
+    rows = [
+        old_job(network_id, "2026-W49", "running", heartbeat_at=ago, owner=here),
+        old_job(network_id, "2026-W50", "queued", owner=here),
+        old_job(network_id, "2026-W51", "running", heartbeat_at=jobs.now(), owner=here),
+        old_job(network_id, "2026-W52", "queued", owner=f"{jobs.HOST}:{os.getpid()}"),
+        old_job(network_id, "2026-W53", "queued", owner=f"elsewhere:{dead_pid()}"),
+        old_job(network_id, "2027-W01", "running", heartbeat_at=ago, backend="celery"),
+        old_job(network_id, "2027-W02", "running", heartbeat_at=long_ago, backend="celery"),
+        old_job(network_id, "2026-W49", "done"),
+    ]
     with session_scope(engine) as session:
-        old = [
-            SolveJobRecord(
-                network_id=network_id,
-                week=WEEK,
-                weeks=1,
-                keep_pins=False,
-                state=state,
-                requested_by=ACTOR,
-                created_at=long_ago,
-                solutions=0,
-                cancel_requested=False,
-            )
-            for state in ("running", "queued", "done")
-        ]
-        session.add_all(old)
+        session.add_all(rows)
         session.flush()
-        old_ids = [record.id for record in old]
-        fresh = jobs.create_job(
-            session, network_id, "2026-W50", weeks=1, keep_pins=False, actor=ACTOR
-        )
-    assert sorted(jobs.sweep_interrupted(engine, network_id)) == old_ids[:2]
-    assert jobs.sweep_interrupted(engine, network_id) == []
-    states = [(_job(engine, i).state, _job(engine, i).message) for i in old_ids]
-    assert states == [("failed", jobs.INTERRUPTED), ("failed", jobs.INTERRUPTED), ("done", None)]
-    assert _job(engine, fresh).state == "queued"
+        ids = [record.id for record in rows]
+    assert jobs.sweep_interrupted(engine, network_id, settings) == [ids[0], ids[1], ids[6]]
+    assert jobs.sweep_interrupted(engine, network_id, settings) == []
+    states = [(_job(engine, i).state, _job(engine, i).message) for i in ids]
+    assert states == [
+        ("failed", jobs.INTERRUPTED),
+        ("failed", jobs.INTERRUPTED),
+        ("running", None),  # its heartbeat is fresh
+        ("queued", None),  # this process's own
+        ("queued", None),  # another machine's: its heartbeat will tell, once it runs
+        ("running", None),  # the broker delivers it again to another worker
+        ("failed", jobs.LOST),
+        ("done", None),
+    ]
     with session_scope(engine) as session:
-        assert [e.action for e in entries(session, network_id)][:2] == ["solve interrupted"] * 2
+        assert [e.action for e in entries(session, network_id)][:3] == ["solve interrupted"] * 3
+
+
+def test_a_worker_claims_a_job_whose_worker_died_and_finishes_it(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    stale = jobs.now() - dt.timedelta(seconds=jobs.STALE_AFTER + 5)
+    with session_scope(engine) as session:
+        record = old_job(
+            network_id, WEEK, "running", heartbeat_at=stale, owner="gone:1", backend="celery"
+        )
+        session.add(record)
+        session.flush()
+        job_id = record.id
+    jobs.run_job(engine, job_id, threading.Event())
+    done = _job(engine, job_id)
+    assert (done.state, done.attempts, done.owner) == ("done", 2, f"{jobs.HOST}:{os.getpid()}")
+    assert _draft(engine, network_id) is not None
+
+
+def test_a_job_running_with_a_fresh_heartbeat_is_not_claimed_twice(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        record = old_job(network_id, WEEK, "running", heartbeat_at=jobs.now(), owner="other:1")
+        session.add(record)
+        session.flush()
+        job_id = record.id
+    jobs.run_job(engine, job_id, threading.Event())  # a second delivery of its message
+    running = _job(engine, job_id)
+    assert (running.state, running.attempts, running.owner) == ("running", 1, "other:1")
+    assert _rota_count(engine) == 0
+
+
+def test_a_job_that_keeps_killing_its_worker_is_given_up(tiny: tuple[Engine, int]) -> None:
+    engine, network_id = tiny
+    stale = jobs.now() - dt.timedelta(seconds=jobs.STALE_AFTER + 5)
+    with session_scope(engine) as session:
+        record = old_job(
+            network_id,
+            WEEK,
+            "running",
+            heartbeat_at=stale,
+            owner="gone:1",
+            attempts=jobs.MAX_ATTEMPTS,
+        )
+        session.add(record)
+        session.flush()
+        job_id = record.id
+    jobs.run_job(engine, job_id, threading.Event())
+    failed = _job(engine, job_id)
+    assert failed.state == "failed"
+    assert failed.message == jobs.GAVE_UP.format(attempts=jobs.MAX_ATTEMPTS)
+    assert _rota_count(engine) == 0
+
+
+def test_a_job_taken_over_by_another_worker_stops_and_saves_nothing(
+    tiny: tuple[Engine, int], gate: Gate
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        job_id = _create(session, network_id)
+    jobs.start(engine, job_id)
+    assert gate.started.wait(WAIT)
+    with session_scope(engine) as session:  # as a worker that took this one for dead would
+        record = session.get(SolveJobRecord, job_id)
+        assert record is not None
+        record.owner = "other:1"
+    stop = threading.Event()
+    assert jobs.Heartbeat(engine, job_id, f"{jobs.HOST}:{os.getpid()}", stop).check(beat=True)
+    gate.release.set()
+    jobs.wait(engine, job_id, WAIT)
+    row = _job(engine, job_id)
+    assert (row.state, row.owner) == ("running", "other:1")  # left to the other worker
+    assert _rota_count(engine) == 0
+
+
+# -- idempotency ------------------------------------------------------------------------------
+
+
+def test_asking_for_the_same_solve_again_gives_the_same_job(tiny: tuple[Engine, int]) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        first = _create(session, network_id)
+    with session_scope(engine) as session:
+        again = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR, options=OPTIONS
+        )
+    assert again == jobs.Ticket(first, created=False)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(SolveJobRecord)) == 1
+
+
+def test_a_solve_done_from_the_same_data_is_not_run_again_until_the_data_changes(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    done = _run(engine, network_id)
+    assert done.state == "done" and done.result_hash is not None
+    with session_scope(engine) as session:
+        again = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR, options=OPTIONS
+        )
+    assert again == jobs.Ticket(done.id, created=False)
+    gone = tiny_optimum()[0]
+    with session_scope(engine) as session:
+        apply_edit(
+            session, network_id, WEEK, Edit("unassign", gone), expected_revision=0, actor=ACTOR
+        )
+    with session_scope(engine) as session:
+        after_edit = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR, options=OPTIONS
+        )
+    assert after_edit.created and after_edit.id != done.id
+
+
+def test_the_input_hash_changes_with_every_input_and_ignores_set_order(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        read = jobs.read_input(session, network_id, WEEK, 1, False)
+    base = {"week": WEEK, "weeks": 1, "keep_pins": False, "if_free": False, "options": OPTIONS}
+    digest = jobs.input_hash(read, **base)  # type: ignore[arg-type]
+    shuffled = dataclasses.replace(read, pins=frozenset(reversed(sorted(tiny_optimum()[:3]))))
+    ordered = dataclasses.replace(read, pins=frozenset(sorted(tiny_optimum()[:3])))
+    assert jobs.input_hash(shuffled, **base) == jobs.input_hash(ordered, **base)  # type: ignore[arg-type]
+    changes: list[tuple[jobs.JobInput, dict[str, Any]]] = [
+        (read, {**base, "weeks": 2}),
+        (read, {**base, "keep_pins": True}),
+        (read, {**base, "if_free": True}),
+        (read, {**base, "options": SolveOptions(time_limit=11, workers=1)}),
+        (ordered, base),
+        (dataclasses.replace(read, drafts={WEEK: (1, 0)}), base),
+        (dataclasses.replace(read, bundle=dataclasses.replace(read.bundle, staff=())), base),
+    ]
+    digests = {jobs.input_hash(job_input, **fields) for job_input, fields in changes}
+    assert digest not in digests and len(digests) == len(changes)
+
+
+def test_a_different_solve_of_an_active_week_is_refused(tiny: tuple[Engine, int]) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        first = _create(session, network_id)
+    longer = SolveOptions(time_limit=30, workers=1)
+    with pytest.raises(jobs.SolveRunningError) as refused, session_scope(engine) as session:
+        jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR, options=longer
+        )
+    assert refused.value.job_id == first
 
 
 @pytest.mark.parametrize(("text", "weeks"), [(None, 1), ("", 1), (" 3 ", 3), ("8", 8)])
@@ -373,7 +570,7 @@ def test_weeks_field_refuses_anything_else(text: str) -> None:
 def test_creating_a_job_starts_nothing(tiny: tuple[Engine, int]) -> None:
     engine, network_id = tiny
     with session_scope(engine) as session:
-        job_id = jobs.create_job(session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACTOR)
+        job_id = _create(session, network_id)
     assert _job(engine, job_id).state == "queued"
     with pytest.raises(KeyError):
         jobs.wait(engine, job_id, 0.1)

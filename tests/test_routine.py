@@ -8,6 +8,7 @@ runner calls it.  E-mail goes to a real aiosmtpd server on a loopback port.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from scheduler import events, requests, routine
+from scheduler import events, jobs, requests, routine
 from scheduler.domain import JOB_KINDS, Assignment, parse_iso_week
 from scheduler.publishing import publish_week
 from scheduler.storage.db import session_scope
@@ -26,11 +27,13 @@ from scheduler.storage.models import (
     LoginFailureRecord,
     NetworkRecord,
     RotaRecord,
+    SolveJobRecord,
     UserRecord,
     WeekAlertRecord,
 )
 from scheduler.storage.repository import find_rota, load_rota
 from scheduler.validator import check_rota
+from solver import SolveOptions
 from tests.test_notices import Inbox, smtp_server
 from tests.web_support import ACCOUNTS, save_week, seeded_app
 
@@ -42,6 +45,7 @@ TUE = dt.date(2026, 12, 1)
 HOST = "rota.example.test"
 SENDER = "rota@example.test"
 FAST = {"SOLVE_TIME_LIMIT": 10, "SOLVE_WORKERS": 1}
+WAIT = 120.0  # seconds; a safety net, never reached when the code works
 # A published week-2026-W49 rota far from full: S05's session is pinned by fixed.csv.
 CELLS = (
     Assignment(TUE, "AM", "P01", "S01"),
@@ -125,20 +129,87 @@ def test_the_draft_week_is_counted_from_the_week_of_now(
     assert routine.weeks_ahead(now, ahead) == week
 
 
-def test_drafts_plan_the_week_three_weeks_ahead_and_audit_it(engine: Engine, tiny: int) -> None:
+def queued_job(summary: str) -> int:
+    """The id of the solve job a drafts run says it queued."""
+    match = re.fullmatch(r"queued solve job (\d+) to draft (\S+)", summary)
+    assert match is not None, summary
+    return int(match.group(1))
+
+
+def finished_job(engine: Engine, summary: str) -> SolveJobRecord:
+    """Wait for the queued draft job (the local back end runs it here) and read its row."""
+    job_id = queued_job(summary)
+    jobs.wait(engine, job_id, WAIT)
+    with session_scope(engine) as session:
+        record = session.get(SolveJobRecord, job_id)
+        assert record is not None
+        return record
+
+
+def test_drafts_queue_a_solve_of_the_week_three_weeks_ahead_which_saves_a_valid_draft(
+    engine: Engine, tiny: int
+) -> None:
     summary = run(engine, routine.run_drafts, tiny, config=FAST)
+    assert summary.endswith(f"to draft {DRAFT_WEEK}")
+    job = finished_job(engine, summary)
+    assert (job.state, job.week, job.requested_by, job.if_free) == (
+        "done",
+        DRAFT_WEEK,
+        routine.ACTOR,
+        True,
+    )
+    assert (job.time_limit, job.workers) == (10, 1)
     with session_scope(engine) as session:
         draft = find_rota(session, tiny, DRAFT_WEEK, "draft")
-        assert draft is not None
-        assert summary.startswith(f"saved a draft of {DRAFT_WEEK} (rota {draft.id}, ")
+        assert draft is not None and job.rota_id == draft.id
         loaded = load_rota(session, tiny, DRAFT_WEEK, "draft")
         assert loaded is not None and loaded[1]
         bundle = events.network_bundle(session, tiny)
         assert check_rota(bundle, parse_iso_week(DRAFT_WEEK), loaded[1]).ok
-        entry = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
-    assert entry is not None
-    assert (entry.actor, entry.action) == (routine.ACTOR, "draft generated")
-    assert entry.subject == f"{DRAFT_WEEK} rota {draft.id}"
+        logged = [
+            (e.actor, e.action, e.subject)
+            for e in session.scalars(select(AuditRecord).order_by(AuditRecord.id))
+        ]
+    subject = f"{DRAFT_WEEK} job {job.id}"
+    assert (routine.ACTOR, "solve started", subject) in logged
+    assert (routine.ACTOR, "solve finished", subject) in logged
+
+
+def test_a_drafts_run_rolled_back_queues_nothing(engine: Engine, tiny: int) -> None:
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        routine.run_drafts(session, tiny, NOW, {"PUBLIC_HOST": HOST, **FAST})
+        raise RuntimeError("the run failed after queueing")
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(SolveJobRecord)) == 0
+    assert finished_job(engine, run(engine, routine.run_drafts, tiny, config=FAST)).state == "done"
+
+
+def test_a_draft_job_saves_nothing_into_a_week_published_while_it_waited(
+    engine: Engine, tiny: int
+) -> None:
+    with session_scope(engine) as session:
+        ticket = jobs.create_job(
+            session,
+            tiny,
+            DRAFT_WEEK,
+            weeks=1,
+            keep_pins=False,
+            actor=routine.ACTOR,
+            options=SolveOptions(time_limit=10, workers=1),
+            if_free=True,
+        )
+    with session_scope(engine) as session:
+        kept = save_week(session, tiny, DRAFT_WEEK, [], state="published")
+    jobs.start(engine, ticket.id)
+    jobs.wait(engine, ticket.id, WAIT)
+    with session_scope(engine) as session:
+        record = session.get(SolveJobRecord, ticket.id)
+        assert record is not None and record.state == "failed"
+        assert (
+            record.message == f"{DRAFT_WEEK} was published while this solve ran; nothing was saved"
+        )
+        ids = session.scalars(select(RotaRecord.id).where(RotaRecord.week == DRAFT_WEEK)).all()
+    assert ids == [kept]
 
 
 def set_jobs(engine: Engine, network_id: int, **values: object) -> None:
@@ -151,9 +222,9 @@ def set_jobs(engine: Engine, network_id: int, **values: object) -> None:
 
 def test_drafts_follow_the_networks_weeks_ahead(engine: Engine, tiny: int) -> None:
     set_jobs(engine, tiny, draft_weeks_ahead=2)
-    assert run(engine, routine.run_drafts, tiny, config=FAST).startswith(
-        "saved a draft of 2026-W50 "
-    )
+    summary = run(engine, routine.run_drafts, tiny, config=FAST)
+    assert summary.endswith("to draft 2026-W50")
+    assert finished_job(engine, summary).state == "done"
 
 
 @pytest.mark.parametrize(("state", "why"), [("draft", "a draft"), ("published", "published")])
@@ -170,19 +241,17 @@ def test_drafts_never_overwrite_a_week_with_a_draft_or_a_publication(
     assert ids == [kept]
 
 
-def test_a_week_with_no_rota_is_recorded_as_a_failure_with_the_reason(
-    engine: Engine, tiny: int
-) -> None:
+def test_a_week_with_no_rota_fails_its_draft_job_with_the_reason(engine: Engine, tiny: int) -> None:
     # S05 is pinned to Tue 1 Dec AM by fixed.csv; an absence that day contradicts it.
     with session_scope(engine) as session:
         bundle = events.network_bundle(session, tiny)
         form = {"start": TUE.isoformat(), "kind": "sick", "reason": "flu"}
         events.record_absence(session, tiny, bundle, staff_id="S05", form=form, actor="t")
     three_weeks_before = dt.datetime(2026, 11, 9, 6, 0, tzinfo=LONDON)
-    with pytest.raises(routine.RoutineError) as raised:
-        run(engine, routine.run_drafts, tiny, three_weeks_before, FAST)
-    message = str(raised.value)
-    assert message.startswith(f"{WEEK}: the hard rules of these weeks contradict each other")
+    job = finished_job(engine, run(engine, routine.run_drafts, tiny, three_weeks_before, FAST))
+    assert job.state == "failed"
+    message = job.message or ""
+    assert message.startswith("the hard rules of these weeks contradict each other")
     assert "nothing was saved" in message
     assert "sick" not in message and "flu" not in message
     with session_scope(engine) as session:

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,13 @@ from scheduler.domain import (
     Weights,
 )
 from scheduler.storage.db import database_url, make_engine, normalise_url, session_scope, upgrade
-from scheduler.storage.models import Base, NetworkRecord, RotaRecord, StaffRecord
+from scheduler.storage.models import (
+    Base,
+    NetworkRecord,
+    RotaRecord,
+    SolveJobRecord,
+    StaffRecord,
+)
 from scheduler.storage.repository import (
     NetworkLookupError,
     database_fingerprint,
@@ -210,6 +217,45 @@ def test_upgrade_twice_changes_nothing(db_url: str, engine: Engine) -> None:
     before = fingerprint(engine)
     upgrade(db_url)
     assert fingerprint(engine) == before
+
+
+def test_processes_starting_together_on_postgresql_migrate_one_after_another(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers itself; the advisory lock is PostgreSQL's")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: upgrade(db_url), range(4)))
+    assert results == [None] * 4
+    migrated = make_engine(db_url)
+    try:
+        assert set(inspect(migrated).get_table_names()) == set(Base.metadata.tables) | {
+            "alembic_version"
+        }
+    finally:
+        migrated.dispose()
+
+
+def test_an_active_solve_per_week_is_all_the_database_allows(engine: Engine) -> None:
+    network_id = store_bundle(engine)
+
+    def job(state: str, week: str = "2026-W49") -> SolveJobRecord:
+        return SolveJobRecord(
+            network_id=network_id,
+            week=week,
+            weeks=1,
+            keep_pins=False,
+            state=state,
+            requested_by="t",
+            created_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC),
+            solutions=0,
+            cancel_requested=False,
+            if_free=False,
+            attempts=0,
+        )
+
+    with session_scope(engine) as session:  # finished ones and other weeks are not limited
+        session.add_all([job("done"), job("failed"), job("queued"), job("running", "2026-W50")])
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        session.add(job("running"))
 
 
 # --- bundles -------------------------------------------------------------------

@@ -92,6 +92,22 @@ def test_production_without_a_secret_refuses_to_start(db_url: str) -> None:
         make_app(db_url, TESTING=False)
 
 
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"BROKER_URL": "amqp://127.0.0.1"}, "BROKER_URL: give a Redis URL"),
+        ({"BROKER_URL": "redis://q", "VISIBILITY_TIMEOUT": 40}, "VISIBILITY_TIMEOUT: give more"),
+        ({"VISIBILITY_TIMEOUT": "soon"}, "VISIBILITY_TIMEOUT: give a number of seconds"),
+        ({"JOB_STALE_AFTER": 2}, "JOB_STALE_AFTER: give at least 6 seconds"),
+    ],
+)
+def test_queue_settings_that_cannot_work_refuse_to_start_naming_the_setting(
+    db_url: str, settings: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        make_app(db_url, **settings)
+
+
 def test_production_takes_the_secret_from_the_environment(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,7 +26,7 @@ from scheduler.editing import Cells, load_cells
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models import AssignmentRecord, RotaRecord, SolveJobRecord
 from scheduler.storage.repository import database_fingerprint, find_rota
-from tests.test_jobs import Gate
+from tests.test_jobs import Gate, old_job
 from tests.test_publishing import WEEK, cell, seed_draft, tiny_optimum
 from tests.web_support import ACCOUNTS, client_as, csrf_token, post, seeded_app
 from web.db import dispose
@@ -129,7 +129,7 @@ def _queued_job(site: Site) -> int:
     with session_scope(site.engine) as session:
         return jobs.create_job(
             session, site.network_id, WEEK, weeks=1, keep_pins=False, actor=ACCOUNTS.manager
-        )
+        ).id
 
 
 def _call(client: FlaskClient, method: str, url: str) -> TestResponse:
@@ -245,6 +245,7 @@ def test_the_job_page_shows_progress_and_cancel_stops_the_solve(site: Site, gate
         "gap": pytest.approx(23 / 123),
         "elapsed": 0.25,
         "solutions": 1,
+        "attempts": 1,
         "cancel_requested": False,
         "message": None,
         "rota_url": None,
@@ -279,6 +280,50 @@ def test_a_second_solve_of_the_week_shows_the_running_one(site: Site, gate: Gate
         assert session.scalar(select(func.count()).select_from(SolveJobRecord)) == 1
 
 
+def test_asking_again_for_a_solve_already_done_shows_that_job(site: Site) -> None:
+    client = client_as(site.app, "coordinator")
+    first = _job_id(post(client, site.week("solve"), {}))
+    jobs.wait(site.engine, first, WAIT)
+    again = post(client, site.week("solve"), {})
+    assert _job_id(again) == first
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "This same solve, from the same data, was already asked for" in page
+    with session_scope(site.engine) as session:
+        assert session.scalar(select(func.count()).select_from(SolveJobRecord)) == 1
+
+
+def test_a_solve_when_the_queue_is_down_fails_its_job_and_says_so(db_url: str) -> None:
+    # Port 9 (discard) has no Redis: sending the job fails after the quick retries.
+    app, network_id = seeded_app(
+        db_url, SOLVE_TIME_LIMIT=10, SOLVE_WORKERS=1, BROKER_URL="redis://127.0.0.1:9/0"
+    )
+    client = client_as(app, "coordinator")
+    response = post(client, f"/n/{network_id}/weeks/{WEEK}/solve", {})
+    job_id = _job_id(response)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "the job queue could not be reached" in page
+    status = client.get(f"/n/{network_id}/jobs/{job_id}.json").get_json()
+    assert (status["state"], status["message"]) == ("failed", jobs.NO_QUEUE)
+    dispose(app)
+
+
+def _job_row(site: Site, **fields: Any) -> int:
+    """A running job's row as another process left it; its id."""
+    with session_scope(site.engine) as session:
+        record = old_job(site.network_id, WEEK, "running", **fields)
+        session.add(record)
+        session.flush()
+        return record.id
+
+
+def test_a_job_taken_up_again_by_another_worker_says_which_attempt_it_is(site: Site) -> None:
+    job_id = _job_row(site, heartbeat_at=jobs.now(), attempts=2, backend="celery")
+    client = client_as(site.app, "coordinator")
+    assert client.get(site.url(f"jobs/{job_id}.json")).get_json()["attempts"] == 2
+    page = client.get(site.url(f"jobs/{job_id}")).get_data(as_text=True)
+    assert "Attempt 2: the worker running the earlier attempt stopped" in page
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
@@ -298,21 +343,8 @@ def test_a_solve_with_bad_fields_is_not_started(
 
 
 def test_a_job_left_by_a_dead_server_shows_as_interrupted(site: Site) -> None:
-    with session_scope(site.engine) as session:
-        record = SolveJobRecord(
-            network_id=site.network_id,
-            week=WEEK,
-            weeks=1,
-            keep_pins=False,
-            state="running",
-            requested_by=ACCOUNTS.manager,
-            created_at=jobs.PROCESS_STARTED - dt.timedelta(minutes=5),
-            solutions=3,
-            cancel_requested=False,
-        )
-        session.add(record)
-        session.flush()
-        job_id = record.id
+    # Its solve thread is gone: no heartbeat for four minutes.
+    job_id = _job_row(site, heartbeat_at=jobs.now() - dt.timedelta(minutes=4), solutions=3)
     client = client_as(site.app, "coordinator")
     status = client.get(site.url(f"jobs/{job_id}.json")).get_json()
     assert status["state"] == "failed" and status["message"] == jobs.INTERRUPTED

@@ -138,7 +138,7 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         )
         job_id = jobs.create_job(
             session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACCOUNTS.manager
-        )
+        ).id
         leave = {"start": monday.isoformat(), "end": monday.isoformat(), "kind": "annual"}
         request_leave(session, network_id, CLINICIAN_STAFF, leave, ACCOUNTS.clinician)
         cover = {"date": monday.isoformat(), "session_id": "AM", "role": "GP", "people": "1"}

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
+from scheduler.jobs import QueueSettingsError, queue_settings
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models import MAX_INTEGER
 from web import (
@@ -101,6 +102,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     apply_security(app)
+    try:
+        queue_settings(app.config)
+    except QueueSettingsError as err:
+        raise ConfigurationError(f"{err} (ROTAPOOL_ settings or config.py)") from None
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = database_url(app.instance_path)
     CSRFProtect(app)

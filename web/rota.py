@@ -97,13 +97,21 @@ def start_solve(network_id: int, week: str) -> Response:
     week = _week(week)
     with transaction() as db:
         bundle_of(db, network_id)
-    jobs.sweep_interrupted(engine(), network_id)
+    settings = queue()
+    jobs.sweep_interrupted(engine(), network_id, settings)
     try:
         weeks = jobs.check_weeks(request.form.get("weeks"))
         keep_pins = _keep_pins(request.form.get("keep_pins"))
         with transaction() as db:
-            job_id = jobs.create_job(
-                db, network_id, week, weeks=weeks, keep_pins=keep_pins, actor=user.email
+            ticket = jobs.create_job(
+                db,
+                network_id,
+                week,
+                weeks=weeks,
+                keep_pins=keep_pins,
+                actor=user.email,
+                options=_solve_options(),
+                settings=settings,
             )
     except jobs.JobInputError as err:
         flash(f"The solve was not started. {err.field}: {err.message}.", "error")
@@ -111,14 +119,28 @@ def start_solve(network_id: int, week: str) -> Response:
     except jobs.SolveRunningError as err:
         flash(f"A solve of {week} is already queued or running; it is shown here.", "error")
         return redirect(url_for(".job", network_id=network_id, job_id=err.job_id))
-    jobs.start(engine(), job_id, _solve_options())
-    return redirect(url_for(".job", network_id=network_id, job_id=job_id))
+    if not ticket.created:
+        flash(
+            "This same solve, from the same data, was already asked for; it is shown here.",
+            "success",
+        )
+    else:
+        try:
+            jobs.start(engine(), ticket.id, settings)
+        except jobs.QueueUnavailableError:
+            flash(jobs.NO_QUEUE, "error")
+    return redirect(url_for(".job", network_id=network_id, job_id=ticket.id))
+
+
+def queue() -> jobs.QueueSettings:
+    """Where this app's solve jobs go (checked when the app was made)."""
+    return jobs.queue_settings(current_app.config)
 
 
 def _job(network_id: int, job_id: int) -> jobs.JobView:
     """The job after sweeping up jobs a dead process left behind; 404 if not this network's."""
     network_guard(network_id)
-    jobs.sweep_interrupted(engine(), network_id)
+    jobs.sweep_interrupted(engine(), network_id, queue())
     with transaction() as db:
         found = jobs.find_job(db, network_id, job_id)
     if found is None:
@@ -156,6 +178,7 @@ def job_json(job: jobs.JobView) -> dict[str, Any]:
         "gap": job.gap,
         "elapsed": job.elapsed,
         "solutions": job.solutions,
+        "attempts": job.attempts,
         "cancel_requested": job.cancel_requested,
         "message": job.message,
         "rota_url": _rota_url(job),
@@ -180,7 +203,7 @@ def cancel_job(network_id: int, job_id: int) -> Response:
     with transaction() as db:
         asked = jobs.request_cancel(db, engine(), network_id, job_id, user.email)
     if asked:
-        flash("Cancel requested: the solve stops at its next step and saves nothing.", "success")
+        flash("Cancel requested: the solve stops within a second and saves nothing.", "success")
     else:
         flash(f"The solve had already finished ({found.state}); nothing to cancel.", "error")
     return redirect(url_for(".job", network_id=network_id, job_id=job_id))

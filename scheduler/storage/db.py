@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -99,8 +99,18 @@ def alembic_config() -> Config:
     return config
 
 
+MIGRATION_LOCK = 7_284_001  # a PostgreSQL advisory lock key of this project's own
+
+
 def migrate(connection: Connection, revision: str = "head") -> None:
-    """Run the migrations on ``connection``, inside the caller's transaction."""
+    """Run the migrations on ``connection``, inside the caller's transaction.
+
+    On PostgreSQL the transaction first takes an advisory lock, so web
+    processes, workers and the scheduler starting together migrate one after
+    another: the first upgrades, the others then find the database current.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)

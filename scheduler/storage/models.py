@@ -305,6 +305,7 @@ BUNDLE_TABLES = (
 
 USER_ROLES = ("manager", "coordinator", "practice", "clinician")
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE_JOB = "state IN ('queued', 'running')"
 REQUEST_STATES = ("requested", "approved", "declined")
 
 
@@ -359,7 +360,18 @@ class SolveJobRecord(NetworkOwned, Base):
     """A solve started from the web app, run in the background; progress lives here."""
 
     __tablename__ = "solve_jobs"
-    __table_args__ = (CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),)
+    __table_args__ = (
+        CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),
+        # One queued or running solve per week: two would race to save the same draft.
+        Index(
+            "uq_solve_jobs_active_week",
+            "network_id",
+            "week",
+            unique=True,
+            sqlite_where=text(ACTIVE_JOB),
+            postgresql_where=text(ACTIVE_JOB),
+        ),
+    )
 
     week: Mapped[str] = mapped_column(String(10))
     weeks: Mapped[int] = mapped_column(Integer)
@@ -376,6 +388,17 @@ class SolveJobRecord(NetworkOwned, Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
     message: Mapped[str | None] = mapped_column(Text)
     rota_id: Mapped[int | None] = mapped_column(Integer)
+    # What the job solves, for idempotency: a hash of everything it reads when it starts
+    # (input_hash) and of the same after it saved its drafts (result_hash).
+    input_hash: Mapped[str | None] = mapped_column(String(64))
+    result_hash: Mapped[str | None] = mapped_column(String(64))
+    time_limit: Mapped[float | None] = mapped_column(Float)
+    workers: Mapped[int | None] = mapped_column(Integer)
+    if_free: Mapped[bool] = mapped_column(Boolean)  # save only into a week with no rota at all
+    backend: Mapped[str | None] = mapped_column(String(16))  # local or celery
+    owner: Mapped[str | None] = mapped_column(String(LABEL))  # host:pid running it
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 class LeaveRequestRecord(NetworkOwned, Base):
