@@ -56,9 +56,10 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import CursorResult, Engine, or_, select, update
@@ -161,7 +162,7 @@ def queue_settings(config: Mapping[str, Any]) -> QueueSettings:
         raise QueueSettingsError(
             f"JOB_STALE_AFTER: give at least {3 * HEARTBEAT:g} seconds (three heartbeats)"
         )
-    longest = float(config.get("SOLVE_TIME_LIMIT", SolveOptions().time_limit))
+    longest = _seconds(config, "SOLVE_TIME_LIMIT", SolveOptions().time_limit)
     if url is not None and settings.visibility_timeout <= longest + settings.stale_after:
         raise QueueSettingsError(
             f"VISIBILITY_TIMEOUT: give more than the solve time limit plus JOB_STALE_AFTER "
@@ -277,7 +278,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._stops: dict[JobKey, threading.Event] = {}
-        self._futures: dict[JobKey, Future[None]] = {}
+        self._futures: dict[JobKey, Future[Claim]] = {}
 
     def _pool(self) -> ThreadPoolExecutor:
         """Made on first use: creating the app or importing this module starts nothing."""
@@ -478,6 +479,10 @@ def create_job(
                 return Ticket(active, False)
     else:
         raise RuntimeError(f"could not queue a solve of {week}: its active job kept changing")
+    clash = _overlapping(session, network_id, week, weeks, record.id)
+    if clash is not None:
+        savepoint.rollback()
+        raise SolveRunningError(clash)
     done = _already_done(session, network_id, week, weeks, digest)
     if done is not None:
         savepoint.rollback()
@@ -512,6 +517,22 @@ def _the_active_one(
     if (active.weeks, active.input_hash) == (weeks, digest):
         return active.id
     raise SolveRunningError(active.id)
+
+
+def _overlapping(
+    session: Session, network_id: int, week: str, weeks: int, job_id: int
+) -> int | None:
+    """An active job of the network, other than ``job_id``, that plans one of these weeks."""
+    mine = set(_week_labels(week, weeks))
+    statement = select(SolveJobRecord.id, SolveJobRecord.week, SolveJobRecord.weeks).where(
+        SolveJobRecord.network_id == network_id,
+        SolveJobRecord.state.in_(ACTIVE),
+        SolveJobRecord.id != job_id,
+    )
+    for other, start, count in session.execute(statement.order_by(SolveJobRecord.id)):
+        if mine & set(_week_labels(start, count)):
+            return int(other)
+    return None
 
 
 def _already_done(
@@ -587,44 +608,104 @@ def request_cancel(
     return True
 
 
+def _started(pid: int) -> str | None:
+    """When the process started, in clock ticks since boot (Linux); None if there is none.
+
+    With the process id it names one process even where ids are reused soon,
+    as in a container restarted under the same host name.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None  # field 22 of proc(5), starttime
+
+
+def process_owner(pid: int) -> str:
+    """A process of this machine as a job's owner: host, process id and start time."""
+    return f"{HOST}:{pid}:{_started(pid) or 0}"
+
+
 def _me() -> str:
-    """This process, as a job's owner: host and process id."""
-    return f"{HOST}:{os.getpid()}"
+    """This process, as a job's owner."""
+    return process_owner(os.getpid())
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Whether the process ``pid`` that started at ``started`` still runs."""
+    if Path("/proc/self/stat").exists():
+        return _started(pid) == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _dead_here(owner: str | None) -> bool:
     """Whether ``owner`` is a process of this machine that no longer runs."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != HOST or not pid.isdigit() or int(pid) == os.getpid():
+    host, pid, started = [*(owner or "").split(":"), "", ""][:3]
+    if host != HOST or not pid.isdigit() or owner == _me():
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
+    return not _alive(int(pid), started)
 
 
-def _orphans(session: Session, network_id: int, settings: QueueSettings) -> dict[int, str]:
+@dataclass(frozen=True)
+class _Orphan:
+    """An active job whose worker is gone, as it was read; the sweep closes it only unchanged."""
+
+    id: int
+    message: str
+    state: str
+    owner: str | None
+    attempts: int
+    heartbeat_at: dt.datetime | None
+
+    def unchanged(self) -> tuple[Any, ...]:
+        """Conditions that hold while nobody has claimed, beaten or closed the job since."""
+        return (
+            SolveJobRecord.id == self.id,
+            SolveJobRecord.state == self.state,
+            SolveJobRecord.owner.is_not_distinct_from(self.owner),
+            SolveJobRecord.attempts == self.attempts,
+            SolveJobRecord.heartbeat_at.is_not_distinct_from(self.heartbeat_at),
+        )
+
+
+def _orphans(session: Session, network_id: int, settings: QueueSettings) -> list[_Orphan]:
     """The network's active jobs whose worker is gone, with the message to close them with."""
-    moment = now()
-    stale = moment - dt.timedelta(seconds=settings.stale_after)
-    # Past this, the broker would have delivered the job again and a worker claimed it.
-    lost = stale - dt.timedelta(seconds=settings.visibility_timeout + settings.stale_after)
+    stale = now() - dt.timedelta(seconds=settings.stale_after)
+    # Past this the broker has delivered the job again long since, and a worker would
+    # have claimed it (twice the timeout: the message waits its turn behind other jobs).
+    lost = stale - dt.timedelta(seconds=2 * settings.visibility_timeout)
     statement = select(SolveJobRecord).where(
         SolveJobRecord.network_id == network_id, SolveJobRecord.state.in_(ACTIVE)
     )
-    found: dict[int, str] = {}
+    found = []
     for record in session.scalars(statement):
+        message = None
         if record.state == "running":
             beat = utc(record.heartbeat_at or record.started_at or record.created_at)
             if record.backend == "celery" and beat < lost:
-                found[record.id] = LOST
+                message = LOST
             elif record.backend != "celery" and beat < stale:
-                found[record.id] = INTERRUPTED
+                message = INTERRUPTED
         elif record.backend == "local" and _dead_here(record.owner):
-            found[record.id] = INTERRUPTED
+            message = INTERRUPTED
+        if message is not None:
+            found.append(
+                _Orphan(
+                    record.id,
+                    message,
+                    record.state,
+                    record.owner,
+                    record.attempts,
+                    record.heartbeat_at,
+                )
+            )
     return found
 
 
@@ -635,31 +716,36 @@ def sweep_interrupted(
 
     A read first, in its own transaction: almost always there is nothing to
     sweep, and the page that asks should not take the write lock for that.
+    A job claimed, beaten or closed between the read and the write is left
+    alone.
     """
     with session_scope(engine) as session:
         candidates = _orphans(session, network_id, settings)
-    if not candidates:
-        return []
+    return _close_orphans(engine, network_id, candidates) if candidates else []
+
+
+def _close_orphans(engine: Engine, network_id: int, candidates: list[_Orphan]) -> list[int]:
+    """Mark failed those of ``candidates`` that are still as they were read; their ids."""
     swept = []
     with session_scope(engine) as session:
-        for job_id, message in sorted(candidates.items()):
+        for orphan in sorted(candidates, key=lambda o: o.id):
             closed = session.execute(
                 update(SolveJobRecord)
-                .where(SolveJobRecord.id == job_id, SolveJobRecord.state.in_(ACTIVE))
-                .values(state="failed", message=message, finished_at=now())
+                .where(*orphan.unchanged())
+                .values(state="failed", message=orphan.message, finished_at=now())
                 .execution_options(synchronize_session=False)
             )
             if _rows_changed(closed) != 1:
                 continue
-            swept.append(job_id)
+            swept.append(orphan.id)
             audit.record(
                 session,
                 "system",
                 "solve interrupted",
-                f"job {job_id}",
+                f"job {orphan.id}",
                 network_id=network_id,
-                before={"state": "queued or running"},
-                after={"state": "failed", "message": message},
+                before={"state": orphan.state},
+                after={"state": "failed", "message": orphan.message},
             )
     return swept
 
@@ -681,12 +767,15 @@ class ProgressWriter:
         engine: Engine,
         job_id: int,
         stop: threading.Event,
+        *,
         interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        owner: str | None = None,
     ) -> None:
         self._engine = engine
         self._job_id = job_id
         self._stop = stop
+        self._owner = owner  # when given, only this owner's running job is written
         self._interval = PROGRESS_INTERVAL if interval is None else interval
         self._clock = clock
         self._last = -math.inf
@@ -702,11 +791,14 @@ class ProgressWriter:
 
     def write(self, progress: Progress) -> None:
         """Store one progress report and pick up a cancel asked elsewhere."""
+        mine = [SolveJobRecord.id == self._job_id]
+        if self._owner is not None:
+            mine += [SolveJobRecord.owner == self._owner, SolveJobRecord.state == "running"]
         try:
             with session_scope(self._engine) as session:
                 session.execute(
                     update(SolveJobRecord)
-                    .where(SolveJobRecord.id == self._job_id)
+                    .where(*mine)
                     .values(
                         objective=progress.objective,
                         bound=progress.bound,
@@ -719,9 +811,11 @@ class ProgressWriter:
                 )
                 if session.scalar(flag):
                     self._stop.set()
-        except SQLAlchemyError:
+        except SQLAlchemyError as err:
             log.warning(
-                "could not record the progress of solve job %s", self._job_id, exc_info=True
+                "could not record the progress of solve job %s (%s)",
+                self._job_id,
+                type(err).__name__,
             )
 
 
@@ -872,17 +966,23 @@ def _options(record: SolveJobRecord) -> SolveOptions:
     )
 
 
-def _begin(
-    engine: Engine, job_id: int, stop: threading.Event, stale_after: float = STALE_AFTER
-) -> JobPlan | None:
-    """Claim the job and read what it needs; None when there is nothing for this worker to do.
+class Claim(enum.Enum):
+    """What a worker found when it tried to take a job."""
+
+    TAKEN = "taken"  # this process runs it now
+    BUSY = "busy"  # another worker runs it and is alive: ask again later
+    NOTHING = "nothing"  # finished, cancelled or gone: nothing to do
+
+
+def claim(engine: Engine, job_id: int, stale_after: float = STALE_AFTER) -> Claim:
+    """Take the job for this process, in a transaction of its own.
 
     The claim takes a queued job, or a running one whose heartbeat is stale
-    (its worker died and the broker delivered it again).  A job claimed more
-    than ``MAX_ATTEMPTS`` times is failed instead of run again.
+    (its worker died and the broker delivered it again).  One UPDATE does
+    it, so of two workers given the same job only one takes it.  Database
+    errors are left to the caller: the job stays as it was.
     """
-    me, moment = _me(), now()
-    stale = moment - dt.timedelta(seconds=stale_after)
+    moment = now()
     with session_scope(engine) as session:
         claimed = session.execute(
             update(SolveJobRecord)
@@ -890,25 +990,61 @@ def _begin(
                 SolveJobRecord.id == job_id,
                 or_(
                     SolveJobRecord.state == "queued",
-                    (SolveJobRecord.state == "running") & (SolveJobRecord.heartbeat_at < stale),
+                    (SolveJobRecord.state == "running")
+                    & (SolveJobRecord.heartbeat_at < moment - dt.timedelta(seconds=stale_after)),
                 ),
             )
             .values(
                 state="running",
                 started_at=moment,
                 heartbeat_at=moment,
-                owner=me,
+                owner=_me(),
                 attempts=SolveJobRecord.attempts + 1,
             )
         )
+        if _rows_changed(claimed) == 1:
+            return Claim.TAKEN
+        state = session.scalar(select(SolveJobRecord.state).where(SolveJobRecord.id == job_id))
+    return Claim.BUSY if state == "running" else Claim.NOTHING
+
+
+def _week_taken(session: Session, network_id: int, weeks: Iterable[str]) -> str | None:
+    """A week that has a draft or a publication already, if any."""
+    statement = select(RotaRecord.week).where(
+        RotaRecord.network_id == network_id,
+        RotaRecord.week.in_(tuple(weeks)),
+        RotaRecord.state.in_(("draft", "published")),
+    )
+    return session.scalars(statement.order_by(RotaRecord.week).limit(1)).first()
+
+
+def _plan(engine: Engine, job_id: int, stop: threading.Event, owner: str) -> JobPlan | None:
+    """What the claimed job solves; None when it was closed instead of run."""
+    with session_scope(engine) as session:
+        # A write first, as everywhere here (SQLite's write lock).
+        session.execute(
+            update(SolveJobRecord)
+            .where(SolveJobRecord.id == job_id, SolveJobRecord.owner == owner)
+            .values(heartbeat_at=now())
+        )
         record = session.get(SolveJobRecord, job_id)
-        if record is None or _rows_changed(claimed) != 1:
-            return None  # another worker has it, it finished, or it is gone with its network
+        if record is None or (record.state, record.owner) != ("running", owner):
+            return None
         if record.attempts > MAX_ATTEMPTS:
             _end(session, record, "failed", GAVE_UP.format(attempts=record.attempts - 1))
             return None
         if stop.is_set() or record.cancel_requested:
             _end(session, record, "cancelled", "cancelled before it started; nothing was saved")
+            return None
+        weeks = _week_labels(record.week, record.weeks)
+        taken = _week_taken(session, record.network_id, weeks) if record.if_free else None
+        if taken is not None:
+            _end(
+                session,
+                record,
+                "cancelled",
+                f"not needed: {taken} got a rota before this solve started; nothing was saved",
+            )
             return None
         job_input = read_input(
             session, record.network_id, record.week, record.weeks, record.keep_pins
@@ -921,11 +1057,20 @@ def _begin(
             if_free=record.if_free,
             actor=record.requested_by,
             options=_options(record),
-            owner=me,
+            owner=owner,
             bundle=job_input.bundle,
             pins=job_input.pins,
             drafts=job_input.drafts,
         )
+
+
+def _begin(
+    engine: Engine, job_id: int, stop: threading.Event, stale_after: float = STALE_AFTER
+) -> JobPlan | None:
+    """Claim the job and read what it needs; None when there is nothing for this worker to do."""
+    if claim(engine, job_id, stale_after) is not Claim.TAKEN:
+        return None
+    return _plan(engine, job_id, stop, _me())
 
 
 class Heartbeat:
@@ -970,8 +1115,10 @@ class Heartbeat:
             try:
                 if self.check(beat):
                     self._stop.set()
-            except SQLAlchemyError:
-                log.warning("could not check on solve job %s", self._job_id, exc_info=True)
+            except SQLAlchemyError as err:
+                log.warning(
+                    "could not check on solve job %s (%s)", self._job_id, type(err).__name__
+                )
                 continue
             if beat:
                 last_beat = time.monotonic()
@@ -1109,7 +1256,11 @@ def _finish(
         # A write first: on SQLite it takes the write lock before anything is read.
         session.execute(
             update(SolveJobRecord)
-            .where(SolveJobRecord.id == job_id, SolveJobRecord.owner == plan.owner)
+            .where(
+                SolveJobRecord.id == job_id,
+                SolveJobRecord.owner == plan.owner,
+                SolveJobRecord.state == "running",
+            )
             .values(**progress_figures)
         )
         record = session.get(SolveJobRecord, job_id)
@@ -1167,8 +1318,8 @@ def _fail(engine: Engine, job_id: int, message: str, owner: str | None) -> None:
             record = session.get(SolveJobRecord, job_id)
             if record is not None and _rows_changed(closing) == 1:
                 _end(session, record, "failed", message)
-    except SQLAlchemyError:
-        log.exception("could not mark solve job %s failed", job_id)
+    except SQLAlchemyError as err:  # its text may quote the row's values (e-mail addresses)
+        log.error("could not mark solve job %s failed (%s)", job_id, type(err).__name__)
 
 
 def log_failure(job_id: int, err: BaseException) -> None:
@@ -1179,14 +1330,22 @@ def log_failure(job_id: int, err: BaseException) -> None:
 
 def run_job(
     engine: Engine, job_id: int, stop: threading.Event, stale_after: float = STALE_AFTER
-) -> None:
-    """The whole life of one job in the worker that claimed it; never raises."""
+) -> Claim:
+    """The whole life of one job in the worker given it; what the claim found.
+
+    Only a database error while claiming is raised (the job is untouched, so
+    the queue may try again); everything after the claim ends in the job's
+    row, never in an exception.
+    """
+    taken = claim(engine, job_id, stale_after)
+    if taken is not Claim.TAKEN:
+        return taken
     owner = _me()
     try:
-        plan = _begin(engine, job_id, stop, stale_after)
+        plan = _plan(engine, job_id, stop, owner)
         if plan is None:
-            return
-        writer = ProgressWriter(engine, job_id, stop)
+            return taken
+        writer = ProgressWriter(engine, job_id, stop, owner=owner)
         with Heartbeat(engine, job_id, plan.owner, stop):
             outcome = plan_week(
                 plan.bundle, plan.week, plan.options, writer, stop, weeks=plan.weeks
@@ -1212,3 +1371,4 @@ def run_job(
             "internal error while solving; nothing was saved (see the server log)",
             owner,
         )
+    return taken

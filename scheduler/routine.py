@@ -342,8 +342,10 @@ def run_drafts(
     worker, or this process's solve thread) once this run has committed,
     and saves only into a week still without a draft or a publication.
     """
-    week = weeks_ahead(now, _job_settings(session, network_id).draft_weeks_ahead)
-    taken = _taken(session, network_id, week)
+    with Session(session.get_bind()) as reader:  # so that on SQLite this run writes first
+        week = weeks_ahead(now, _job_settings(reader, network_id).draft_weeks_ahead)
+        taken = _taken(reader, network_id, week)
+        reader.rollback()
     if taken:
         return f"skipped {week}: {taken}"
     settings = jobs.queue_settings(config)

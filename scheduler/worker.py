@@ -23,12 +23,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from functools import cache
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import Reject
 from kombu.exceptions import OperationalError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import jobs
 
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TASK = "rotapool.solve"
 PUBLISH_RETRIES = 2  # quick retries before a request says the queue is unreachable
+REQUEUE_PAUSE = 5.0  # seconds before a job that cannot be taken now goes back on the queue
 
 
 def celery_app(settings: jobs.QueueSettings) -> Celery:
@@ -58,6 +62,7 @@ def celery_app(settings: jobs.QueueSettings) -> Celery:
             "unacked_restore_interval": restore_every,
             "unacked_restore_throttle": 1,
             "socket_connect_timeout": 5,  # a Redis that does not answer fails a request fast
+            "socket_timeout": 30,  # nor does a half-open connection hang it
         },
         broker_connection_retry_on_startup=True,
         task_publish_retry_policy={
@@ -131,7 +136,23 @@ def solve_task(job_id: int, database: str) -> None:
             jobs.database_identity(engine),
         )
         return
-    jobs.run_job(engine, job_id, threading.Event(), WORKER.settings.stale_after)
+    try:
+        found = jobs.run_job(engine, job_id, threading.Event(), WORKER.settings.stale_after)
+    except SQLAlchemyError as err:
+        failure = type(err).__name__
+        log.error("could not claim solve job %s (%s); it goes back on the queue", job_id, failure)
+        _pause()
+        raise Reject("the database did not answer", requeue=True) from None
+    if found is jobs.Claim.BUSY:
+        # Delivered again while a live worker still solves it (a restart of a worker
+        # put its messages back): look again later, in case that worker dies too.
+        _pause()
+        raise Reject("another worker is solving it", requeue=True)
+
+
+def _pause() -> None:
+    """Wait a little before a job goes back on the queue, so a worker does not spin on it."""
+    time.sleep(min(REQUEUE_PAUSE, WORKER.settings.stale_after / 3))
 
 
 def worker_arguments(settings: jobs.QueueSettings, loglevel: str = "INFO") -> list[str]:

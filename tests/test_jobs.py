@@ -31,6 +31,7 @@ from scheduler.storage.repository import find_rota, network_bundle
 from scheduler.validator import check_rota
 from solver import Progress, SolveOptions
 from tests.test_publishing import WEEK, cell, seed_draft, tiny_network, tiny_optimum
+from tests.web_support import save_week
 
 OPTIONS = SolveOptions(time_limit=10, workers=1)
 ACTOR = "coordinator@tiny.test"
@@ -378,7 +379,7 @@ def test_jobs_whose_worker_died_are_marked_interrupted_and_the_rest_left_alone(
         old_job(network_id, "2026-W49", "running", heartbeat_at=ago, owner=here),
         old_job(network_id, "2026-W50", "queued", owner=here),
         old_job(network_id, "2026-W51", "running", heartbeat_at=jobs.now(), owner=here),
-        old_job(network_id, "2026-W52", "queued", owner=f"{jobs.HOST}:{os.getpid()}"),
+        old_job(network_id, "2026-W52", "queued", owner=jobs.process_owner(os.getpid())),
         old_job(network_id, "2026-W53", "queued", owner=f"elsewhere:{dead_pid()}"),
         old_job(network_id, "2027-W01", "running", heartbeat_at=ago, backend="celery"),
         old_job(network_id, "2027-W02", "running", heartbeat_at=long_ago, backend="celery"),
@@ -419,7 +420,7 @@ def test_a_worker_claims_a_job_whose_worker_died_and_finishes_it(
         job_id = record.id
     jobs.run_job(engine, job_id, threading.Event())
     done = _job(engine, job_id)
-    assert (done.state, done.attempts, done.owner) == ("done", 2, f"{jobs.HOST}:{os.getpid()}")
+    assert (done.state, done.attempts, done.owner) == ("done", 2, jobs.process_owner(os.getpid()))
     assert _draft(engine, network_id) is not None
 
 
@@ -473,12 +474,108 @@ def test_a_job_taken_over_by_another_worker_stops_and_saves_nothing(
         assert record is not None
         record.owner = "other:1"
     stop = threading.Event()
-    assert jobs.Heartbeat(engine, job_id, f"{jobs.HOST}:{os.getpid()}", stop).check(beat=True)
+    assert jobs.Heartbeat(engine, job_id, jobs.process_owner(os.getpid()), stop).check(beat=True)
     gate.release.set()
     jobs.wait(engine, job_id, WAIT)
     row = _job(engine, job_id)
     assert (row.state, row.owner) == ("running", "other:1")  # left to the other worker
     assert _rota_count(engine) == 0
+
+
+def test_the_sweep_leaves_a_job_that_was_claimed_after_it_looked(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    settings = jobs.QueueSettings(stale_after=30)
+    stale = jobs.now() - dt.timedelta(seconds=60)
+    with session_scope(engine) as session:
+        record = old_job(network_id, WEEK, "running", heartbeat_at=stale, owner="gone:1")
+        session.add(record)
+        session.flush()
+        job_id = record.id
+    with session_scope(engine) as session:
+        candidates = jobs._orphans(session, network_id, settings)
+    assert [orphan.id for orphan in candidates] == [job_id]
+    with session_scope(engine) as session:  # another worker claims it meanwhile
+        row = session.get(SolveJobRecord, job_id)
+        assert row is not None
+        row.owner, row.attempts, row.heartbeat_at = "other:2", 2, jobs.now()
+    assert jobs._close_orphans(engine, network_id, candidates) == []
+    row = _job(engine, job_id)
+    assert (row.state, row.owner, row.attempts) == ("running", "other:2", 2)
+
+
+def test_a_job_that_fails_while_reading_its_input_is_failed_not_left_running(
+    tiny: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        job_id = _create(session, network_id)
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("the bundle could not be read")
+
+    monkeypatch.setattr(jobs, "read_input", broken)
+    assert jobs.run_job(engine, job_id, threading.Event()) is jobs.Claim.TAKEN
+    failed = _job(engine, job_id)
+    assert failed.state == "failed" and "internal error" in (failed.message or "")
+
+
+def test_a_scheduled_draft_is_not_solved_into_a_week_drafted_after_it_was_queued(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        job_id = _create(session, network_id, if_free=True)
+    seed_draft(engine, network_id)  # a coordinator drafts the week meanwhile
+    jobs.start(engine, job_id)
+    jobs.wait(engine, job_id, WAIT)
+    row = _job(engine, job_id)
+    assert row.state == "cancelled"
+    assert row.message == f"not needed: {WEEK} got a rota before this solve started; " + (
+        "nothing was saved"
+    )
+    found = _draft(engine, network_id)
+    assert found is not None and found[0].revision == 0  # the coordinator's draft, untouched
+
+
+def test_a_scheduled_draft_saves_nothing_into_a_week_published_while_it_solved(
+    tiny: tuple[Engine, int], gate: Gate
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        job_id = _create(session, network_id, if_free=True)
+    jobs.start(engine, job_id)
+    assert gate.started.wait(WAIT)
+    with session_scope(engine) as session:
+        kept = save_week(session, network_id, WEEK, [], state="published")
+    gate.release.set()
+    jobs.wait(engine, job_id, WAIT)
+    row = _job(engine, job_id)
+    assert (row.state, row.message) == (
+        "failed",
+        f"{WEEK} was published while this solve ran; nothing was saved",
+    )
+    with session_scope(engine) as session:
+        ids = session.scalars(select(RotaRecord.id).where(RotaRecord.week == WEEK)).all()
+    assert ids == [kept]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(("2026-W49", 4), ("2026-W51", 1)), (("2026-W50", 1), ("2026-W49", 2))],
+)
+def test_a_solve_overlapping_the_weeks_of_an_active_one_is_refused(
+    tiny: tuple[Engine, int], first: tuple[str, int], second: tuple[str, int]
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        running = _create(session, network_id, first[0], weeks=first[1])
+    with pytest.raises(jobs.SolveRunningError) as refused, session_scope(engine) as session:
+        _create(session, network_id, second[0], weeks=second[1])
+    assert refused.value.job_id == running
+    with session_scope(engine) as session:  # a week after both is free
+        assert _create(session, network_id, "2026-W53")
 
 
 # -- idempotency ------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ class Workers:
     logs: list[Path]
 
     def owner(self, index: int) -> str:
-        return f"{jobs.HOST}:{self.processes[index].pid}"
+        """Worker ``index`` as a job's owner (while it runs)."""
+        return jobs.process_owner(self.processes[index].pid)
 
     def queue(self, network_id: int, options: SolveOptions, weeks: int = 1) -> int:
         with session_scope(self.engine) as session:

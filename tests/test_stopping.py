@@ -2,9 +2,9 @@
 
 The Golomb ruler of 11 marks is a search CP-SAT cannot finish in the test's
 time limit on two cores: it finds rulers quickly and then spends minutes
-proving the shortest.  Stopped a moment after it starts, it must return far
-sooner than its limit; the bound asserted is generous (a tenth of the limit),
-so the test checks that the stop works, not how fast the machine is.
+proving the shortest.  Stopped a moment after it starts, it must return
+within the 2 s a cancelled solve is allowed (the watcher looks ten times a
+second; CP-SAT then stops in a fraction of that).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from solver.stopping import stoppable
 from tests.factories import WEEK, make_bundle, make_demand, make_staff
 
 LIMIT = 120.0  # seconds: the search would run this long if nothing stopped it
+ALLOWED = 2.0  # seconds from the stop to the search's return
 
 
 def golomb_ruler(marks: int) -> cp_model.CpModel:
@@ -43,15 +44,20 @@ def test_a_stop_ends_a_search_that_finds_no_rota_to_stop_at() -> None:
     solver.parameters.num_workers = 2
     solver.parameters.max_time_in_seconds = LIMIT
     stop = threading.Event()
-    timer = threading.Timer(0.5, stop.set)
-    started = time.monotonic()
+    asked: list[float] = []
+
+    def cancel() -> None:
+        asked.append(time.monotonic())
+        stop.set()
+
+    timer = threading.Timer(0.5, cancel)
     timer.start()
     with stoppable(solver, stop):
         status = solver.solve(golomb_ruler(11))  # no callback: only the watcher can stop it
-    elapsed = time.monotonic() - started
+    returned = time.monotonic()
     timer.cancel()
     assert status in (cp_model.FEASIBLE, cp_model.UNKNOWN)  # stopped, not proven
-    assert elapsed < LIMIT / 10
+    assert asked and returned - asked[0] < ALLOWED
 
 
 def test_a_stop_set_before_the_search_starts_still_stops_it() -> None:
@@ -64,7 +70,7 @@ def test_a_stop_set_before_the_search_starts_still_stops_it() -> None:
     with stoppable(solver, stop):
         status = solver.solve(golomb_ruler(11))
     assert status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
-    assert time.monotonic() - started < LIMIT / 10
+    assert time.monotonic() - started < ALLOWED
 
 
 def test_without_a_stop_the_watcher_leaves_the_search_alone() -> None:

@@ -202,10 +202,12 @@ def cancel_job(network_id: int, job_id: int) -> Response:
     found = _job(network_id, job_id)
     with transaction() as db:
         asked = jobs.request_cancel(db, engine(), network_id, job_id, user.email)
-    if asked:
-        flash("Cancel requested: the solve stops within a second and saves nothing.", "success")
+    if not asked:
+        flash("The solve had already finished; nothing to cancel.", "error")
+    elif found.state == "queued":
+        flash("Cancelled before it started; nothing was saved.", "success")
     else:
-        flash(f"The solve had already finished ({found.state}); nothing to cancel.", "error")
+        flash("Cancel requested: the solve stops within a second and saves nothing.", "success")
     return redirect(url_for(".job", network_id=network_id, job_id=job_id))
 
 

@@ -37,11 +37,16 @@ NEW_COLUMNS = (
 
 def upgrade() -> None:
     """Close orphaned solves, add the queue's columns and the one-active-solve-per-week index."""
-    jobs = sa.table("solve_jobs", sa.column("state", sa.String), sa.column("message", sa.Text))
+    jobs = sa.table(
+        "solve_jobs",
+        sa.column("state", sa.String),
+        sa.column("message", sa.Text),
+        sa.column("finished_at", sa.DateTime(timezone=True)),
+    )
     op.execute(
         jobs.update()
         .where(jobs.c.state.in_(("queued", "running")))
-        .values(state="failed", message=INTERRUPTED)
+        .values(state="failed", message=INTERRUPTED, finished_at=sa.func.current_timestamp())
     )
     with op.batch_alter_table("solve_jobs") as batch:
         for name, type_ in NEW_COLUMNS:

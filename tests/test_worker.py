@@ -1,0 +1,105 @@
+"""The Celery task's decisions, called directly: what goes back on the queue and what is dropped.
+
+No broker is needed: the task function is an ordinary function of the job's
+id and database, run here in the test process as a worker would run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery.exceptions import Reject
+from sqlalchemy import Engine
+
+from scheduler import jobs, worker
+from scheduler.storage.db import make_engine, session_scope
+from scheduler.storage.models import SolveJobRecord
+from tests.test_jobs import old_job
+from tests.test_publishing import WEEK, tiny_network
+
+
+@pytest.fixture
+def tiny(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, int]]:
+    """The tiny network, with this process set up as a worker on its database."""
+    for engine, network_id in tiny_network(db_url):
+        monkeypatch.setattr(worker.WORKER, "engine", engine)
+        monkeypatch.setattr(worker, "REQUEUE_PAUSE", 0.0)
+        yield engine, network_id
+
+
+def _running_elsewhere(engine: Engine, network_id: int) -> int:
+    with session_scope(engine) as session:
+        record = old_job(network_id, WEEK, "running", heartbeat_at=jobs.now(), owner="other:1")
+        session.add(record)
+        session.flush()
+        return record.id
+
+
+def _row(engine: Engine, job_id: int) -> SolveJobRecord:
+    with session_scope(engine) as session:
+        record = session.get(SolveJobRecord, job_id)
+        assert record is not None
+        return record
+
+
+def test_a_job_another_live_worker_solves_goes_back_on_the_queue(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    job_id = _running_elsewhere(engine, network_id)
+    with pytest.raises(Reject) as rejected:
+        worker.solve_task(job_id, jobs.database_identity(engine))
+    assert rejected.value.requeue is True  # looked at again later, in case that worker dies
+    assert (_row(engine, job_id).owner, _row(engine, job_id).attempts) == ("other:1", 1)
+
+
+def test_a_queued_job_is_solved_and_a_finished_one_is_left_alone(tiny: tuple[Engine, int]) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        ticket = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor="t", settings=jobs.LOCAL
+        )
+    worker.solve_task(ticket.id, jobs.database_identity(engine))
+    done = _row(engine, ticket.id)
+    assert (done.state, done.attempts) == ("done", 1)
+    worker.solve_task(ticket.id, jobs.database_identity(engine))  # delivered a second time
+    again = _row(engine, ticket.id)
+    assert (again.state, again.attempts, again.finished_at) == ("done", 1, done.finished_at)
+
+
+def test_a_job_of_another_database_is_not_touched(tiny: tuple[Engine, int]) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as session:
+        ticket = jobs.create_job(
+            session, network_id, WEEK, weeks=1, keep_pins=False, actor="t", settings=jobs.LOCAL
+        )
+    worker.solve_task(ticket.id, "postgresql:some_other_database")
+    assert _row(engine, ticket.id).state == "queued"
+
+
+def test_a_database_that_does_not_answer_puts_the_job_back_on_the_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'rotapool.sqlite'}")
+    monkeypatch.setattr(worker.WORKER, "engine", missing)
+    monkeypatch.setattr(worker, "REQUEUE_PAUSE", 0.0)
+    with pytest.raises(Reject) as rejected:
+        worker.solve_task(1, jobs.database_identity(missing))
+    assert rejected.value.requeue is True
+    missing.dispose()
+
+
+def test_the_worker_settings_solve_one_job_at_a_time_and_acknowledge_late() -> None:
+    settings = jobs.queue_settings(
+        {"BROKER_URL": "redis://127.0.0.1:6379/0", "VISIBILITY_TIMEOUT": 120}
+    )
+    conf = worker.celery_app(settings).conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert (conf.worker_prefetch_multiplier, conf.worker_concurrency) == (1, 1)
+    assert conf.worker_pool == "solo"
+    assert conf.broker_transport_options["visibility_timeout"] == 120
+    arguments = worker.worker_arguments(settings)
+    assert {"--pool=solo", "--concurrency=1", "--prefetch-multiplier=1"} <= set(arguments)
+    assert f"--queues={jobs.DEFAULT_QUEUE}" in arguments
