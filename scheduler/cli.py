@@ -1320,6 +1320,11 @@ def _report_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     """Run the network's scheduled jobs: in the foreground, or what is due now (--once)."""
+    try:
+        jobs.queue_settings(_settings())
+    except jobs.QueueSettingsError as err:
+        _err(f"error: {err}")
+        return EXIT_INPUT
     url = _db_url(args)
     scheduling.log_to_stderr()
     engine = make_engine(url)

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import CursorResult, Engine, or_, select, update
+from sqlalchemy import CursorResult, Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -90,6 +90,7 @@ CANCEL_POLL = 0.5  # seconds between looks at a running job's cancel flag
 HEARTBEAT = 2.0  # seconds between a running job's heartbeat writes
 STALE_AFTER = 30.0  # seconds without a heartbeat after which a running job's worker is dead
 MAX_ATTEMPTS = 3  # claims of one job before it is failed (a solve that kills its worker)
+RESEND_AFTER = 600.0  # seconds a Celery job may wait unclaimed before its message is sent again
 DEFAULT_QUEUE = "rotapool-solve"
 DEFAULT_VISIBILITY = 3600.0  # seconds a taken job's message stays invisible to other workers
 ACTIVE = ("queued", "running")
@@ -359,6 +360,51 @@ def start(engine: Engine, job_id: int, settings: QueueSettings = LOCAL) -> None:
     except QueueUnavailableError:
         _fail(engine, job_id, NO_QUEUE, owner=None)
         raise
+    if settings.broker_url is not None:
+        _mark_sent(engine, job_id)
+
+
+def _mark_sent(engine: Engine, job_id: int) -> None:
+    """Record when the job's message went to Redis (``resend_unclaimed`` counts from it)."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(SolveJobRecord).where(SolveJobRecord.id == job_id).values(sent_at=now())
+        )
+
+
+def resend_unclaimed(
+    engine: Engine, settings: QueueSettings, older_than: float = RESEND_AFTER
+) -> list[int]:
+    """Send again the Celery jobs still queued ``older_than`` seconds after they were sent.
+
+    Their message may be lost: Redis restarted without persistence, or the
+    process that saved the job died before sending it.  A second message
+    for a job whose first one is only waiting its turn does no harm: one
+    claim wins, and the other message finds nothing to do.  The scheduler
+    calls this every time it re-reads the settings.
+    """
+    if settings.broker_url is None:
+        return []
+    cutoff = now() - dt.timedelta(seconds=older_than)
+    with session_scope(engine) as session:
+        statement = select(SolveJobRecord.id).where(
+            SolveJobRecord.state == "queued",
+            SolveJobRecord.backend == "celery",
+            func.coalesce(SolveJobRecord.sent_at, SolveJobRecord.created_at) < cutoff,
+        )
+        waiting = list(session.scalars(statement.order_by(SolveJobRecord.id)))
+    sent = []
+    for job_id in waiting:
+        try:
+            backend_for(settings).submit(engine, job_id)
+        except QueueUnavailableError:
+            log.error("the job queue could not be reached; %s job(s) wait", len(waiting))
+            break
+        _mark_sent(engine, job_id)
+        sent.append(job_id)
+    if sent:
+        log.info("sent %s queued solve job(s) again: %s", len(sent), sent)
+    return sent
 
 
 def wait(engine: Engine, job_id: int, timeout: float = 60.0) -> None:

@@ -70,6 +70,7 @@ from sqlalchemy import Column, Engine, Float, MetaData, String, Table, inspect, 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from scheduler import jobs as solve_jobs
 from scheduler import routine
 from scheduler.domain import JOB_KINDS, JobSettings
 from scheduler.routine import JobFunction
@@ -619,6 +620,7 @@ def run_once(
 ) -> list[RunResult]:
     """Sync the jobs, run each run due now (within its grace time) once, and return."""
     close_interrupted(engine)
+    solve_jobs.resend_unclaimed(engine, solve_jobs.queue_settings(config))
     runner = Runner(engine, config, clock, jobs)
     scheduler = build_scheduler(engine)
     start_paused(scheduler, engine)
@@ -654,6 +656,7 @@ def serve(
             while not stop.wait(resync_seconds):
                 try:
                     sync_from_database(scheduler, engine)
+                    solve_jobs.resend_unclaimed(engine, solve_jobs.queue_settings(config))
                 except SQLAlchemyError as err:  # the database is away: keep the jobs we have
                     log.error("re-reading the job settings failed (%s)", type(err).__name__)
         finally:

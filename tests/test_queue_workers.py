@@ -225,3 +225,24 @@ def test_a_cancelled_job_stops_within_two_seconds(workers: Workers) -> None:
     assert took < 2.0
     with session_scope(workers.engine) as session:
         assert session.scalar(select(func.count()).select_from(RotaRecord)) == 0
+
+
+def test_a_job_whose_message_was_lost_is_sent_again_and_solved(workers: Workers) -> None:
+    (network_id,) = _networks(workers.engine, TINY, 1)
+    with session_scope(workers.engine) as session:  # saved, but its process died before sending
+        ticket = jobs.create_job(
+            session,
+            network_id,
+            WEEK,
+            weeks=1,
+            keep_pins=False,
+            actor=ACTOR,
+            options=SolveOptions(time_limit=5, workers=1),
+            settings=workers.settings,
+        )
+    assert jobs.resend_unclaimed(workers.engine, workers.settings) == []  # not waited long yet
+    assert jobs.resend_unclaimed(workers.engine, workers.settings, older_than=0) == [ticket.id]
+    done = workers.wait_until(ticket.id, "finished", lambda r: r.state not in jobs.ACTIVE)
+    assert (done.state, done.attempts) == ("done", 1), (done.message, workers.tails())
+    assert done.sent_at is not None
+    assert jobs.resend_unclaimed(workers.engine, workers.settings, older_than=0) == []

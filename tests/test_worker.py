@@ -6,6 +6,7 @@ id and database, run here in the test process as a worker would run it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +104,44 @@ def test_the_worker_settings_solve_one_job_at_a_time_and_acknowledge_late() -> N
     arguments = worker.worker_arguments(settings)
     assert {"--pool=solo", "--concurrency=1", "--prefetch-multiplier=1"} <= set(arguments)
     assert f"--queues={jobs.DEFAULT_QUEUE}" in arguments
+
+
+class Recorder:
+    """A back end that keeps what it was sent (the broker is not what this test is about)."""
+
+    name = "celery"
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def submit(self, engine: Engine, job_id: int) -> None:
+        self.sent.append(job_id)
+
+    def stop(self, engine: Engine, job_id: int) -> None:
+        """Nothing to stop."""
+
+
+def test_only_celery_jobs_left_queued_long_after_sending_are_sent_again(
+    tiny: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, network_id = tiny
+    long_ago, lately = jobs.now() - dt.timedelta(hours=1), jobs.now()
+    rows = [
+        old_job(network_id, "2026-W49", "queued", backend="local", owner=None),
+        old_job(network_id, "2026-W50", "queued", backend="celery", sent_at=long_ago),
+        old_job(network_id, "2026-W51", "queued", backend="celery", sent_at=lately),
+        old_job(network_id, "2026-W52", "queued", backend="celery", sent_at=None),
+        old_job(network_id, "2026-W53", "running", backend="celery", sent_at=long_ago),
+    ]
+    with session_scope(engine) as session:
+        session.add_all(rows)
+        session.flush()
+        ids = [row.id for row in rows]
+    recorder = Recorder()
+    monkeypatch.setattr(jobs, "backend_for", lambda _settings: recorder)
+    settings = jobs.queue_settings({"BROKER_URL": "redis://127.0.0.1:6379/0"})
+    assert jobs.resend_unclaimed(engine, settings) == [ids[1], ids[3]]  # created an hour ago
+    assert recorder.sent == [ids[1], ids[3]]
+    assert _row(engine, ids[1]).sent_at is not None
+    assert jobs.resend_unclaimed(engine, settings) == []  # just sent: they wait their turn
+    assert jobs.resend_unclaimed(engine, jobs.LOCAL, older_than=0) == []  # no queue, no sending

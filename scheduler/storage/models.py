@@ -398,6 +398,7 @@ class SolveJobRecord(NetworkOwned, Base):
     backend: Mapped[str | None] = mapped_column(String(16))  # local or celery
     owner: Mapped[str | None] = mapped_column(String(LABEL))  # host:pid running it
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # to Redis
     attempts: Mapped[int] = mapped_column(Integer)
 
 

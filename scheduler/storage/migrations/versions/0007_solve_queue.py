@@ -32,6 +32,7 @@ NEW_COLUMNS = (
     ("backend", sa.String(length=16)),
     ("owner", sa.String(length=LABEL)),
     ("heartbeat_at", sa.DateTime(timezone=True)),
+    ("sent_at", sa.DateTime(timezone=True)),
 )
 
 
