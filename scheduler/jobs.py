@@ -175,6 +175,15 @@ def queue_settings(config: Mapping[str, Any]) -> QueueSettings:
 LOCAL = QueueSettings()
 
 
+def solve_options(config: Mapping[str, Any]) -> SolveOptions:
+    """Solver limits of a solve job from the app's settings (``SOLVE_TIME_LIMIT``, ...)."""
+    default = SolveOptions()
+    return SolveOptions(
+        time_limit=float(config.get("SOLVE_TIME_LIMIT", default.time_limit)),
+        workers=int(config.get("SOLVE_WORKERS", default.workers)),
+    )
+
+
 class JobInputError(ValueError):
     """A solve cannot be started as asked; ``field`` names the form input to fix."""
 

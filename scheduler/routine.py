@@ -86,7 +86,6 @@ from scheduler.storage.repository import (
     utc,
 )
 from scheduler.validator import CoverageLine, check_rota, coverage_of
-from solver import SolveOptions
 
 log = logging.getLogger(__name__)
 
@@ -315,15 +314,6 @@ def weeks_ahead(now: dt.datetime, weeks: int) -> str:
     return iso_week_label(now.date() + dt.timedelta(weeks=weeks))
 
 
-def solve_options(config: Mapping[str, Any]) -> SolveOptions:
-    """Solver limits from the app's settings (``SOLVE_TIME_LIMIT``, ``SOLVE_WORKERS``)."""
-    default = SolveOptions()
-    return SolveOptions(
-        time_limit=float(config.get("SOLVE_TIME_LIMIT", default.time_limit)),
-        workers=int(config.get("SOLVE_WORKERS", default.workers)),
-    )
-
-
 def _taken(session: Session, network_id: int, week: str) -> str | None:
     """Why the week may not get a new draft, or None when it is free."""
     if find_rota(session, network_id, week, "draft") is not None:
@@ -357,7 +347,7 @@ def run_drafts(
             weeks=1,
             keep_pins=False,
             actor=ACTOR,
-            options=solve_options(config),
+            options=jobs.solve_options(config),
             if_free=True,
             settings=settings,
         )

@@ -35,7 +35,6 @@ from scheduler.planning import MAX_WEEKS
 from scheduler.storage.models import MAX_INTEGER
 from scheduler.storage.repository import NetworkLookupError, normalise_week
 from scheduler.validator import ValidationReport, check_rota
-from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require
 from web.db import engine, transaction
 from web.feeds import feeds_changed, public_host, today
@@ -43,8 +42,6 @@ from web.feeds import feeds_changed, public_host, today
 bp = Blueprint("rota", __name__)
 
 Page = str | tuple[str, int]
-DEFAULT_TIME_LIMIT = 20.0  # seconds, as `rotapool solve`
-DEFAULT_WORKERS = 2
 
 
 def _week(week: str) -> str:
@@ -61,15 +58,6 @@ def bundle_of(db: Session, network_id: int) -> Bundle:
         return network_bundle(db, network_id)
     except NetworkLookupError:
         abort(404)
-
-
-def _solve_options() -> SolveOptions:
-    """Solver limits from the app's configuration (``ROTAPOOL_SOLVE_TIME_LIMIT``, ...)."""
-    config = current_app.config
-    return SolveOptions(
-        time_limit=float(config.get("SOLVE_TIME_LIMIT", DEFAULT_TIME_LIMIT)),
-        workers=int(config.get("SOLVE_WORKERS", DEFAULT_WORKERS)),
-    )
 
 
 def _day(day: dt.date) -> str:
@@ -110,7 +98,7 @@ def start_solve(network_id: int, week: str) -> Response:
                 weeks=weeks,
                 keep_pins=keep_pins,
                 actor=user.email,
-                options=_solve_options(),
+                options=jobs.solve_options(current_app.config),
                 settings=settings,
             )
     except jobs.JobInputError as err:
