@@ -19,7 +19,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -33,12 +32,12 @@ from scheduler.importer import read_bundle
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.models import SolveJobRecord
 from scheduler.storage.repository import save_bundle
+from scheduler.worker import worker_command
 from solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "2026-W49"
 READY_WAIT = 120.0  # seconds for a worker to start
-WORKER = "import sys; from scheduler.cli import main; sys.exit(main(['worker']))"
 
 
 def empty_database(url: str) -> None:
@@ -58,9 +57,7 @@ def start_workers(count: int, env: dict[str, str], folder: Path) -> list[subproc
         log = folder / f"worker-{n}.log"
         with log.open("wb") as out:
             processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", WORKER], env=env, stdout=out, stderr=out, cwd=ROOT
-                )
+                subprocess.Popen(worker_command(), env=env, stdout=out, stderr=out, cwd=ROOT)
             )
         logs.append(log)
     deadline = time.monotonic() + READY_WAIT

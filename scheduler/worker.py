@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from functools import cache
@@ -169,6 +170,12 @@ def worker_arguments(settings: jobs.QueueSettings, loglevel: str = "INFO") -> li
         "--without-mingle",
         "--without-heartbeat",
     ]
+
+
+def worker_command() -> list[str]:
+    """The command that starts ``rotapool worker`` with this interpreter (tests, benchmarks)."""
+    start = "import sys; from scheduler.cli import main; sys.exit(main(['worker']))"
+    return [sys.executable, "-c", start]
 
 
 def run_worker(engine: Engine, settings: jobs.QueueSettings, **options: Any) -> None:

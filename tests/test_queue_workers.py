@@ -16,7 +16,6 @@ import dataclasses
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from scheduler.importer import read_bundle
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.models import AuditRecord, RotaRecord, SolveJobRecord
 from scheduler.storage.repository import save_bundle
+from scheduler.worker import worker_command
 from solver import SolveOptions
 
 BROKER = os.environ.get("ROTAPOOL_TEST_BROKER_URL")
@@ -102,10 +102,9 @@ class Workers:
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", "import sys; from scheduler.cli import main; sys.exit(main())"]
     with log.open("wb") as out:
         return subprocess.Popen(
-            [*command, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+            worker_command(), env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
         )
 
 
