@@ -22,7 +22,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cached_property
 
 from scheduler.domain import (
@@ -34,23 +34,12 @@ from scheduler.domain import (
     iso_week_label,
 )
 from scheduler.horizon import Horizon, Shift
+from scheduler.money import SECONDS_PER_HOUR, cents, hours_of
 from scheduler.validator import RULES, CoverageLine, coverage_of, fits_row
 
-SECONDS_PER_HOUR = 3600
-CENTS = Decimal("0.01")
 RULE_LABELS = {rule_id: label for rule_id, label, _ in RULES}
 
 SlotKey = tuple[dt.date, str]  # date, session_id
-
-
-def cents_of(value: Decimal) -> Decimal:
-    """Two decimals, halves up, as the exports round money and hours."""
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
-
-
-def hours(seconds: float) -> Decimal:
-    """Seconds as hours with two decimals."""
-    return cents_of(Decimal(seconds) / SECONDS_PER_HOUR)
 
 
 def day_label(day: dt.date) -> str:
@@ -84,7 +73,7 @@ class Spare:
     @property
     def rate(self) -> Decimal | None:
         rate = self.person.hourly_rate
-        return None if rate is None else cents_of(Decimal(str(rate)))
+        return None if rate is None else cents(Decimal(str(rate)))
 
     @property
     def day(self) -> str:
@@ -490,8 +479,8 @@ def spare_capacity(
                         date=shift.date,
                         session_id=shift.session_id,
                         person=person,
-                        hours=hours(seconds_of(shift)),
-                        spare_hours=hours(spare),
+                        hours=hours_of(seconds_of(shift)),
+                        spare_hours=hours_of(spare),
                         sites=tuple(options),
                     )
                 )

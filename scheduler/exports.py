@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler.domain import Assignment, Bundle, iso_week_label
+from scheduler.money import SECONDS_PER_HOUR, cents
 from scheduler.validator import CoverageLine, session_bounds
 
 Cell = str | int | Decimal | None
@@ -59,8 +60,6 @@ COVERAGE_HEADER: Header = (
 RECHARGE_HEADER: Header = ("host_site", "employer", "staff_id", "hours", "cost")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CENTS = Decimal("0.01")
-SECONDS_PER_HOUR = Decimal(3600)
 FILE_MODE = 0o644
 MIN_WIDTH, MAX_WIDTH = 8, 60
 HEADER_FONT = Font(bold=True)
@@ -96,11 +95,6 @@ def _xlsx_value(value: object) -> str | int | float | None:
 def _hhmm(value: dt.time) -> str:
     """A session time as the bundle writes it."""
     return value.strftime("%H:%M")
-
-
-def _cents(value: Decimal) -> Decimal:
-    """Two decimals, halves rounded up, as money is written."""
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 # -- tables -------------------------------------------------------------------------------
@@ -170,7 +164,7 @@ def recharge_rows(bundle: Bundle, assignments: Iterable[Assignment]) -> Table:
     rows: list[Row] = []
     for key, seconds in sorted(_borrowed_seconds(bundle, assignments).items()):
         hours = Decimal(seconds) / SECONDS_PER_HOUR
-        rows.append((*key, _cents(hours), _cents(hours * rates[key[2]])))
+        rows.append((*key, cents(hours), cents(hours * rates[key[2]])))
     return RECHARGE_HEADER, rows
 
 

@@ -36,9 +36,7 @@ from scheduler.capacity import (
     RULE_LABELS,
     PersonWeek,
     RotaIndex,
-    cents_of,
     day_label,
-    hours,
     seconds_of,
 )
 from scheduler.domain import Assignment, Bundle, SiteKind, Staff, parse_iso_week
@@ -53,6 +51,7 @@ from scheduler.editing import (
 )
 from scheduler.events import network_bundle
 from scheduler.horizon import Shift
+from scheduler.money import cents, hours_of
 from scheduler.storage.models import TransferRecord
 from scheduler.storage.repository import normalise_week, now, utc
 from scheduler.validator import CoverageLine, allocate, check_rota
@@ -96,7 +95,7 @@ class Proposal:
     def cost(self) -> Decimal | None:
         """Hours at the person's rate: what the borrower is recharged; None without a rate."""
         rate = self.person.hourly_rate
-        return None if rate is None else cents_of(self.hours * Decimal(str(rate)))
+        return None if rate is None else cents(self.hours * Decimal(str(rate)))
 
     def edit(self) -> Edit:
         """The change of the rota: an added session, or a move from the lender."""
@@ -228,7 +227,7 @@ class Lending:
             lender_site=person.home_site,
             borrower_site=borrower,
             gives_up=gives_up,
-            hours=hours(seconds_of(shift)),
+            hours=hours_of(seconds_of(shift)),
             travel_minutes=self.index.travel(person.home_site, borrower),
             leaves_lender_short=leaves_short,
         )
@@ -452,7 +451,7 @@ class Transfer:
 
 
 def _money(value: float | None) -> Decimal | None:
-    return None if value is None else cents_of(Decimal(str(value)))
+    return None if value is None else cents(Decimal(str(value)))
 
 
 def transfer_of(record: TransferRecord) -> Transfer:
@@ -469,7 +468,7 @@ def transfer_of(record: TransferRecord) -> Transfer:
         session_id=record.session_id,
         lender_site=record.lender_site,
         borrower_site=record.borrower_site,
-        hours=cents_of(Decimal(str(record.hours))),
+        hours=cents(Decimal(str(record.hours))),
         cost=_money(record.cost),
         travel_minutes=record.travel_minutes,
         leaves_lender_short=record.leaves_lender_short,

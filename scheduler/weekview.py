@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -53,6 +53,7 @@ from scheduler.explain import (
 )
 from scheduler.exports import recharge_rows, write_exports
 from scheduler.horizon import Horizon, Need, Shift
+from scheduler.money import SECONDS_PER_HOUR, cents
 from scheduler.storage.models import AssignmentRecord, NetworkRecord
 from scheduler.storage.repository import (
     NetworkLookupError,
@@ -65,8 +66,6 @@ from scheduler.storage.repository import (
 from scheduler.validator import CoverageLine, allocate, check_rota, coverage_of, session_bounds
 
 SHOWN_STATES = ("draft", "published")  # the states a week page can show (``?state=``)
-CENTS = Decimal("0.01")
-SECONDS_PER_HOUR = Decimal(3600)
 CANDIDATES_SHOWN = 10  # per shortfall; the rest are counted, not listed
 
 # --------------------------------------------------------------------------- weeks
@@ -328,11 +327,6 @@ def heatmap(
 
 
 # --------------------------------------------------------------------------- totals
-
-
-def cents(value: Decimal) -> Decimal:
-    """Two decimals, halves up, as the exports round money and hours."""
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,10 +65,10 @@ from scheduler.domain import (
 )
 from scheduler.events import network_bundle
 from scheduler.exports import Header, Row, Table, write_csv, write_workbook
+from scheduler.money import cents
 from scheduler.storage.repository import published_assignments, week_rotas
 from scheduler.validator import session_bounds
 
-CENTS = Decimal("0.01")
 MAX_REPORT_WEEKS = 53  # a year of ISO weeks in one report
 UNCOVERED = "no bookable clinician"
 Interval = tuple[dt.datetime, dt.datetime]  # UTC, start inclusive, end exclusive
@@ -221,10 +221,6 @@ class WeekCheck:
     @property
     def result(self) -> str:
         return "pass" if self.passed else "fail"
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 # --------------------------------------------------------------------------- checking

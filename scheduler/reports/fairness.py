@@ -41,7 +41,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -56,13 +56,13 @@ from scheduler.domain import (
     parse_iso_week,
 )
 from scheduler.exports import Header, Row, write_csv, write_workbook
+from scheduler.money import cents
 from scheduler.storage.repository import published_assignments
 from scheduler.weekview import stored_bundle, worked_seconds
 
 ROLLING_WEEKS = 12  # the default period, in ISO weeks
 MAX_WEEKS = 104  # two years: far beyond any rolling period worth reading
 HUB, LENDING = "hub", "lending"
-CENTS = Decimal("0.01")
 KINDS = ("csv", "xlsx")
 
 FAIRNESS_HEADER: Header = (
@@ -253,7 +253,7 @@ class FairnessReport:
 def _decimal(value: Fraction) -> Decimal:
     """An exact figure written with two decimals, halves rounded away from zero."""
     exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return exact.quantize(CENTS, rounding=ROUND_HALF_UP)
+    return cents(exact)
 
 
 def _duty(seconds: int, total: int, share: Fraction) -> Duty:

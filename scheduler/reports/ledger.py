@@ -50,12 +50,12 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import FEDERATION, Assignment, Bundle, Staff, iso_week_label, parse_iso_week
 from scheduler.exports import Header, Row, Table, write_csv, write_workbook
+from scheduler.money import SECONDS_PER_HOUR, cents
 from scheduler.storage.models import RotaRecord
 from scheduler.storage.repository import published_assignments
-from scheduler.weekview import cents, stored_bundle, worked_seconds
+from scheduler.weekview import stored_bundle, worked_seconds
 
 ZERO = Decimal("0.00")
-SECONDS_PER_HOUR = Decimal(3600)
 MAX_DAYS = 366  # a financial year, leap or not: the longest period one report covers
 FEDERATION_NAME = "Federation"
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
