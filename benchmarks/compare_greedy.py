@@ -26,10 +26,10 @@ from pathlib import Path
 
 from benchmarks.greedy import greedy_rota
 from benchmarks.run_solve import markdown_table, networks
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.validator import ValidationReport, check_rota
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.horizon import Horizon
-from scheduler.importer import read_bundle
-from scheduler.validator import ValidationReport, check_rota
 from solver import SolveOptions, SolveResult, solve
 
 

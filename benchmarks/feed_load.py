@@ -62,13 +62,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from benchmarks.generate import write_network
-from scheduler import feeds
 from scheduler.domain import iso_week_label, iso_weeks
-from scheduler.planning import plan_week
-from scheduler.publishing import publish_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.repository import network_bundle, save_rota
-from scheduler.usecases import import_bundle
+from scheduler.storage.repository import bundle_with_leave
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.feeds import issue_token
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.publishing import publish_week
 from solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ def publish_weeks(engine: Engine, network_id: int, args: argparse.Namespace) -> 
     """Plan each week with the product's solver, then publish it as the Publish button does."""
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     with session_scope(engine) as session:
-        bundle = network_bundle(session, network_id)
+        bundle = bundle_with_leave(session, network_id)
     for monday in iso_weeks(args.week, args.weeks)[::7]:
         week = iso_week_label(monday)
         started = time.perf_counter()
@@ -133,10 +134,9 @@ def publish_weeks(engine: Engine, network_id: int, args: argparse.Namespace) -> 
 def issue_links(engine: Engine, network_id: int, count: int, secret: str) -> list[str]:
     """Personal feed links for the first ``count`` people of staff.csv; their URL paths."""
     with session_scope(engine) as session:
-        staff = network_bundle(session, network_id).staff[:count]
+        staff = bundle_with_leave(session, network_id).staff[:count]
         tokens = [
-            feeds.issue_token(session, network_id, "staff", person.staff_id, secret)
-            for person in staff
+            issue_token(session, network_id, "staff", person.staff_id, secret) for person in staff
         ]
     return [f"/feeds/{token}.ics" for token in tokens]
 

@@ -22,9 +22,9 @@ from ortools.sat.python import cp_model
 
 from scheduler.bench.curtois_format import read_instance
 from scheduler.bench.curtois_map import dates_of, to_bundle
+from scheduler.bundle.reader import read_bundle
 from scheduler.domain import parse_iso_week
 from scheduler.horizon import Horizon
-from scheduler.importer import read_bundle
 from solver.model import SCALE, RotaModel
 from solver.rules import build
 from solver.solve import TWO_WORKER_SUBSOLVERS

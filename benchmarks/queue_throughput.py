@@ -25,14 +25,16 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 
-from scheduler import jobs
-from scheduler.importer import read_bundle
+from scheduler.bundle.reader import read_bundle
+from scheduler.jobs.queue import start
+from scheduler.jobs.records import create_job, wait_for_state
+from scheduler.jobs.settings import QueueSettings, queue_settings
+from scheduler.jobs.worker import worker_command
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.models import SolveJobRecord
+from scheduler.storage.models.app import SolveJobRecord
 from scheduler.storage.repository import save_bundle
-from scheduler.worker import worker_command
 from solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +78,25 @@ def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
         process.wait(timeout=120)
 
 
+def queue_solve(
+    engine: Engine, network_id: int, options: SolveOptions, settings: QueueSettings
+) -> int:
+    """Queue one solve of the benchmark week and send it; the job's id."""
+    with session_scope(engine) as session:
+        ticket = create_job(
+            session,
+            network_id,
+            WEEK,
+            weeks=1,
+            keep_pins=False,
+            actor="benchmark",
+            options=options,
+            settings=settings,
+        )
+    start(engine, ticket.id, settings)
+    return ticket.id
+
+
 def run(args: argparse.Namespace, workers: int, solver_workers: int) -> dict[str, float]:
     """Queue ``args.jobs`` solves for ``workers`` workers; the figures of the run."""
     empty_database(args.database)
@@ -92,7 +113,7 @@ def run(args: argparse.Namespace, workers: int, solver_workers: int) -> dict[str
         "SOLVE_TIME_LIMIT": args.time_limit,
         "VISIBILITY_TIMEOUT": max(3600.0, 2 * args.time_limit),
     }
-    settings = jobs.queue_settings(config)
+    settings = queue_settings(config)
     env = {**os.environ, "DATABASE_URL": args.database}
     env.update({f"ROTAPOOL_{name}": str(value) for name, value in config.items()})
     options = SolveOptions(time_limit=args.time_limit, workers=solver_workers)
@@ -101,22 +122,8 @@ def run(args: argparse.Namespace, workers: int, solver_workers: int) -> dict[str
         processes = start_workers(workers, env, Path(folder))
         try:
             started = time.monotonic()
-            ids = []
-            for network_id in networks:
-                with session_scope(engine) as session:
-                    ticket = jobs.create_job(
-                        session,
-                        network_id,
-                        WEEK,
-                        weeks=1,
-                        keep_pins=False,
-                        actor="benchmark",
-                        options=options,
-                        settings=settings,
-                    )
-                jobs.start(engine, ticket.id, settings)
-                ids.append(ticket.id)
-            views = [jobs.wait_for_state(engine, i, args.jobs * args.time_limit * 2) for i in ids]
+            ids = [queue_solve(engine, n, options, settings) for n in networks]
+            views = [wait_for_state(engine, i, args.jobs * args.time_limit * 2) for i in ids]
             elapsed = time.monotonic() - started
         finally:
             stop_workers(processes)

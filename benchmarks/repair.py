@@ -2,7 +2,7 @@
 
 A generated federation's week is planned and taken as published.  Then one
 GP falls sick for three days (Tuesday to Thursday), recorded as an absence,
-and the week is repaired with ``scheduler.repair.propose_repair`` (today is
+and the week is repaired with ``scheduler.usecases.repair.propose_repair`` (today is
 the Monday).  For comparison the same week, with the same absence, is planned
 from scratch with ``plan_week``.  Both rotas are checked by the validator.
 Reported: the repair's time, its changed sessions and shortfall, and how
@@ -25,11 +25,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 from benchmarks.generate import write_network
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.validator import check_rota
 from scheduler.domain import ABSENCES, Assignment, Bundle, Leave, LeaveKind, parse_iso_week
-from scheduler.importer import read_bundle
-from scheduler.planning import plan_week
-from scheduler.repair import changes_between, propose_repair
-from scheduler.validator import check_rota
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.repair import changes_between, propose_repair
 from solver import SolveOptions
 
 WEEK = "2026-W49"

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import write_network
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Bundle, SiteKind, parse_iso_week
 from scheduler.horizon import Horizon
-from scheduler.importer import read_bundle
-from scheduler.validator import check_rota
 from solver import Progress, SolveOptions, SolveResult, solve
 
 WEEK = "2026-W49"  # the week the sample network's leave and pinned sessions fall in

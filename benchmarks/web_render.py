@@ -31,11 +31,12 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from benchmarks.generate import write_network
-from scheduler.accounts import add_user
-from scheduler.planning import plan_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.repository import network_bundle, save_rota
-from scheduler.usecases import import_bundle
+from scheduler.storage.repository import bundle_with_leave
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.accounts import add_user
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.planning import plan_week
 from solver import SolveOptions
 from web import create_app
 from web.db import dispose
@@ -77,7 +78,7 @@ def prepare(folder: Path, practices: int, seed: int, options: SolveOptions) -> t
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            bundle = network_bundle(session, network_id)
+            bundle = bundle_with_leave(session, network_id)
             add_user(session, MANAGER, PASSWORD, "manager", network_id=network_id)
         started = time.perf_counter()
         outcome = plan_week(bundle, WEEK, options)

@@ -27,6 +27,7 @@ from functools import cached_property
 from ortools.sat.python import cp_model
 from ortools.util.python import sorted_interval_list
 
+from scheduler import catalogue
 from scheduler.horizon import Horizon, Need, Shift
 
 # Objective coefficients are integers: every weight is multiplied by this
@@ -281,10 +282,19 @@ class RotaModel:
         self.model.add_max_equality(var, [expr, 0])
 
     def penalise(
-        self, rule_id: str, label: str, subject: str, coefficient: float, var: cp_model.IntVar
+        self,
+        rule_id: str,
+        subject: str,
+        coefficient: float,
+        var: cp_model.IntVar,
+        detail: str | None = None,
     ) -> None:
-        """Record a soft-rule term; the objective is built from these in one place."""
-        term = PenaltyTerm(rule_id, label, subject, coefficient, var)
+        """Record a soft-rule term; the objective is built from these in one place.
+
+        The term is labelled with the catalogue's name of the rule, or with
+        ``detail`` when one rule has several kinds of term ("Over contract hours").
+        """
+        term = PenaltyTerm(rule_id, detail or catalogue.label(rule_id), subject, coefficient, var)
         if term.points != 0:
             self.penalties.append(term)
 

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, MetaData
 
+from scheduler.jobs import run as job_run
 from scheduler.storage.db import make_engine, upgrade
+from tests.jobs.support import Gate
 
 # Property tests draw the same examples on every run: a CI failure can be run again.
 settings.register_profile("rotapool", derandomize=True, print_blob=True)
@@ -57,8 +59,17 @@ def engine(db_url: str) -> Iterator[Engine]:
 def close_web_apps() -> Iterator[None]:
     """Web apps hold a connection pool; close it before the next test empties the database."""
     yield
-    from scheduler.jobs import RUNNER
+    from scheduler.jobs.local import RUNNER
     from tests.web_support import dispose_apps
 
     dispose_apps()
     RUNNER.forget_finished()  # job ids start again at 1 in the next test's database
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    """Solve jobs plan through a Gate, which holds them until released (always, at the end)."""
+    held = Gate()
+    monkeypatch.setattr(job_run, "plan_week", held)
+    yield held
+    held.release.set()

@@ -1,6 +1,6 @@
 """Spare capacity: who is free, with contracted time left, and where they could work.
 
-The rules of ``scheduler.capacity`` are a cheaper route to the validator's
+The rules of ``scheduler.checks.capacity`` are a cheaper route to the validator's
 verdict on adding one session; the property test at the end holds them to
 the validator on random small networks.
 """
@@ -13,16 +13,19 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.capacity import RotaIndex, capacity_rows, spare_capacity
+from scheduler.checks.capacity import RotaIndex, capacity_rows, spare_capacity
+from scheduler.checks.validator import check_rota
 from scheduler.domain import (
     Assignment,
     Bundle,
+    DemandRow,
     ForbiddenSequence,
     SessionLimit,
     SiteKind,
+    Staff,
+    Travel,
 )
 from scheduler.horizon import Horizon
-from scheduler.validator import check_rota
 from tests.factories import (
     WEEK,
     assign,
@@ -168,13 +171,8 @@ ROLES = ("GP", "PN")
 SITES = ("P01", "P02", "H1")
 
 
-def random_bundle(rng: random.Random) -> Bundle:
-    """Three sites, up to seven people, and most of the rules a person can break."""
-    sites = [
-        make_site(site_id="P01", rooms=rng.choice([0, 1, 2])),
-        make_site(site_id="P02", rooms=rng.choice([0, 2])),
-        make_site(site_id="H1", kind=SiteKind.HUB, rooms=0),
-    ]
+def random_staff(rng: random.Random) -> list[Staff]:
+    """Three to seven people with most of the limits a person can have."""
     staff = []
     for i in range(rng.randint(3, 7)):
         home = rng.choice(SITES)
@@ -201,6 +199,11 @@ def random_bundle(rng: random.Random) -> Bundle:
                 max_horizon_hours=rng.choice([None, None, 13.5]),
             )
         )
+    return staff
+
+
+def random_demand(rng: random.Random) -> list[DemandRow]:
+    """Needs on a few weekdays of each session, and the hub on Saturday."""
     demand = [
         make_demand(
             rng.choice(SITES),
@@ -215,6 +218,27 @@ def random_bundle(rng: random.Random) -> Bundle:
         for day in rng.sample(["Mon", "Tue", "Wed", "Mon-Fri"], rng.randint(1, 3))
         if session is not SAT
     ] + [make_demand("H1", "Sat", "SAT", min=rng.randint(0, 1), target=2)]
+    return demand
+
+
+def random_travel(rng: random.Random) -> list[Travel]:
+    """Travel times between the sites, one way or both."""
+    travel = [make_travel("P01", "P02", rng.choice([10, 45, 70]))]
+    if rng.random() < 0.5:
+        travel.append(make_travel("P02", "P01", rng.choice([20, 65])))
+    travel.append(make_travel("P01", "H1", rng.choice([0, 40])))
+    return travel
+
+
+def random_bundle(rng: random.Random) -> Bundle:
+    """Three sites, up to seven people, and most of the rules a person can break."""
+    sites = [
+        make_site(site_id="P01", rooms=rng.choice([0, 1, 2])),
+        make_site(site_id="P02", rooms=rng.choice([0, 2])),
+        make_site(site_id="H1", kind=SiteKind.HUB, rooms=0),
+    ]
+    staff = random_staff(rng)
+    demand = random_demand(rng)
     leave = [
         make_leave(p.staff_id, rng.choice(WEEK[:3]), session_id=rng.choice([None, "AM", "PM"]))
         for p in staff
@@ -230,10 +254,7 @@ def random_bundle(rng: random.Random) -> Bundle:
         for p in staff
         if rng.random() < 0.3
     ]
-    travel = [make_travel("P01", "P02", rng.choice([10, 45, 70]))]
-    if rng.random() < 0.5:
-        travel.append(make_travel("P02", "P01", rng.choice([20, 65])))
-    travel.append(make_travel("P01", "H1", rng.choice([0, 40])))
+    travel = random_travel(rng)
     return make_bundle(
         sites=sites,
         session_types=[AM, PM, EVE, SAT],

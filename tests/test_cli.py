@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scheduler.cli import EXIT_CONFLICT, EXIT_FAILED, EXIT_INPUT, EXIT_OK, main, next_week
+from scheduler.cli.common import EXIT_CONFLICT, EXIT_FAILED, EXIT_INPUT, EXIT_OK, next_week
+from scheduler.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 RIVERSIDE = ROOT / "sample_data" / "riverside"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.capacity import CAPACITY_HEADER
-from scheduler.cli import main
+from scheduler.checks.capacity import CAPACITY_HEADER
+from scheduler.cli.main import main
 from scheduler.domain import Assignment
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.repository import network_id_of

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from scheduler import cli, jobs
-from scheduler.cli import EXIT_FAILED, EXIT_INPUT, EXIT_OK, main
+from scheduler.cli import planning as cli_planning
+from scheduler.cli.common import EXIT_FAILED, EXIT_INPUT, EXIT_OK
+from scheduler.cli.main import main
 from scheduler.domain import Bundle
+from scheduler.jobs.records import create_job
+from scheduler.jobs.run import _begin
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.repository import network_id_of
-from scheduler.usecases import import_bundle
+from scheduler.usecases.importing import import_bundle
 from tests.test_web_fairness import publish_history
 from tests.web_support import TINY
 
@@ -108,7 +111,7 @@ def solved_bundle(url: str, week: str, monkeypatch: pytest.MonkeyPatch) -> Bundl
         seen.append(bundle)
         return EXIT_FAILED
 
-    monkeypatch.setattr(cli, "_solve", capture)
+    monkeypatch.setattr(cli_planning, "_solve", capture)
     assert main(["solve", "--week", week, "--database", url]) == EXIT_FAILED
     return seen[0]
 
@@ -128,10 +131,10 @@ def test_a_web_solve_carries_the_balance(url: str) -> None:
     try:
         with session_scope(engine) as db:
             network_id = network_id_of(db, None)
-            job_id = jobs.create_job(
+            job_id = create_job(
                 db, network_id, "2026-W49", weeks=1, keep_pins=False, actor="test"
             ).id
-        plan = jobs._begin(engine, job_id, threading.Event())
+        plan = _begin(engine, job_id, threading.Event())
     finally:
         engine.dispose()
     assert plan is not None

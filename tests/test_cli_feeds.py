@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from scheduler import feeds
-from scheduler.cli import main
+from scheduler.cli.main import main
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord
+from scheduler.storage.feeds import DEFAULT_HOST, FeedSubject
+from scheduler.storage.models.app import AuditRecord
+from scheduler.usecases.feeds import find_feed
 from tests.web_support import TINY
 
 SECRET = "a cli test secret key"
@@ -61,11 +62,11 @@ def token_of(url: str) -> str:
     return url.rsplit("/", 1)[1].removesuffix(".ics")
 
 
-def opens(db_url: str, token: str, secret: str = SECRET) -> feeds.FeedSubject | None:
+def opens(db_url: str, token: str, secret: str = SECRET) -> FeedSubject | None:
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as session:
-            return feeds.find_feed(session, token, secret)
+            return find_feed(session, token, secret)
     finally:
         engine.dispose()
 
@@ -99,7 +100,7 @@ def test_url_issues_a_link_the_first_time_and_says_so(
     out = capsys.readouterr().out
     assert "S01 had no working calendar link: issued a new one." in out
     https, _ = links(out)
-    assert opens(network, token_of(https)) == feeds.FeedSubject(1, "staff", "S01")
+    assert opens(network, token_of(https)) == FeedSubject(1, "staff", "S01")
     assert feed_audit(network) == [(ME, "feed link issued", "calendar feed of staff S01")]
 
 
@@ -122,7 +123,7 @@ def test_rotate_replaces_the_link(network: str, capsys: pytest.CaptureFixture[st
     new = token_of(links(out)[0])
     assert new != old
     assert opens(network, old) is None
-    assert opens(network, new) == feeds.FeedSubject(1, "staff", "S01")
+    assert opens(network, new) == FeedSubject(1, "staff", "S01")
     assert feed_audit(network)[-1] == (ME, "feed link rotated", "calendar feed of staff S01")
 
 
@@ -193,4 +194,4 @@ def test_the_host_defaults_to_the_development_server(
 ) -> None:
     monkeypatch.delenv("ROTAPOOL_PUBLIC_HOST")
     assert feeds_cli(network, "url", "S01") == 0
-    links(capsys.readouterr().out, feeds.DEFAULT_HOST)
+    links(capsys.readouterr().out, DEFAULT_HOST)

@@ -19,12 +19,15 @@ from typing import IO
 import pytest
 from sqlalchemy import select
 
-from scheduler import scheduling
-from scheduler.cli import EXIT_FAILED, EXIT_INPUT, EXIT_OK, main
+from scheduler.cli.common import EXIT_FAILED, EXIT_INPUT, EXIT_OK
+from scheduler.cli.main import main
+from scheduler.jobs import scheduler as scheduler_process
+from scheduler.jobs.runs import stored_next_runs
+from scheduler.jobs.timetable import LONDON
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import JobRunRecord
-from scheduler.usecases import import_bundle
-from tests.test_scheduling import ALL_AT_0130, GOOD_JOBS, NETWORK, fail, jobs_bundle
+from scheduler.storage.models.app import JobRunRecord
+from scheduler.usecases.importing import import_bundle
+from tests.scheduling.support import ALL_AT_0130, GOOD_JOBS, NETWORK, fail, jobs_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_0140 = dt.datetime(2026, 10, 25, 0, 40, tzinfo=dt.UTC)  # 01:40 BST
@@ -34,8 +37,8 @@ FIRST_0140 = dt.datetime(2026, 10, 25, 0, 40, tzinfo=dt.UTC)  # 01:40 BST
 def database(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The example network, every job at 01:30 on Sundays or daily; the clock at 01:40 BST."""
     monkeypatch.setenv("ROTAPOOL_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setattr(scheduling, "utc_now", lambda: FIRST_0140)
-    monkeypatch.setattr(scheduling, "routine_jobs", lambda: GOOD_JOBS)
+    monkeypatch.setattr(scheduler_process, "utc_now", lambda: FIRST_0140)
+    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: GOOD_JOBS)
     import_bundle(db_url, jobs_bundle(tmp_path, ALL_AT_0130))
     return db_url
 
@@ -79,7 +82,7 @@ def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
 ) -> None:
     main(["scheduler", "--once", "--database", database])
     capsys.readouterr()
-    monkeypatch.setattr(scheduling, "utc_now", lambda: FIRST_0140 + dt.timedelta(hours=1))
+    monkeypatch.setattr(scheduler_process, "utc_now", lambda: FIRST_0140 + dt.timedelta(hours=1))
     assert main(["scheduler", "--once", "--database", database]) == EXIT_OK
     assert lines(capsys) == [
         f"{NETWORK}:drafts due Sun 25 Oct 2026 01:30 BST: claimed elsewhere",
@@ -90,7 +93,7 @@ def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
 def test_scheduler_once_exits_1_when_a_job_failed(
     database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(scheduling, "routine_jobs", lambda: {**GOOD_JOBS, "reminder": fail})
+    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: {**GOOD_JOBS, "reminder": fail})
     assert main(["scheduler", "--once", "--database", database]) == EXIT_FAILED
     out = lines(capsys)
     assert f"{NETWORK}:reminder due Sun 25 Oct 2026 01:30 BST: failed: ValueError: " in out[2]
@@ -151,13 +154,13 @@ def test_the_foreground_scheduler_registers_the_jobs_and_stops_on_sigterm(
     db_url: str, tmp_path: Path
 ) -> None:
     # Drafts only, on a day that is neither today nor yesterday: nothing is due while it runs.
-    today = dt.datetime.now(scheduling.LONDON).weekday()
+    today = dt.datetime.now(LONDON).weekday()
     day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[(today + 3) % 7]
     import_bundle(
         db_url, jobs_bundle(tmp_path, f'\n[jobs]\nenabled = ["drafts"]\ndraft_day = "{day}"\n')
     )
     env = {**os.environ, "ROTAPOOL_INSTANCE": str(tmp_path / "instance")}
-    command = [sys.executable, "-m", "scheduler.cli", "scheduler", "--database", db_url]
+    command = [sys.executable, "-m", "scheduler.cli.main", "scheduler", "--database", db_url]
     child = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
         started = read_until(child.stderr, "scheduler running")
@@ -173,7 +176,7 @@ def test_the_foreground_scheduler_registers_the_jobs_and_stops_on_sigterm(
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as session:
-            assert list(scheduling.stored_next_runs(session)) == [f"{NETWORK}:drafts"]
+            assert list(stored_next_runs(session)) == [f"{NETWORK}:drafts"]
             assert session.scalars(select(JobRunRecord)).all() == []
     finally:
         engine.dispose()

@@ -9,7 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from scheduler.cli import EXIT_FAILED, EXIT_INPUT, EXIT_OK, main
+from scheduler.cli.common import EXIT_FAILED, EXIT_INPUT, EXIT_OK
+from scheduler.cli.main import main
 from scheduler.domain import Assignment
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.repository import network_id_of

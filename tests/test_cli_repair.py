@@ -10,18 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scheduler import repair as repair_usecase
-from scheduler.cli import main
+from scheduler.cli.main import main
 from scheduler.domain import Assignment, parse_iso_week
-from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
-from scheduler.repair import changes_between
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import (
-    AuditRecord,
-    CalendarEventRecord,
-    ChangeNoticeRecord,
-)
-from scheduler.storage.repository import find_rota
+from scheduler.storage.models.app import AuditRecord, CalendarEventRecord, ChangeNoticeRecord
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases import repair as repair_usecase
+from scheduler.usecases.editing import Edit, apply_edit, editable_rota, load_cells
+from scheduler.usecases.repair import changes_between
 from tests.web_support import TINY
 
 WEEK = "2026-W49"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from scheduler.cli import main
+from scheduler.cli.main import main
 from scheduler.domain import Assignment
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.repository import network_id_of

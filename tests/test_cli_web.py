@@ -7,10 +7,11 @@ import io
 import pytest
 from sqlalchemy import select
 
-from scheduler.accounts import authenticate
-from scheduler.cli import DEMO_MANAGER, demo_account, main
+from scheduler.cli.main import main
+from scheduler.cli.web import DEMO_MANAGER, demo_account
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord, UserRecord
+from scheduler.storage.models.app import AuditRecord, UserRecord
+from scheduler.usecases.accounts import authenticate
 from tests.web_support import PASSWORD, TINY
 
 

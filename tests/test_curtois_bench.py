@@ -11,9 +11,9 @@ from scheduler.bench.curtois_check import evaluate, read_roster_csv
 from scheduler.bench.curtois_format import parse_instance, read_instance
 from scheduler.bench.curtois_map import dates_of, roster_of, to_bundle
 from scheduler.bench.curtois_run import run_instance
-from scheduler.cli import main
+from scheduler.checks.validator import check_rota
+from scheduler.cli.main import main
 from scheduler.horizon import Horizon
-from scheduler.validator import check_rota
 from solver import SolveOptions, SolveStatus, solve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "curtois_qu"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Bundle
 from scheduler.horizon import Horizon
-from scheduler.validator import check_rota
 from solver import SolveOptions, SolveStatus, solve
 from solver.decompose import (
     cluster_bundle,

@@ -2,23 +2,18 @@
 
 Each reason check has a pair of tests: ``test_<rule>_bites`` (the smallest
 input where it is the reason) and ``test_<rule>_does_not_bite`` (nearly the
-same input where it is not); ``test_every_check_has_its_pair`` keeps it so.
-"""
+same input where it is not); ``test_every_check_has_its_pair`` keeps it so."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
+from scheduler.checks.reasons import CHECKS
 from scheduler.domain import (
-    Assignment,
-    Bundle,
     DayRule,
-    DemandRow,
     Fixed,
     Leave,
     LeaveKind,
@@ -27,128 +22,28 @@ from scheduler.domain import (
     Rules,
     SessionKind,
     SessionType,
-    Site,
-    SiteKind,
-    Staff,
     Travel,
-    Weights,
-    parse_iso_week,
 )
-from scheduler.explain import CHECKS, ShortfallNote, explain_shortfalls
-from scheduler.horizon import Horizon, Need
-
-WEEK = parse_iso_week("2026-W49")
-MON, TUE, WED, THU, FRI, SAT, SUN = WEEK
-WEEKDAYS = frozenset(range(5))
-
-AM = SessionType("AM", "Morning", dt.time(8), dt.time(12, 30), WEEKDAYS, SessionKind.CORE)
-PM = SessionType("PM", "Afternoon", dt.time(13, 30), dt.time(18, 30), WEEKDAYS, SessionKind.CORE)
-EVE = SessionType("EVE", "Evening", dt.time(18, 30), dt.time(20), WEEKDAYS, SessionKind.EXTENDED)
-SATURDAY = SessionType(
-    "SAT", "Saturday", dt.time(9), dt.time(17), frozenset({5}), SessionKind.EXTENDED
+from scheduler.horizon import Horizon
+from tests.explain_support import (
+    AM,
+    EVE,
+    FREE_ONE,
+    FRI,
+    MON,
+    PM,
+    SAT,
+    SUN,
+    TUE,
+    WED,
+    WEEK,
+    at,
+    make_horizon,
+    make_row,
+    make_staff,
+    only_note,
+    reasons_of,
 )
-
-
-# --------------------------------------------------------------------------- factories
-
-
-def make_site(site_id: str, rooms: int = 0) -> Site:
-    kind = SiteKind.HUB if site_id == "HUB" else SiteKind.PRACTICE
-    return Site(site_id, f"Site {site_id}", kind, 0 if kind is SiteKind.HUB else 7000, rooms)
-
-
-def make_staff(staff_id: str = "S1", role: str = "PN", **overrides: Any) -> Staff:
-    """A full-time PN with cytology at P01 who may work anywhere; no evenings or weekends."""
-    base = Staff(
-        staff_id,
-        f"Person {staff_id}",
-        role,
-        "P01",
-        "P01",
-        37.5,
-        0.0,
-        37.5,
-        skills=frozenset({"cytology"}),
-    )
-    return replace(base, **overrides)
-
-
-def make_row(
-    site_id: str = "P03",
-    day: dt.date = TUE,
-    session_id: str = "PM",
-    role: str | None = "PN",
-    skill: str | None = "cytology",
-    *,
-    minimum: int = 2,
-    row: int = 2,
-) -> DemandRow:
-    rule = DayRule(weekdays=frozenset({day.weekday()}))
-    return DemandRow(site_id, rule, session_id, role, skill, minimum, minimum, row=row)
-
-
-def make_horizon(
-    staff: tuple[Staff, ...],
-    demand: tuple[DemandRow, ...] = (),
-    *,
-    leave: tuple[Leave, ...] = (),
-    preferences: tuple[Preference, ...] = (),
-    travel: tuple[Travel, ...] = (),
-    rules: Rules | None = None,
-    rooms: int = 0,
-    fixed: tuple[Fixed, ...] = (),
-) -> Horizon:
-    bundle = Bundle(
-        name="Test network",
-        timezone="Europe/London",
-        rules=rules or Rules(),
-        weights=Weights(),
-        sites=(make_site("P01"), make_site("P03", rooms), make_site("HUB")),
-        session_types=(AM, PM, EVE, SATURDAY),
-        staff=staff,
-        demand=demand or (make_row(),),
-        leave=leave,
-        preferences=preferences,
-        travel=travel,
-        fixed=fixed,
-    )
-    return Horizon(bundle, WEEK)
-
-
-def at(day: dt.date, session_id: str, site_id: str, staff_id: str = "S1") -> Assignment:
-    return Assignment(day, session_id, site_id, staff_id)
-
-
-def short_need(
-    horizon: Horizon, assignments: tuple[Assignment, ...], need: Need
-) -> tuple[Need, int, int]:
-    """(need, assigned, short) the way the caller counts them: fitting people in the slot."""
-    slot = (need.date, need.session_id, need.site_id)
-    assigned = sum(
-        1
-        for a in assignments
-        if (a.date, a.session_id, a.site_id) == slot
-        and need.admits(horizon.bundle.person(a.staff_id))
-    )
-    return need, assigned, need.demand.min - assigned
-
-
-def explain_all(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> list[ShortfallNote]:
-    shorts = [short_need(horizon, assignments, n) for n in horizon.needs]
-    return explain_shortfalls(horizon, assignments, [s for s in shorts if s[2] > 0])
-
-
-def only_note(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> ShortfallNote:
-    (note,) = explain_all(horizon, assignments)
-    return note
-
-
-FREE_ONE = "could cover it but is needed elsewhere or was left for other goals"
-
-
-def reasons_of(horizon: Horizon, assignments: tuple[Assignment, ...] = ()) -> tuple[str, ...]:
-    return only_note(horizon, assignments).reasons
-
 
 # --------------------------------------------------------------------------- leave
 
@@ -284,12 +179,12 @@ def test_unavailable_does_not_bite() -> None:
 # --------------------------------------------------------------------------- site rights
 
 
-def test_site_bites() -> None:
+def test_eligible_bites() -> None:
     horizon = make_horizon((make_staff("S1", sites=frozenset({"P01"})),), (make_row(minimum=1),))
     assert reasons_of(horizon) == ("1 of 1 PN with cytology may not work at P03",)
 
 
-def test_site_does_not_bite() -> None:
+def test_eligible_does_not_bite() -> None:
     staff = (make_staff("S1", sites=frozenset({"P01", "P03"})),)
     horizon = make_horizon(staff, (make_row(minimum=1),))
     assert reasons_of(horizon) == (f"1 of 1 PN with cytology {FREE_ONE}",)
@@ -306,7 +201,7 @@ def test_site_rights_come_before_leave() -> None:
 # --------------------------------------------------------------------------- fixed elsewhere
 
 
-def test_fixed_bites() -> None:
+def test_pinned_elsewhere_bites() -> None:
     pin = (Fixed("S1", TUE, "PM", "HUB", row=4),)
     horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),), fixed=pin)
     note = only_note(horizon, (at(TUE, "PM", "HUB"),))
@@ -317,7 +212,7 @@ def test_fixed_bites() -> None:
     )
 
 
-def test_fixed_does_not_bite() -> None:
+def test_pinned_elsewhere_does_not_bite() -> None:
     """The same session without a fixed.csv row is ordinary work elsewhere."""
     horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),))
     assert reasons_of(horizon, (at(TUE, "PM", "HUB"),)) == (
@@ -377,7 +272,7 @@ def test_needed_at_a_home_hub() -> None:
 # --------------------------------------------------------------------------- elsewhere
 
 
-def test_elsewhere_bites() -> None:
+def test_overlap_bites() -> None:
     staff = (make_staff("S1"), make_staff("S2"), make_staff("S3", sites=frozenset({"P01"})))
     leave = (Leave("S2", TUE, TUE, LeaveKind.PARENTAL),)
     note = only_note(make_horizon(staff, leave=leave), (at(TUE, "PM", "P01"),))
@@ -388,7 +283,7 @@ def test_elsewhere_bites() -> None:
     )
 
 
-def test_elsewhere_bites_when_travel_is_too_long() -> None:
+def test_overlap_bites_when_travel_is_too_long() -> None:
     travel = (Travel("P01", "P03", 75),)
     horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),), travel=travel)
     assert reasons_of(horizon, (at(TUE, "AM", "P01"),)) == (
@@ -396,7 +291,7 @@ def test_elsewhere_bites_when_travel_is_too_long() -> None:
     )
 
 
-def test_elsewhere_bites_when_sessions_touch_but_sites_differ() -> None:
+def test_overlap_bites_when_sessions_touch_but_sites_differ() -> None:
     """The afternoon ends at 18:30 as the evening starts: no time to cross town."""
     travel = (Travel("P01", "HUB", 15),)
     staff = (make_staff("S1", role="GP", max_evenings=1),)
@@ -408,7 +303,7 @@ def test_elsewhere_bites_when_sessions_touch_but_sites_differ() -> None:
     )
 
 
-def test_elsewhere_does_not_bite() -> None:
+def test_overlap_does_not_bite() -> None:
     """An hour between sessions covers a 30-minute journey."""
     travel = (Travel("P01", "P03", 30),)
     horizon = make_horizon((make_staff("S1"),), (make_row(minimum=1),), travel=travel)
@@ -421,14 +316,14 @@ def test_elsewhere_does_not_bite() -> None:
 DAY_FULL = (at(TUE, "AM", "P01"), at(TUE, "EVE", "P01"))
 
 
-def test_daily_limit_bites() -> None:
+def test_sessions_per_day_bites() -> None:
     horizon = make_horizon((make_staff("S1", max_evenings=1),), (make_row(minimum=1),))
     assert reasons_of(horizon, DAY_FULL) == (
         "1 of 1 PN with cytology already at their daily limit of 2 sessions",
     )
 
 
-def test_daily_limit_does_not_bite() -> None:
+def test_sessions_per_day_does_not_bite() -> None:
     staff = (make_staff("S1", max_evenings=1, max_sessions_per_day=3),)
     horizon = make_horizon(staff, (make_row(minimum=1),))
     assert reasons_of(horizon, DAY_FULL) == (f"1 of 1 PN with cytology {FREE_ONE}",)
@@ -438,7 +333,7 @@ def test_daily_limit_does_not_bite() -> None:
 
 
 @pytest.mark.parametrize("max_hours", [9.0, 10.0])
-def test_weekly_hours_bites(max_hours: float) -> None:
+def test_max_hours_bites(max_hours: float) -> None:
     """4.5 h planned + a 5 h session = 9.5 h: over a 9 h cap, or over the network's cap."""
     staff = (make_staff("S1", max_hours=max_hours),)
     rules = Rules(max_week_hours=9.25)
@@ -448,9 +343,27 @@ def test_weekly_hours_bites(max_hours: float) -> None:
     )
 
 
-def test_weekly_hours_does_not_bite() -> None:
+def test_max_hours_does_not_bite() -> None:
     """Exactly at the cap is allowed."""
     horizon = make_horizon((make_staff("S1", max_hours=9.5),), (make_row(minimum=1),))
+    assert reasons_of(horizon, (at(MON, "AM", "P01"),)) == (f"1 of 1 PN with cytology {FREE_ONE}",)
+
+
+# --------------------------------------------------------------------------- other rules
+
+
+def test_other_rule_bites() -> None:
+    """Monday worked, at most one day in a row: Tuesday would break the run limit."""
+    staff = (make_staff("S1", max_consecutive_days=1),)
+    horizon = make_horizon(staff, (make_row(minimum=1),))
+    assert reasons_of(horizon, (at(MON, "AM", "P01"),)) == (
+        "1 of 1 PN with cytology would work too many days in a row",
+    )
+
+
+def test_other_rule_does_not_bite() -> None:
+    staff = (make_staff("S1", max_consecutive_days=2),)
+    horizon = make_horizon(staff, (make_row(minimum=1),))
     assert reasons_of(horizon, (at(MON, "AM", "P01"),)) == (f"1 of 1 PN with cytology {FREE_ONE}",)
 
 
@@ -577,191 +490,3 @@ def test_every_check_has_its_pair() -> None:
         if not {f"test_{c.rule_id}_bites", f"test_{c.rule_id}_does_not_bite"} <= names
     ]
     assert missing == []
-
-
-# --------------------------------------------------------------------------- order
-
-
-def _busy_network() -> tuple[Horizon, tuple[Assignment, ...]]:
-    staff = (
-        make_staff("S1"),
-        make_staff("S2", sites=frozenset({"P01"})),
-        make_staff("S3", role="GP", skills=frozenset(), max_evenings=2),
-        make_staff("S4", role="GP", skills=frozenset()),
-    )
-    demand = (
-        make_row("P03", TUE, "PM", row=2),
-        make_row("P01", TUE, "PM", row=3),
-        make_row("P01", TUE, "AM", "GP", None, minimum=2, row=4),
-        make_row("HUB", MON, "EVE", "GP", None, minimum=2, row=5),
-        make_row("P03", WED, "AM", None, None, minimum=3, row=6),
-        make_row("HUB", TUE, "EVE", "GP", None, minimum=1, row=1),
-        make_row("P01", TUE, "AM", None, None, minimum=3, row=7),
-    )
-    leave = (Leave("S4", TUE, TUE, LeaveKind.SICK),)
-    assignments = (
-        at(TUE, "PM", "P01", "S2"),
-        at(TUE, "AM", "P01", "S3"),
-        at(MON, "EVE", "HUB", "S3"),
-        at(WED, "AM", "P03", "S1"),
-    )
-    return make_horizon(staff, demand, leave=leave), assignments
-
-
-def test_notes_come_by_date_start_site_and_row() -> None:
-    horizon, assignments = _busy_network()
-    keys = [
-        (n.date, n.session_id, n.site_id, n.demand_row) for n in explain_all(horizon, assignments)
-    ]
-    assert keys == [
-        (MON, "EVE", "HUB", 5),
-        (TUE, "AM", "P01", 4),
-        (TUE, "AM", "P01", 7),
-        (TUE, "PM", "P01", 3),
-        (TUE, "PM", "P03", 2),
-        (TUE, "EVE", "HUB", 1),
-        (WED, "AM", "P03", 6),
-    ]
-
-
-def test_shuffled_input_gives_the_same_notes() -> None:
-    horizon, assignments = _busy_network()
-    expected = explain_all(horizon, assignments)
-    shorts = [short_need(horizon, assignments, n) for n in horizon.needs]
-    shorts = [s for s in shorts if s[2] > 0]
-    rng = random.Random(49)
-    for _ in range(5):
-        shuffled = list(assignments)
-        rng.shuffle(shuffled)
-        rng.shuffle(shorts)
-        assert explain_shortfalls(horizon, shuffled, shorts) == expected
-
-
-def test_busy_network_reasons() -> None:
-    """One note checked in full: the sick GP's leave kind stays private."""
-    horizon, assignments = _busy_network()
-    tuesday_morning = explain_all(horizon, assignments)[1]
-    assert tuesday_morning.reasons == ("1 of 2 GP on leave",)
-    assert tuesday_morning.private_reasons == ("1 of 2 GP on sick leave",)
-    assert tuesday_morning.summary == "P01 Tue 2026-12-01 AM: 1 GP short (needs 2, has 1)"
-
-
-# --------------------------------------------------------------------------- headlines
-
-
-def _issue_example(kind: LeaveKind = LeaveKind.ANNUAL) -> ShortfallNote:
-    """The issue's own example: one on leave, one fixed at the hub, three needed at home."""
-    staff = (
-        make_staff("S0030", name="Ann Here", home_site="P03", employer="P03"),
-        make_staff("S0031", name="Jo Bloggs"),
-        make_staff("S0044", name="Kim Tan"),
-        *(make_staff(f"S005{i}", name=f"Home Nurse {i}") for i in (1, 2, 3)),
-    )
-    demand = (make_row(minimum=2), make_row("P01", TUE, "PM", minimum=3, row=3))
-    rota = (
-        at(TUE, "PM", "P03", "S0030"),
-        at(TUE, "PM", "HUB", "S0044"),
-        *(at(TUE, "PM", "P01", f"S005{i}") for i in (1, 2, 3)),
-    )
-    horizon = make_horizon(
-        staff,
-        demand,
-        leave=(Leave("S0031", TUE, TUE, kind),),
-        fixed=(Fixed("S0044", TUE, "PM", "HUB", row=4),),
-    )
-    return only_note(horizon, rota)
-
-
-def test_headline_names_people_in_the_networks_words() -> None:
-    note = _issue_example()
-    assert note.private_headline == (
-        "P03 Tue 2026-12-01 PM needs 2 PN with cytology, has 1: "
-        "S0031 Jo Bloggs on annual leave, S0044 Kim Tan fixed at HUB (fixed.csv:4), "
-        "the 3 other PN with cytology are needed at their own practices"
-    )
-    assert note.headline == (
-        "P03 Tue 2026-12-01 PM needs 2 PN with cytology, has 1: "
-        "S0031 Jo Bloggs on leave, S0044 Kim Tan fixed at HUB (fixed.csv:4), "
-        "the 3 other PN with cytology are needed at their own practices"
-    )
-    assert note.reasons == (
-        "1 of 6 PN with cytology on leave",
-        "1 of 6 PN with cytology fixed at HUB",
-        "3 of 6 PN with cytology are needed at their own practices",
-    )
-
-
-@pytest.mark.parametrize("kind", list(LeaveKind))
-def test_public_headline_never_names_the_leave_kind(kind: LeaveKind) -> None:
-    note = _issue_example(kind)
-    assert note.headline == _issue_example(LeaveKind.ANNUAL).headline
-    assert "S0031 Jo Bloggs on leave," in note.headline
-    assert f"{kind.value} leave" not in note.headline and "leave (" not in note.headline
-    assert all("leave (" not in c and f"{kind.value} leave" not in c for c in note.causes)
-    private = "on leave (other)" if kind is LeaveKind.OTHER else f"on {kind.value} leave"
-    assert f"S0031 Jo Bloggs {private}," in note.private_headline
-
-
-def test_headline_names_the_nearest_few_and_counts_the_rest() -> None:
-    """Five on leave: the three nearest by travel (then id) are named, two are counted."""
-    staff = (
-        *(make_staff(f"S{i}") for i in (1, 2, 3)),
-        *(make_staff(f"S{i}", home_site="HUB") for i in (4, 5)),
-    )
-    leave = tuple(Leave(p.staff_id, TUE, TUE, LeaveKind.ANNUAL) for p in staff)
-    travel = (Travel("P01", "P03", 30), Travel("HUB", "P03", 10))
-    note = only_note(make_horizon(staff, leave=leave, travel=travel))
-    assert note.causes == ("S4 Person S4, S5 Person S5, S1 Person S1 and 2 others on leave",)
-
-
-def test_verbs_agree_with_the_people_named() -> None:
-    staff = tuple(make_staff(f"S{i}", role="GP", skills=frozenset()) for i in (1, 2, 3))
-    row = make_row("HUB", TUE, "EVE", "GP", None, minimum=1)
-    assert only_note(make_horizon(staff[:1], (row,))).causes == (
-        "S1 Person S1 does not do evenings",
-    )
-    assert only_note(make_horizon(staff, (row,))).causes == (
-        "S1 Person S1, S2 Person S2 and S3 Person S3 do not do evenings",
-    )
-
-
-def test_summed_up_causes_say_other_after_names_and_the_when_alone() -> None:
-    leave = (Leave("S1", TUE, TUE, LeaveKind.ANNUAL),)
-    staff = (make_staff("S1"), make_staff("S2"), make_staff("S3"))
-    one_free = only_note(make_horizon(staff[:2], leave=leave))
-    assert one_free.causes == (
-        "S1 Person S1 on leave",
-        f"the other PN with cytology {FREE_ONE}",
-    )
-    two_kinds = only_note(make_horizon(staff, leave=leave), (at(TUE, "PM", "P01", "S3"),))
-    assert two_kinds.causes == (
-        "S1 Person S1 on leave",
-        "1 other PN with cytology working at P01 at that time",
-        f"1 other PN with cytology {FREE_ONE}",
-    )
-    nobody_named = only_note(make_horizon(staff[1:]))
-    assert nobody_named.causes == (
-        "2 PN with cytology could cover it but are needed elsewhere or were left for other goals",
-    )
-
-
-def test_headline_counts_people_here_for_another_need() -> None:
-    """A GP in the slot fills the GP row, so the 'anyone' row of the same slot gets nobody."""
-    gp_row = make_row(role="GP", skill=None, minimum=1, row=2)
-    anyone = make_row(role=None, skill=None, minimum=2, row=5)
-    staff = (make_staff("S1", role="GP", skills=frozenset()),)
-    horizon = make_horizon(staff, (gp_row, anyone))
-    need = next(n for n in horizon.needs if n.demand.row == 5)
-    (note,) = explain_shortfalls(horizon, (at(TUE, "PM", "P03"),), [(need, 0, 2)])
-    assert note.headline == (
-        "P03 Tue 2026-12-01 PM needs 2 people, has 0: "
-        "only 1 person in the network, 2 needed, 1 person is here but counted for another need"
-    )
-
-
-def test_headline_when_nobody_fits() -> None:
-    note = only_note(make_horizon((make_staff("S1", role="GP"),)))
-    assert note.headline == (
-        "P03 Tue 2026-12-01 PM needs 2 PN with cytology, has 0: "
-        "nobody in the network is a PN with cytology"
-    )

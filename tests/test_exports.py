@@ -11,8 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from scheduler.checks.validator import coverage_of
 from scheduler.domain import FEDERATION, Assignment, Bundle
-from scheduler.exports import (
+from scheduler.outputs.exports import (
     coverage_rows,
     neutralise,
     recharge_rows,
@@ -20,7 +21,6 @@ from scheduler.exports import (
     write_csv,
     write_exports,
 )
-from scheduler.validator import coverage_of
 from tests.factories import (
     WEEK,
     assign,
@@ -196,7 +196,7 @@ def test_formula_injection_is_neutralised_in_xlsx(tmp_path: Path) -> None:
 
 
 def test_xlsx_keeps_numbers_as_numbers(tmp_path: Path) -> None:
-    from scheduler.exports import write_xlsx
+    from scheduler.outputs.exports import write_xlsx
 
     path = write_xlsx(
         tmp_path / "n.xlsx",
@@ -276,7 +276,7 @@ def test_only_listed_assignments_are_exported(tmp_path: Path) -> None:
 
 
 def test_atomic_write_text_replaces_the_file(tmp_path: Path) -> None:
-    from scheduler.exports import atomic_write_text
+    from scheduler.outputs.exports import atomic_write_text
 
     target = tmp_path / "summary.json"
     target.write_text("old", encoding="utf-8")
@@ -291,7 +291,7 @@ def test_write_csv_takes_any_rows_and_neutralises_text(tmp_path: Path) -> None:
 
 
 def test_xlsx_strips_bytes_excel_rejects_before_neutralising(tmp_path: Path) -> None:
-    from scheduler.exports import write_xlsx
+    from scheduler.outputs.exports import write_xlsx
 
     path = write_xlsx(tmp_path / "c.xlsx", {"t": (("name",), [("\x01=cmd",)])}, (("a",), [], set()))
     assert openpyxl.load_workbook(path)["t"]["A2"].value == "'=cmd"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment, Bundle, SiteKind, Weights
 from scheduler.horizon import Horizon
 from scheduler.reports.fairness import (
@@ -30,7 +31,6 @@ from scheduler.reports.fairness import (
     rolling_period,
     write_fairness,
 )
-from scheduler.validator import check_rota
 from solver import SolveOptions, SolveResult, SolveStatus, solve
 from tests.factories import WEEK, make_bundle, make_demand, make_session, make_site, make_staff
 

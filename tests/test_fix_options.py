@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from benchmarks.greedy import greedy_rota
-from scheduler.domain import Assignment, Bundle, PreferenceKind, Rules, Staff, parse_iso_week
-from scheduler.explain import (
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.explain import (
     DISRUPTION,
     LEAVES_SHORT_DISRUPTION,
     FixKind,
@@ -28,11 +28,11 @@ from scheduler.explain import (
     option_order,
     rank_options,
 )
+from scheduler.checks.fixes import CLINIC_MOVE_DAYS, ShortfallItem, moved_row, shortfall_items
+from scheduler.checks.validator import check_rota, coverage_of
+from scheduler.domain import Assignment, Bundle, PreferenceKind, Rules, Staff, parse_iso_week
 from scheduler.horizon import Horizon
-from scheduler.importer import read_bundle
-from scheduler.planning import SHORTFALL_HEADER, shortfall_rows
-from scheduler.validator import check_rota, coverage_of
-from scheduler.weekview import CLINIC_MOVE_DAYS, ShortfallItem, moved_row, shortfall_items
+from scheduler.usecases.planning import SHORTFALL_HEADER, shortfall_rows
 from tests.factories import (
     assign,
     make_bundle,

@@ -92,9 +92,7 @@ def check_sites_and_sessions(files: dict[str, str]) -> list[str]:
             found.append(f"hub with a list: {s['site_id']}")
     sessions = rows(files, "session_types.csv")
     for day in range(7):
-        spans = sorted(
-            (s["start"], s["end"]) for s in sessions if day in weekdays(s["days"])
-        )
+        spans = sorted((s["start"], s["end"]) for s in sessions if day in weekdays(s["days"]))
         for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 found.append(f"session types overlap on {DAYS[day]}")
@@ -174,7 +172,9 @@ def check_leave_and_preferences(files: dict[str, str]) -> list[str]:
         if pref["staff_id"] not in staff_ids or pref["site_id"] not in site_ids | {""}:
             found.append(f"bad preference {pref}")
         if pref["session_id"] not in session_ids or pref["preference"] not in (
-            "unavailable", "avoid", "prefer"
+            "unavailable",
+            "avoid",
+            "prefer",
         ):
             found.append(f"bad preference {pref}")
     return found
@@ -191,9 +191,13 @@ def check_fixed(files: dict[str, str]) -> list[str]:
         if is_off(files, pin["staff_id"], day, pin["session_id"]):
             found.append(f"pinned while on leave or unavailable: {pin}")
         fits = [
-            n for n in demand
-            if n["site_id"] == pin["site_id"] and n["session_id"] == pin["session_id"]
-            and day in weekdays(n["day"]) and int(n["target"]) > 0 and can_fill(person, n)
+            n
+            for n in demand
+            if n["site_id"] == pin["site_id"]
+            and n["session_id"] == pin["session_id"]
+            and day in weekdays(n["day"])
+            and int(n["target"]) > 0
+            and can_fill(person, n)
         ]
         if not fits:
             found.append(f"pinned where no demand row fits: {pin}")
@@ -212,8 +216,10 @@ def is_off(files: dict[str, str], staff_id: str, day: int, session: str) -> bool
         if mine and start <= WEEK[day] <= end:
             return True
     return any(
-        p["staff_id"] == staff_id and p["preference"] == "unavailable"
-        and day in weekdays(p["day"]) and p["session_id"] in ("", session)
+        p["staff_id"] == staff_id
+        and p["preference"] == "unavailable"
+        and day in weekdays(p["day"])
+        and p["session_id"] in ("", session)
         for p in rows(files, "preferences.csv")
     )
 
@@ -288,7 +294,11 @@ def test_files_do_not_depend_on_string_hashing() -> None:
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
             check=True,
         )
         digests.add(done.stdout.strip())
@@ -328,8 +338,14 @@ def test_generated_bundle_has_every_file(
 ) -> None:
     files = generated[practices]
     assert set(files) == {
-        "network.toml", "sites.csv", "session_types.csv", "staff.csv", "demand.csv",
-        "leave.csv", "preferences.csv", "fixed.csv",
+        "network.toml",
+        "sites.csv",
+        "session_types.csv",
+        "staff.csv",
+        "demand.csv",
+        "leave.csv",
+        "preferences.csv",
+        "fixed.csv",
     }
     toml = tomllib.loads(files["network.toml"])
     assert toml["rules"] == {"min_rest_hours": 11, "max_week_hours": 48, "max_sessions_per_day": 2}
@@ -339,8 +355,11 @@ def test_generated_bundle_has_every_file(
 
 @pytest.mark.parametrize(
     ("practices", "patient_range", "staff_range"),
-    [(5, (30_000, 45_000), (35, 60)), (8, (52_000, 68_000), (60, 85)),
-     (60, (450_000, 550_000), (500, 700))],
+    [
+        (5, (30_000, 45_000), (35, 60)),
+        (8, (52_000, 68_000), (60, 85)),
+        (60, (450_000, 550_000), (500, 700)),
+    ],
 )
 def test_sizes_scale_with_practices(
     generated: dict[int, dict[str, str]],
@@ -356,9 +375,7 @@ def test_sizes_scale_with_practices(
 
 
 @pytest.mark.parametrize("practices", [5, 8, 60])
-def test_week_is_tight_but_coverable(
-    generated: dict[int, dict[str, str]], practices: int
-) -> None:
+def test_week_is_tight_but_coverable(generated: dict[int, dict[str, str]], practices: int) -> None:
     """Minimum demand is 85-95% of the hours staff can work after leave."""
     files = generated[practices]
     assert 0.85 <= min_demand_hours(files) / core_capacity_hours(files) <= 0.95
@@ -445,7 +462,8 @@ def test_tiny_is_small_and_valid() -> None:
 @pytest.mark.parametrize("source", ["riverside", "tiny", 5, 60])
 def test_importer_accepts_sample_and_generated_bundles(tmp_path: Path, source: str | int) -> None:
     """Every bundle made here imports without errors or warnings."""
-    importer = pytest.importorskip("scheduler.importer")
+    from scheduler.bundle import reader as importer
+
     if isinstance(source, int):
         folder = tmp_path / f"net{source}"
         write_network(folder, source, seed=11)

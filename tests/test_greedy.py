@@ -9,10 +9,10 @@ import pytest
 
 from benchmarks.generate import write_network
 from benchmarks.greedy import greedy_rota
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.horizon import Horizon
-from scheduler.importer import read_bundle
-from scheduler.validator import check_rota
 from solver import SolveOptions, solve
 from tests.factories import (
     WEEK,

@@ -10,6 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from scheduler.bundle.cells import BundleError
+from scheduler.bundle.reader import read_bundle, read_bundle_bytes
 from scheduler.domain import (
     Bundle,
     DayRule,
@@ -21,7 +23,6 @@ from scheduler.domain import (
     SessionLimit,
     SiteKind,
 )
-from scheduler.importer import BundleError, read_bundle, read_bundle_bytes
 from tests.bundles import (
     add_column,
     append_row,

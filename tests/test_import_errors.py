@@ -14,8 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from scheduler.bundle.cells import BundleError
+from scheduler.bundle.reader import read_bundle, read_bundle_bytes
 from scheduler.domain import Problem
-from scheduler.importer import BundleError, read_bundle, read_bundle_bytes
 from tests.bundles import (
     add_column,
     append_row,

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment, Bundle, SiteKind
-from scheduler.exports import write_exports
-from scheduler.planning import plan_week
+from scheduler.outputs.exports import write_exports
 from scheduler.reports.ledger import (
     Amount,
     Balance,
@@ -25,25 +25,23 @@ from scheduler.reports.ledger import (
     build_ledger,
     choose_period,
     custom_period,
-    ledger_tables,
     load_ledger,
-    money_text,
     month_period,
     quick_periods,
-    summary_lines,
     week_period,
+)
+from scheduler.reports.ledger_tables import (
+    ledger_tables,
+    money_text,
+    summary_lines,
     write_ledger_csv,
     write_ledger_xlsx,
 )
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.repository import (
-    network_bundle,
-    network_id_of,
-    published_assignments,
-    save_bundle,
-)
-from scheduler.usecases import import_bundle
-from scheduler.validator import check_rota
+from scheduler.storage.repository import bundle_with_leave, network_id_of, save_bundle
+from scheduler.storage.rotas import published_assignments
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.planning import plan_week
 from solver import SolveOptions
 from tests.factories import assign, make_bundle, make_demand, make_session, make_site, make_staff
 from tests.web_support import TINY, save_week
@@ -427,7 +425,7 @@ def _stored(tmp_path: Path, bundle: Bundle | None = None) -> tuple[str, Bundle]:
         with session_scope(engine) as db:
             if bundle is not None:
                 save_bundle(db, bundle)
-            stored = network_bundle(db, network_id_of(db))
+            stored = bundle_with_leave(db, network_id_of(db))
     finally:
         engine.dispose()
     return db_url, stored

@@ -14,16 +14,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from scheduler import lending
-from scheduler.domain import Assignment, Bundle, SiteKind
-from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
+from scheduler.checks.validator import check_rota, coverage_of
+from scheduler.domain import Assignment, Bundle, SiteKind, Staff
 from scheduler.horizon import Horizon
-from scheduler.lending import Lending, Proposal, proposals
 from scheduler.storage.db import session_scope
-from scheduler.storage.models import AuditRecord, RotaRecord, TransferRecord
-from scheduler.storage.repository import find_rota
-from scheduler.usecases import import_bundle
-from scheduler.validator import check_rota, coverage_of
+from scheduler.storage.models.app import AuditRecord, TransferRecord
+from scheduler.storage.models.network import RotaRecord
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases.editing import Edit, apply_edit, editable_rota, load_cells
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.lending import (
+    Lending,
+    Proposal,
+    Transfer,
+    TransferError,
+    TransferNotFoundError,
+    proposals,
+)
+from scheduler.usecases.transfers import accept, decline, generate, withdraw
 from tests.factories import (
     WEEK,
     assign,
@@ -203,13 +211,8 @@ def test_the_reasons_never_name_a_kind_of_leave() -> None:
 # --------------------------------------------------------------------------- random networks
 
 
-def lending_bundle(rng: random.Random) -> Bundle:
-    """Two practices and a hub, four to eight people who may mostly work anywhere."""
-    sites = [
-        make_site(site_id="P01", rooms=rng.choice([0, 3])),
-        make_site(site_id="P02", rooms=rng.choice([0, 2])),
-        make_site(site_id="H1", kind=SiteKind.HUB),
-    ]
+def lending_staff(rng: random.Random) -> list[Staff]:
+    """Four to eight people, most of them at the first practice."""
     staff = []
     for i in range(rng.randint(4, 8)):
         home = rng.choice(["P01", "P01", "P02", "H1"])
@@ -232,6 +235,17 @@ def lending_bundle(rng: random.Random) -> Bundle:
                 max_horizon_hours=rng.choice([None, 13.5]),
             )
         )
+    return staff
+
+
+def lending_bundle(rng: random.Random) -> Bundle:
+    """Two practices and a hub, four to eight people who may mostly work anywhere."""
+    sites = [
+        make_site(site_id="P01", rooms=rng.choice([0, 3])),
+        make_site(site_id="P02", rooms=rng.choice([0, 2])),
+        make_site(site_id="H1", kind=SiteKind.HUB),
+    ]
+    staff = lending_staff(rng)
     demand = [
         make_demand(
             site,
@@ -371,16 +385,16 @@ def network(db_url: str, engine: Engine) -> Iterator[tuple[Engine, int]]:
     yield engine, network_id
 
 
-def monday_move(found: list[lending.Transfer]) -> lending.Transfer:
+def monday_move(found: list[Transfer]) -> Transfer:
     return next(t for t in found if (t.staff_id, t.date, t.session_id) == ("S02", MON, "AM"))
 
 
 def test_generating_twice_adds_nothing_the_second_time(network: tuple[Engine, int]) -> None:
     engine, network_id = network
     with session_scope(engine) as db:
-        first = lending.generate(db, network_id, WEEK_LABEL, "tester")
+        first = generate(db, network_id, WEEK_LABEL, "tester")
     with session_scope(engine) as db:
-        second = lending.generate(db, network_id, WEEK_LABEL, "tester")
+        second = generate(db, network_id, WEEK_LABEL, "tester")
         stored = db.scalar(select(func.count()).select_from(TransferRecord))
     assert first.added
     move = monday_move(list(first.added))
@@ -397,14 +411,14 @@ def test_a_proposal_that_no_longer_holds_is_withdrawn_saying_why(
 ) -> None:
     engine, network_id = network
     with session_scope(engine) as db:
-        move = monday_move(list(lending.generate(db, network_id, WEEK_LABEL, "tester").added))
+        move = monday_move(list(generate(db, network_id, WEEK_LABEL, "tester").added))
     with session_scope(engine) as db:  # P02's own GP is put on Monday morning
         rota = editable_rota(db, network_id, WEEK_LABEL)
         assert rota is not None
         edit = Edit("assign", assign("S03", MON, "AM", "P02"))
         apply_edit(db, network_id, WEEK_LABEL, edit, expected_revision=rota.revision, actor="x")
     with session_scope(engine) as db:
-        again = lending.generate(db, network_id, WEEK_LABEL, "tester")
+        again = generate(db, network_id, WEEK_LABEL, "tester")
         record = db.get(TransferRecord, move.id)
         assert record is not None
         assert record.state == "withdrawn"
@@ -416,10 +430,10 @@ def test_a_proposal_that_no_longer_holds_is_withdrawn_saying_why(
 def test_a_declined_proposal_is_not_made_again(network: tuple[Engine, int]) -> None:
     engine, network_id = network
     with session_scope(engine) as db:
-        move = monday_move(list(lending.generate(db, network_id, WEEK_LABEL, "tester").added))
-        lending.decline(db, network_id, move.id, "lender", "practice@p01")
+        move = monday_move(list(generate(db, network_id, WEEK_LABEL, "tester").added))
+        decline(db, network_id, move.id, "lender", "practice@p01")
     with session_scope(engine) as db:
-        again = lending.generate(db, network_id, WEEK_LABEL, "tester")
+        again = generate(db, network_id, WEEK_LABEL, "tester")
         actions = list(db.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
     assert all(t.key != move.key for t in (*again.added, *again.kept))
     assert "transfer declined by lender" in actions
@@ -434,9 +448,9 @@ def test_acceptance_of_a_published_week_starts_a_draft_and_leaves_the_publicatio
         assert draft is not None
         draft.state = "published"
     with session_scope(engine) as db:
-        move = monday_move(list(lending.generate(db, network_id, WEEK_LABEL, "tester").added))
-        first = lending.accept(db, network_id, move.id, "borrower", "coordinator@x")
-        second = lending.accept(db, network_id, move.id, "lender", "manager@x")
+        move = monday_move(list(generate(db, network_id, WEEK_LABEL, "tester").added))
+        first = accept(db, network_id, move.id, "borrower", "coordinator@x")
+        second = accept(db, network_id, move.id, "lender", "manager@x")
     assert first.applied is None
     assert second.applied is not None
     assert second.transfer.state == "accepted"
@@ -458,18 +472,18 @@ def test_a_side_cannot_accept_twice_nor_a_closed_transfer_be_changed(
 ) -> None:
     engine, network_id = network
     with session_scope(engine) as db:
-        move = monday_move(list(lending.generate(db, network_id, WEEK_LABEL, "tester").added))
-        lending.accept(db, network_id, move.id, "lender", "a@x")
-        with pytest.raises(lending.TransferError, match="P01 already accepted it"):
-            lending.accept(db, network_id, move.id, "lender", "b@x")
-        lending.withdraw(db, network_id, move.id, "manager@x")
-        with pytest.raises(lending.TransferError, match="already withdrawn"):
-            lending.accept(db, network_id, move.id, "borrower", "c@x")
-        with pytest.raises(lending.TransferNotFoundError):
-            lending.decline(db, network_id, 999, "lender", "c@x")
+        move = monday_move(list(generate(db, network_id, WEEK_LABEL, "tester").added))
+        accept(db, network_id, move.id, "lender", "a@x")
+        with pytest.raises(TransferError, match="P01 already accepted it"):
+            accept(db, network_id, move.id, "lender", "b@x")
+        withdraw(db, network_id, move.id, "manager@x")
+        with pytest.raises(TransferError, match="already withdrawn"):
+            accept(db, network_id, move.id, "borrower", "c@x")
+        with pytest.raises(TransferNotFoundError):
+            decline(db, network_id, 999, "lender", "c@x")
 
 
 def test_the_week_must_have_a_rota(network: tuple[Engine, int]) -> None:
     engine, network_id = network
-    with session_scope(engine) as db, pytest.raises(lending.TransferError, match="no rota yet"):
-        lending.generate(db, network_id, "2026-W50", "tester")
+    with session_scope(engine) as db, pytest.raises(TransferError, match="no rota yet"):
+        generate(db, network_id, "2026-W50", "tester")

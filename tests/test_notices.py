@@ -1,6 +1,6 @@
 """Change notices: which changes are recorded, and the e-mails a real SMTP server receives.
 
-The tiny network's week 2026-W49 is published twice (tests.test_feeds's rotas:
+The tiny network's week 2026-W49 is published twice (tests.feeds.support's rotas:
 the second moves S02's Wednesday morning from P02 to P01 and removes S03's
 Wednesday afternoon).  A local aiosmtpd server on a free loopback port takes
 the e-mails; nothing is mocked between ``deliver_pending`` and the socket.
@@ -25,8 +25,12 @@ from icalendar import Calendar
 from sqlalchemy import Engine, select, update
 
 from scheduler.domain import Assignment
-from scheduler.feeds import EventChange
-from scheduler.notices import (
+from scheduler.storage.db import session_scope
+from scheduler.storage.feeds import EventChange
+from scheduler.storage.models.app import ChangeNoticeRecord
+from scheduler.storage.models.network import StaffRecord
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.notices import (
     NO_ADDRESS,
     DeliveryReport,
     SmtpSettings,
@@ -36,11 +40,8 @@ from scheduler.notices import (
     record_notices,
     smtp_settings,
 )
-from scheduler.publishing import PublishedVersion, publish_week
-from scheduler.storage.db import session_scope
-from scheduler.storage.models import ChangeNoticeRecord, StaffRecord
-from scheduler.usecases import import_bundle
-from tests.test_feeds import FIRST_ROTA, MOVED, REMOVED, SECOND_ROTA, WEEK, save_draft
+from scheduler.usecases.publishing import PublishedVersion, publish_week
+from tests.feeds.support import FIRST_ROTA, MOVED, REMOVED, SECOND_ROTA, WEEK, save_draft
 from tests.web_support import TINY
 
 TODAY = dt.date(2026, 11, 26)  # Thursday before WEEK: the window runs to Wed 9 Dec

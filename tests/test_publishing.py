@@ -9,11 +9,16 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select
 
-from scheduler.audit import entries
+from scheduler.bundle.reader import read_bundle
 from scheduler.domain import Assignment
-from scheduler.importer import read_bundle
-from scheduler.planning import plan_week
-from scheduler.publishing import (
+from scheduler.storage.audit import entries
+from scheduler.storage.db import make_engine, session_scope, upgrade
+from scheduler.storage.models.network import AssignmentRecord, RotaRecord
+from scheduler.storage.repository import database_fingerprint
+from scheduler.storage.rotas import find_rota, save_rota
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.publishing import (
     DraftChangedError,
     Move,
     NothingToPublishError,
@@ -24,10 +29,6 @@ from scheduler.publishing import (
     publish_week,
     week_rota_cells,
 )
-from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.models import AssignmentRecord, RotaRecord
-from scheduler.storage.repository import database_fingerprint, find_rota, save_rota
-from scheduler.usecases import import_bundle
 from solver import SolveOptions
 from tests.web_support import TINY
 
@@ -37,7 +38,7 @@ OPTIONS = SolveOptions(time_limit=10, workers=1)
 ACTOR = "coordinator@tiny.test"
 
 
-# -- shared with tests/test_jobs.py and tests/test_web_rota.py --------------------------------
+# -- shared with tests/jobs/ and tests/web_rota/ --------------------------------
 
 
 @functools.cache

@@ -26,20 +26,27 @@ import pytest
 import redis
 from sqlalchemy import Engine, func, select
 
-from scheduler import jobs
-from scheduler.importer import read_bundle
+from scheduler.bundle.reader import read_bundle
+from scheduler.jobs.claims import process_owner
+from scheduler.jobs.queue import resend_unclaimed, start
+from scheduler.jobs.records import create_job, request_cancel
+from scheduler.jobs.settings import ACTIVE, QueueSettings, queue_settings
+from scheduler.jobs.worker import worker_command
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.models import AuditRecord, RotaRecord, SolveJobRecord
+from scheduler.storage.models.app import AuditRecord, SolveJobRecord
+from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.repository import save_bundle
-from scheduler.worker import worker_command
 from solver import SolveOptions
 
 BROKER = os.environ.get("ROTAPOOL_TEST_BROKER_URL")
 DATABASE = os.environ.get("ROTAPOOL_TEST_DATABASE_URL")
-pytestmark = pytest.mark.skipif(
-    not (BROKER and DATABASE),
-    reason="needs ROTAPOOL_TEST_BROKER_URL (Redis) and ROTAPOOL_TEST_DATABASE_URL (PostgreSQL)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (BROKER and DATABASE),
+        reason="needs ROTAPOOL_TEST_BROKER_URL (Redis) and ROTAPOOL_TEST_DATABASE_URL (PostgreSQL)",
+    ),
+    pytest.mark.serial,  # a cancel must stop within 2 s; workers share the machine's two cores
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "sample_data" / "tiny"
@@ -55,17 +62,17 @@ class Workers:
     """Worker processes on one queue, and how to queue jobs for them."""
 
     engine: Engine
-    settings: jobs.QueueSettings
+    settings: QueueSettings
     processes: list[subprocess.Popen[bytes]]
     logs: list[Path]
 
     def owner(self, index: int) -> str:
         """Worker ``index`` as a job's owner (while it runs)."""
-        return jobs.process_owner(self.processes[index].pid)
+        return process_owner(self.processes[index].pid)
 
     def queue(self, network_id: int, options: SolveOptions, weeks: int = 1) -> int:
         with session_scope(self.engine) as session:
-            ticket = jobs.create_job(
+            ticket = create_job(
                 session,
                 network_id,
                 WEEK,
@@ -76,7 +83,7 @@ class Workers:
                 settings=self.settings,
             )
         assert ticket.created
-        jobs.start(self.engine, ticket.id, self.settings)
+        start(self.engine, ticket.id, self.settings)
         return ticket.id
 
     def row(self, job_id: int) -> SolveJobRecord:
@@ -126,7 +133,7 @@ def workers(db_url: str, tmp_path: Path) -> Iterator[Workers]:
     upgrade(db_url)
     queue = f"rotapool-test-{uuid.uuid4().hex[:12]}"
     config = {"BROKER_URL": BROKER, "SOLVE_QUEUE": queue, **SETTINGS}
-    settings = jobs.queue_settings(config)
+    settings = queue_settings(config)
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -180,9 +187,7 @@ def _finished_audits(engine: Engine) -> dict[str, int]:
 def test_two_workers_take_twenty_queued_solves_each_exactly_once(workers: Workers) -> None:
     networks = _networks(workers.engine, TINY, 20)
     job_ids = [workers.queue(n, SolveOptions(time_limit=5, workers=1)) for n in networks]
-    rows = [
-        workers.wait_until(i, "finished", lambda r: r.state not in jobs.ACTIVE) for i in job_ids
-    ]
+    rows = [workers.wait_until(i, "finished", lambda r: r.state not in ACTIVE) for i in job_ids]
     assert [(r.state, r.attempts) for r in rows] == [("done", 1)] * 20, workers.tails()
     assert {r.owner for r in rows} == {workers.owner(0), workers.owner(1)}  # both took some
     finished = _finished_audits(workers.engine)
@@ -202,7 +207,7 @@ def test_a_worker_killed_mid_solve_has_its_job_finished_by_the_other(workers: Wo
     victim = owners.index(running.owner or "")
     workers.processes[victim].kill()  # SIGKILL: no warm shutdown, no acknowledgement
     workers.processes[victim].wait()
-    done = workers.wait_until(job_id, "finished", lambda r: r.state not in jobs.ACTIVE)
+    done = workers.wait_until(job_id, "finished", lambda r: r.state not in ACTIVE)
     assert (done.state, done.attempts) == ("done", 2), (done.message, workers.tails())
     assert done.owner == owners[1 - victim]
     assert _finished_audits(workers.engine) == {f"{WEEK} job {job_id}": 1}
@@ -217,8 +222,8 @@ def test_a_cancelled_job_stops_within_two_seconds(workers: Workers) -> None:
     workers.wait_until(job_id, "searching", lambda r: r.state == "running" and r.solutions > 0)
     asked = time.monotonic()
     with session_scope(workers.engine) as session:
-        assert jobs.request_cancel(session, workers.engine, network_id, job_id, ACTOR)
-    ended = workers.wait_until(job_id, "finished", lambda r: r.state not in jobs.ACTIVE)
+        assert request_cancel(session, workers.engine, network_id, job_id, ACTOR)
+    ended = workers.wait_until(job_id, "finished", lambda r: r.state not in ACTIVE)
     took = time.monotonic() - asked
     assert ended.state == "cancelled", (ended.message, workers.tails())
     assert took < 2.0
@@ -229,7 +234,7 @@ def test_a_cancelled_job_stops_within_two_seconds(workers: Workers) -> None:
 def test_a_job_whose_message_was_lost_is_sent_again_and_solved(workers: Workers) -> None:
     (network_id,) = _networks(workers.engine, TINY, 1)
     with session_scope(workers.engine) as session:  # saved, but its process died before sending
-        ticket = jobs.create_job(
+        ticket = create_job(
             session,
             network_id,
             WEEK,
@@ -239,9 +244,9 @@ def test_a_job_whose_message_was_lost_is_sent_again_and_solved(workers: Workers)
             options=SolveOptions(time_limit=5, workers=1),
             settings=workers.settings,
         )
-    assert jobs.resend_unclaimed(workers.engine, workers.settings) == []  # not waited long yet
-    assert jobs.resend_unclaimed(workers.engine, workers.settings, older_than=0) == [ticket.id]
-    done = workers.wait_until(ticket.id, "finished", lambda r: r.state not in jobs.ACTIVE)
+    assert resend_unclaimed(workers.engine, workers.settings) == []  # not waited long yet
+    assert resend_unclaimed(workers.engine, workers.settings, older_than=0) == [ticket.id]
+    done = workers.wait_until(ticket.id, "finished", lambda r: r.state not in ACTIVE)
     assert (done.state, done.attempts) == ("done", 1), (done.message, workers.tails())
     assert done.sent_at is not None
-    assert jobs.resend_unclaimed(workers.engine, workers.settings, older_than=0) == []
+    assert resend_unclaimed(workers.engine, workers.settings, older_than=0) == []

@@ -11,17 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.bundle.reader import read_bundle
+from scheduler.checks.validator import check_rota
 from scheduler.domain import (
     ABSENCES,
     Assignment,
     Bundle,
     LeaveKind,
 )
-from scheduler.events import Absence, DemandChange, with_events
-from scheduler.importer import read_bundle
-from scheduler.planning import plan_week
-from scheduler.repair import Change, RepairError, changes_between, figures_of, propose_repair
-from scheduler.validator import check_rota
+from scheduler.storage.events import Absence, DemandChange, with_events
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.repair import (
+    Change,
+    RepairError,
+    changes_between,
+    figures_of,
+    propose_repair,
+)
 from solver import SolveOptions
 from solver.repair import URGENCY, urgency
 from tests.factories import (

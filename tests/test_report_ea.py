@@ -19,6 +19,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from scheduler.bundle.cells import BundleError
+from scheduler.bundle.reader import read_bundle
+from scheduler.bundle.settings import roles_setting, windows_setting
 from scheduler.domain import (
     AccessWindow,
     Assignment,
@@ -28,7 +31,6 @@ from scheduler.domain import (
     Weights,
 )
 from scheduler.horizon import Horizon
-from scheduler.importer import BundleError, read_bundle, roles_setting, windows_setting
 from scheduler.reports.ea import (
     GAPS_HEADER,
     SUMMARY_HEADER,

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler.checks.validator import check_rota
 from scheduler.domain import Bundle, Weights
 from scheduler.horizon import Horizon
-from scheduler.validator import check_rota
 from solver import SolveOptions, SolveStatus, solve
 from tests.factories import (
     WEEK,

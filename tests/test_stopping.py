@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 
+import pytest
 from ortools.sat.python import cp_model
 
 from scheduler.horizon import Horizon
@@ -20,6 +21,8 @@ from solver import Progress, SolveOptions, SolveStatus, solve
 from solver.solve import STOPPED
 from solver.stopping import stoppable
 from tests.factories import WEEK, make_bundle, make_demand, make_staff
+
+pytestmark = pytest.mark.serial  # a stop must end the search within ALLOWED seconds
 
 LIMIT = 120.0  # seconds: the search would run this long if nothing stopped it
 ALLOWED = 2.0  # seconds from the stop to the search's return

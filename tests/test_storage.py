@@ -37,24 +37,18 @@ from scheduler.domain import (
     Weights,
 )
 from scheduler.storage.db import database_url, make_engine, normalise_url, session_scope, upgrade
-from scheduler.storage.models import (
-    Base,
-    NetworkRecord,
-    RotaRecord,
-    SolveJobRecord,
-    StaffRecord,
-)
+from scheduler.storage.models.app import SolveJobRecord
+from scheduler.storage.models.base import Base
+from scheduler.storage.models.network import NetworkRecord, RotaRecord, StaffRecord
 from scheduler.storage.repository import (
     NetworkLookupError,
     database_fingerprint,
     list_networks,
-    list_rotas,
     load_bundle,
-    load_rota,
     network_id_of,
     save_bundle,
-    save_rota,
 )
+from scheduler.storage.rotas import list_rotas, load_rota, save_rota
 
 EXAMPLE = Path("/work/shared/examples/tiny-network")
 WEEK = "2026-W49"
@@ -62,6 +56,90 @@ MONDAY = dt.date(2026, 11, 30)
 
 
 # --- factories -----------------------------------------------------------------
+
+
+SESSION_TYPES = (
+    SessionType(
+        "AM",
+        "Morning",
+        dt.time(8),
+        dt.time(12, 30),
+        frozenset(range(5)),
+        SessionKind.CORE,
+        row=2,
+    ),
+    SessionType(
+        "OOH",
+        "Overnight",
+        dt.time(22),
+        dt.time(8),
+        frozenset({5, 6}),
+        SessionKind.EXTENDED,
+        row=3,
+    ),
+)
+
+
+STAFF = (
+    Staff(
+        "S1",
+        "Grace Rees",
+        "GP",
+        "P01",
+        "P01",
+        36.0,
+        4.5,
+        36.0,
+        skills=frozenset({"coils", "imms"}),
+        sites=frozenset({"P01", "HUB"}),
+        max_sessions_per_day=1,
+        max_evenings=2,
+        max_weekend_sessions=1,
+        hourly_rate=85.5,
+        email="s1@example.nhs.uk",
+        row=2,
+    ),
+    Staff("S2", "Ben Brown", "PHARM", "P01", "FED", 37.5, 0.0, 37.5, row=3),
+    Staff("S3", "Nia Walsh", "PN", "P01", "P01", 30.0, 0.0, 30.0, sites=frozenset(), row=5),
+)
+
+
+DEMAND = (
+    DemandRow("P01", DayRule(weekdays=frozenset({0, 1})), "AM", "GP", None, 1, 2, row=2),
+    DemandRow(
+        "P01",
+        DayRule(date=dt.date(2026, 12, 1)),
+        "AM",
+        None,
+        "coils",
+        0,
+        1,
+        weight=2.5,
+        row=4,
+    ),
+    DemandRow("HUB", DayRule(weekdays=frozenset({5})), "OOH", None, None, 1, 1, row=3),
+)
+
+
+PREFERENCES = (
+    Preference(
+        "S1",
+        DayRule(weekdays=frozenset({4})),
+        None,
+        None,
+        PreferenceKind.UNAVAILABLE,
+        row=2,
+    ),
+    Preference(
+        "S2",
+        DayRule(date=dt.date(2026, 12, 2)),
+        "AM",
+        "HUB",
+        PreferenceKind.PREFER,
+        weight=3.0,
+        row=3,
+    ),
+)
 
 
 def make_bundle(name: str = "Riverside PCN", **overrides: Any) -> Bundle:
@@ -75,86 +153,14 @@ def make_bundle(name: str = "Riverside PCN", **overrides: Any) -> Bundle:
             Site("P01", "Price Road", SiteKind.PRACTICE, 8864, 6, 52.03725, 1.0118, row=2),
             Site("HUB", "Hub", SiteKind.HUB, 0, 0, row=3),
         ),
-        session_types=(
-            SessionType(
-                "AM",
-                "Morning",
-                dt.time(8),
-                dt.time(12, 30),
-                frozenset(range(5)),
-                SessionKind.CORE,
-                row=2,
-            ),
-            SessionType(
-                "OOH",
-                "Overnight",
-                dt.time(22),
-                dt.time(8),
-                frozenset({5, 6}),
-                SessionKind.EXTENDED,
-                row=3,
-            ),
-        ),
-        staff=(
-            Staff(
-                "S1",
-                "Grace Rees",
-                "GP",
-                "P01",
-                "P01",
-                36.0,
-                4.5,
-                36.0,
-                skills=frozenset({"coils", "imms"}),
-                sites=frozenset({"P01", "HUB"}),
-                max_sessions_per_day=1,
-                max_evenings=2,
-                max_weekend_sessions=1,
-                hourly_rate=85.5,
-                email="s1@example.nhs.uk",
-                row=2,
-            ),
-            Staff("S2", "Ben Brown", "PHARM", "P01", "FED", 37.5, 0.0, 37.5, row=3),
-            Staff("S3", "Nia Walsh", "PN", "P01", "P01", 30.0, 0.0, 30.0, sites=frozenset(), row=5),
-        ),
-        demand=(
-            DemandRow("P01", DayRule(weekdays=frozenset({0, 1})), "AM", "GP", None, 1, 2, row=2),
-            DemandRow(
-                "P01",
-                DayRule(date=dt.date(2026, 12, 1)),
-                "AM",
-                None,
-                "coils",
-                0,
-                1,
-                weight=2.5,
-                row=4,
-            ),
-            DemandRow("HUB", DayRule(weekdays=frozenset({5})), "OOH", None, None, 1, 1, row=3),
-        ),
+        session_types=SESSION_TYPES,
+        staff=STAFF,
+        demand=DEMAND,
         leave=(
             Leave("S1", MONDAY, MONDAY + dt.timedelta(days=2), LeaveKind.ANNUAL, row=2),
             Leave("S3", MONDAY, MONDAY, LeaveKind.STUDY, session_id="AM", row=3),
         ),
-        preferences=(
-            Preference(
-                "S1",
-                DayRule(weekdays=frozenset({4})),
-                None,
-                None,
-                PreferenceKind.UNAVAILABLE,
-                row=2,
-            ),
-            Preference(
-                "S2",
-                DayRule(date=dt.date(2026, 12, 2)),
-                "AM",
-                "HUB",
-                PreferenceKind.PREFER,
-                weight=3.0,
-                row=3,
-            ),
-        ),
+        preferences=PREFERENCES,
         fixed=(Fixed("S2", dt.date(2026, 12, 3), "AM", "P01", row=2),),
         travel=(Travel("P01", "HUB", 15, row=2), Travel("HUB", "P01", 20, row=3)),
         enhanced_access={"minutes_per_1000_per_week": 60.0},
@@ -430,8 +436,8 @@ def copy_example(tmp_path: Path) -> Path:
 
 
 def test_failed_import_leaves_the_database_unchanged(db_url: str, tmp_path: Path) -> None:
-    importer = pytest.importorskip("scheduler.importer")
-    from scheduler.usecases import import_bundle
+    from scheduler.bundle import reader as importer
+    from scheduler.usecases.importing import import_bundle
 
     good = copy_example(tmp_path)
     import_bundle(db_url, good)
@@ -452,8 +458,8 @@ def test_failed_import_leaves_the_database_unchanged(db_url: str, tmp_path: Path
 
 
 def test_import_then_load_gives_the_imported_bundle(db_url: str, tmp_path: Path) -> None:
-    importer = pytest.importorskip("scheduler.importer")
-    from scheduler.usecases import import_bundle
+    from scheduler.bundle import reader as importer
+    from scheduler.usecases.importing import import_bundle
 
     bundle, _ = importer.read_bundle(EXAMPLE)
     network_id, _ = import_bundle(db_url, EXAMPLE)
@@ -483,8 +489,8 @@ def broken_bundle_cases() -> list[Any]:
 def test_broken_bundle_after_a_good_import_changes_nothing(
     case: Any, db_url: str, tmp_path: Path
 ) -> None:
-    importer = pytest.importorskip("scheduler.importer")
-    from scheduler.usecases import import_bundle
+    from scheduler.bundle import reader as importer
+    from scheduler.usecases.importing import import_bundle
     from tests.bundles import write_bundle  # the base bundle the cases were written against
 
     import_bundle(db_url, write_bundle(tmp_path, "good"))

@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from scheduler.accounts import add_user
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.repository import save_bundle, save_rota
+from scheduler.storage.repository import save_bundle
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.accounts import add_user
 from tests.test_storage import make_assignments, make_bundle
 from tests.web_support import PASSWORD, client_as, login, seeded_app
 from web import ConfigurationError, create_app

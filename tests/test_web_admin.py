@@ -19,11 +19,12 @@ from flask.testing import FlaskClient
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from scheduler import tables
-from scheduler.accounts import add_user
+from scheduler.bundle import tables
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord, NetworkRecord, StaffRecord, UserRecord
+from scheduler.storage.models.app import AuditRecord, UserRecord
+from scheduler.storage.models.network import NetworkRecord, StaffRecord
 from scheduler.storage.repository import database_fingerprint, save_bundle
+from scheduler.usecases.accounts import add_user
 from tests.test_storage import make_bundle
 from tests.web_support import ACCOUNTS, PASSWORD, TINY, client_as, login, post, seeded_app
 

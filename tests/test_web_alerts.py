@@ -1,7 +1,7 @@
 """The scheduled jobs' alerts on the week overview, and clearing them.
 
-The alerts are made here with ``routine.add_alert`` (and once by the real
-nightly re-check); ``tests.test_routine`` tests what raises and clears them.
+The alerts are made here with ``alerts.add_alert`` (and once by the real
+nightly re-check); ``tests/routine`` tests what raises and clears them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
-from scheduler import events, routine
+from scheduler.jobs.alerts import REMINDER, SHORTFALL, add_alert, clear_alert
+from scheduler.jobs.recheck import run_recheck
 from scheduler.storage.db import session_scope
-from scheduler.storage.models import AuditRecord, WeekAlertRecord
-from tests.test_routine import CELLS, NOW, S01_AWAY, S01_SHORT, TUE, publish
+from scheduler.storage.events import current_bundle
+from scheduler.storage.models.app import AuditRecord, WeekAlertRecord
+from scheduler.usecases.events import record_absence
+from tests.routine.support import CELLS, NOW, S01_AWAY, S01_SHORT, TUE, publish
 from tests.web_support import ACCOUNTS, client_as, csrf_token, post, seeded_app
 
 WEEK = "2026-W49"
@@ -58,12 +61,12 @@ def seeded(db_url: str, engine: Engine) -> Iterator[Alerts]:
     with session_scope(engine) as session:
 
         def add(week: str, kind: str, message: str) -> int:
-            return routine.add_alert(session, network_id, week, kind, message, at=RAISED)
+            return add_alert(session, network_id, week, kind, message, at=RAISED)
 
-        open_id = add(WEEK, routine.SHORTFALL, MESSAGE)
-        cleared_id = add(WEEK, routine.REMINDER, "an old reminder")
-        routine.clear_alert(session, network_id, WEEK, cleared_id, actor="t", at=RAISED)
-        other = add(OTHER_WEEK, routine.REMINDER, "a reminder of the week after")
+        open_id = add(WEEK, SHORTFALL, MESSAGE)
+        cleared_id = add(WEEK, REMINDER, "an old reminder")
+        clear_alert(session, network_id, WEEK, cleared_id, actor="t", at=RAISED)
+        other = add(OTHER_WEEK, REMINDER, "a reminder of the week after")
     yield Alerts(app, engine, network_id, open_id, cleared_id, other)
 
 
@@ -143,13 +146,11 @@ def test_the_nightly_recheck_alert_reaches_the_overview_without_the_leave_kind(
 ) -> None:
     publish(seeded.engine, seeded.network_id, WEEK, CELLS)
     with session_scope(seeded.engine) as session:
-        bundle = events.network_bundle(session, seeded.network_id)
+        bundle = current_bundle(session, seeded.network_id)
         form = {"start": TUE.isoformat(), "kind": "sick", "reason": "flu"}
-        events.record_absence(
-            session, seeded.network_id, bundle, staff_id="S01", form=form, actor="t"
-        )
+        record_absence(session, seeded.network_id, bundle, staff_id="S01", form=form, actor="t")
     with session_scope(seeded.engine) as session:
-        routine.run_recheck(session, seeded.network_id, NOW, {})
+        run_recheck(session, seeded.network_id, NOW, {})
     html = client_as(seeded.app, "coordinator").get(seeded.page).get_data(as_text=True)
     section = alerts_section(html)
     assert f"{S01_AWAY}." in section and f"{S01_SHORT}." in section
@@ -160,9 +161,7 @@ def test_a_reminder_leaves_the_overview_as_soon_as_the_week_is_published(
     seeded: Alerts,
 ) -> None:
     with session_scope(seeded.engine) as session:
-        reminder = routine.add_alert(
-            session, seeded.network_id, WEEK, routine.REMINDER, "publish it", at=RAISED
-        )
+        reminder = add_alert(session, seeded.network_id, WEEK, REMINDER, "publish it", at=RAISED)
     client = client_as(seeded.app, "manager")
     assert "publish it." in alerts_section(client.get(seeded.page).get_data(as_text=True))
     publish(seeded.engine, seeded.network_id, WEEK, CELLS)

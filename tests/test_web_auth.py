@@ -10,7 +10,10 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from werkzeug.security import check_password_hash
 
-from scheduler.accounts import (
+from scheduler.storage.db import make_engine, session_scope
+from scheduler.storage.models.app import LoginFailureRecord, UserRecord
+from scheduler.storage.repository import network_id_of, save_bundle
+from scheduler.usecases.accounts import (
     FAILURE_WINDOW,
     MAX_FAILURES,
     AccountError,
@@ -19,9 +22,6 @@ from scheduler.accounts import (
     authenticate,
     set_password,
 )
-from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import LoginFailureRecord, UserRecord
-from scheduler.storage.repository import network_id_of, save_bundle
 from tests.test_storage import make_bundle
 from tests.web_support import ACCOUNTS, PASSWORD, csrf_token, login, post, seeded_app
 from web.auth import require

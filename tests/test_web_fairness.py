@@ -18,7 +18,6 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from scheduler.domain import Assignment
-from scheduler.publishing import publish_week
 from scheduler.reports.fairness import (
     FAIRNESS_HEADER,
     fairness_bytes,
@@ -27,6 +26,7 @@ from scheduler.reports.fairness import (
     rolling_period,
 )
 from scheduler.storage.db import make_engine, session_scope
+from scheduler.usecases.publishing import publish_week
 from tests.test_fairness import HISTORY, PERIOD, network
 from tests.web_support import client_as, save_week, seeded_app
 from web.report_fairness import share_chart

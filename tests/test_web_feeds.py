@@ -2,7 +2,7 @@
 
 The tiny network with one account per role (tests.web_support), CSRF on.  The
 app's day is fixed (``FIXED_TODAY``) and its public host named, so ETags and
-UIDs are deterministic.  Weeks are published with tests.test_feeds's rotas:
+UIDs are deterministic.  Weeks are published with tests.feeds.support's rotas:
 the second moves S02's Wednesday morning from P02 to P01 and removes S03's
 Wednesday afternoon.  E-mail goes to a real local SMTP server.
 """
@@ -25,14 +25,15 @@ from icalendar import Calendar
 from sqlalchemy import Engine, select
 from werkzeug.test import TestResponse
 
-from scheduler import feeds
-from scheduler.audit import entries
 from scheduler.domain import Assignment
-from scheduler.publishing import publish_week
+from scheduler.outputs.calendar import render_feed
+from scheduler.storage.audit import entries
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import ChangeNoticeRecord
-from scheduler.storage.repository import find_rota
-from tests.test_feeds import FIRST_ROTA, MOVED, REMOVED, SECOND_ROTA, WEEK, save_draft
+from scheduler.storage.models.app import ChangeNoticeRecord
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases.feeds import issue_token, revoke_token
+from scheduler.usecases.publishing import publish_week
+from tests.feeds.support import FIRST_ROTA, MOVED, REMOVED, SECOND_ROTA, WEEK, save_draft
 from tests.test_notices import free_port, smtp_server
 from tests.web_support import ACCOUNTS, client_as, post, seeded_app
 from web import feeds as web_feeds
@@ -60,7 +61,7 @@ class Site:
 
     def issue(self, kind: str = "staff", subject: str = "S02") -> str:
         with session_scope(self.engine) as session:
-            return feeds.issue_token(session, self.network_id, kind, subject, self.secret())
+            return issue_token(session, self.network_id, kind, subject, self.secret())
 
     def publish(self, cells: Sequence[Assignment]) -> None:
         """Publish ``cells`` as the week's next version, as the CLI does (no notices)."""
@@ -189,7 +190,7 @@ def test_a_link_turned_off_outside_the_app_stops_within_the_recheck_interval(
     token = site.issue()
     assert fetch(site, token).status_code == 200
     with session_scope(site.engine) as session:  # as `rotapool feeds revoke` would
-        assert feeds.revoke_token(session, site.network_id, "staff", "S02")
+        assert revoke_token(session, site.network_id, "staff", "S02")
     clock[0] += web_feeds.RECHECK_SECONDS
     assert fetch(site, token).status_code == 404
 
@@ -236,13 +237,13 @@ def test_repeated_fetches_are_rendered_once(site: Site, monkeypatch: pytest.Monk
     publish_over_http(site, FIRST_ROTA)
     token = site.issue()
     renders: list[object] = []
-    original = feeds.render_feed
+    original = render_feed
 
     def counting(*args: Any) -> bytes:
         renders.append(args)
         return original(*args)
 
-    monkeypatch.setattr(feeds, "render_feed", counting)
+    monkeypatch.setattr(web_feeds, "render_feed", counting)
     bodies = {fetch(site, token).data for _ in range(5)}
     assert len(bodies) == 1 and len(renders) == 1
     publish_over_http(site, SECOND_ROTA)
@@ -258,7 +259,7 @@ def test_a_failing_feed_logs_without_its_token(
     def broken(*_args: Any) -> bytes:
         raise RuntimeError("the renderer broke")
 
-    monkeypatch.setattr(feeds, "render_feed", broken)
+    monkeypatch.setattr(web_feeds, "render_feed", broken)
     caplog.set_level(logging.DEBUG)
     response = fetch(site, token)
     assert (response.status_code, response.data) == (500, b"Server error\n")

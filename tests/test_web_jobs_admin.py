@@ -16,12 +16,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine
 
-from scheduler import scheduling
-from scheduler.accounts import add_user
-from scheduler.scheduling import Runner, job_specs
+from scheduler.jobs.scheduler import Runner, build_scheduler, start_paused, sync_from_database
+from scheduler.jobs.timetable import LONDON, job_specs
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.usecases import import_bundle
-from tests.test_scheduling import GOOD_JOBS, fail, jobs_bundle
+from scheduler.usecases.accounts import add_user
+from scheduler.usecases.importing import import_bundle
+from tests.scheduling.support import GOOD_JOBS, fail, jobs_bundle
 from tests.web_support import PASSWORD, client_as, login, seeded_app
 
 TINY = "Tiny Test Network"
@@ -82,12 +82,12 @@ def test_the_page_lists_each_job_with_its_schedule_before_any_scheduler_ran(
 
 
 def test_the_page_shows_the_recent_runs_with_outcome_summary_and_error(seeded: Seeded) -> None:
-    run(seeded, seeded.tiny, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=scheduling.LONDON))
+    run(seeded, seeded.tiny, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=LONDON))
     run(
         seeded,
         seeded.tiny,
         "reminder",
-        dt.datetime(2026, 7, 1, 8, 0, tzinfo=scheduling.LONDON),
+        dt.datetime(2026, 7, 1, 8, 0, tzinfo=LONDON),
         ok=False,
     )
     html = page(seeded)
@@ -103,12 +103,12 @@ def test_the_page_shows_the_recent_runs_with_outcome_summary_and_error(seeded: S
 def test_the_job_store_next_run_is_shown_once_a_scheduler_registered_the_jobs(
     seeded: Seeded,
 ) -> None:
-    scheduler = scheduling.build_scheduler(seeded.engine)
-    scheduling.start_paused(scheduler, seeded.engine)
+    scheduler = build_scheduler(seeded.engine)
+    start_paused(scheduler, seeded.engine)
     try:
-        scheduling.sync_from_database(scheduler, seeded.engine)
+        sync_from_database(scheduler, seeded.engine)
         scheduler.modify_job(
-            f"{TINY}:drafts", next_run_time=dt.datetime(2026, 12, 7, 6, tzinfo=scheduling.LONDON)
+            f"{TINY}:drafts", next_run_time=dt.datetime(2026, 12, 7, 6, tzinfo=LONDON)
         )
     finally:
         scheduler.shutdown(wait=False)
@@ -118,14 +118,14 @@ def test_the_job_store_next_run_is_shown_once_a_scheduler_registered_the_jobs(
 
 
 def test_a_manager_of_one_network_sees_only_its_jobs(seeded: Seeded) -> None:
-    run(seeded, seeded.other, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=scheduling.LONDON))
+    run(seeded, seeded.other, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=LONDON))
     html = page(seeded)
     assert TINY in html and "Other Federation" not in html
     assert "recorded (tested)" not in html
 
 
 def test_a_manager_of_every_network_sees_them_all(seeded: Seeded) -> None:
-    run(seeded, seeded.other, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=scheduling.LONDON))
+    run(seeded, seeded.other, "recheck", dt.datetime(2026, 12, 1, 2, 30, tzinfo=LONDON))
     client = seeded.app.test_client()
     login(client, UNBOUND)
     html = client.get("/admin/jobs").get_data(as_text=True)

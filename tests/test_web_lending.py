@@ -17,14 +17,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
-from scheduler import lending
 from scheduler.domain import Assignment
-from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
-from scheduler.events import network_bundle, record_absence
+from scheduler.storage.clock import now
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord, TransferRecord
-from scheduler.storage.repository import find_rota, now
-from scheduler.weekview import RechargeTotal, recharge_totals
+from scheduler.storage.events import current_bundle
+from scheduler.storage.models.app import AuditRecord, TransferRecord
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases.editing import Edit, apply_edit, editable_rota, load_cells
+from scheduler.usecases.events import record_absence
+from scheduler.usecases.lending import Transfer
+from scheduler.usecases.transfers import week_transfers
+from scheduler.views.totals import RechargeTotal, recharge_totals
 from tests.web_support import client_as, post, save_week, seeded_app
 
 WEEK = "2026-W49"
@@ -61,14 +64,14 @@ def site(db_url: str) -> Iterator[Site]:
     engine.dispose()
 
 
-def proposed(site: Site) -> lending.Transfer:
+def proposed(site: Site) -> Transfer:
     """Propose transfers as the manager; the one lending Imran to P02 on Monday morning."""
     client = client_as(site.app, "manager")
     response = post(client, f"{site.week}/lending/generate", follow_redirects=True)
     assert response.status_code == 200
     assert "new proposals" in response.get_data(as_text=True)
     with session_scope(site.engine) as db:
-        found = lending.week_transfers(db, site.network_id, WEEK)
+        found = week_transfers(db, site.network_id, WEEK)
     return next(t for t in found if (t.staff_id, t.date, t.borrower_site) == ("S02", MON, "P02"))
 
 
@@ -91,7 +94,7 @@ def test_the_capacity_page_lists_who_is_free_without_saying_why_anyone_is_away(
 ) -> None:
     with session_scope(site.engine) as db:  # Tom is off sick on Tuesday
         form = {"start": TUE.isoformat(), "end": TUE.isoformat(), "kind": "sick", "reason": "flu"}
-        bundle = network_bundle(db, site.network_id)
+        bundle = current_bundle(db, site.network_id)
         record_absence(
             db, site.network_id, bundle, staff_id="S04", form=form, actor="coordinator@tiny.test"
         )
@@ -126,6 +129,20 @@ def test_a_week_without_a_rota_says_so(site: Site) -> None:
 # --------------------------------------------------------------------------- lending
 
 
+def stored_transfer(site: Site, transfer_id: int) -> tuple[tuple[object, ...], list[str]]:
+    """The transfer's state and who accepted it; the audit log's actions but logins."""
+    with session_scope(site.engine) as db:
+        record = db.get(TransferRecord, transfer_id)
+        assert record is not None
+        state = (record.state, record.lender_accepted_by, record.borrower_accepted_by)
+        actions = [
+            action
+            for action in db.scalars(select(AuditRecord.action).order_by(AuditRecord.id))
+            if action != "login"
+        ]
+    return state, actions
+
+
 def test_both_practices_accept_and_the_transfer_enters_the_draft_and_the_recharges(
     site: Site,
 ) -> None:
@@ -136,7 +153,7 @@ def test_both_practices_accept_and_the_transfer_enters_the_draft_and_the_recharg
         True,
     )
     with session_scope(site.engine) as db:
-        bundle = network_bundle(db, site.network_id)
+        bundle = current_bundle(db, site.network_id)
     assert recharge_totals(bundle, sorted(draft_cells(site))) == []
 
     practice = client_as(site.app, "practice")  # P01: the lender
@@ -168,19 +185,8 @@ def test_both_practices_accept_and_the_transfer_enters_the_draft_and_the_recharg
     assert recharge_totals(bundle, sorted(cells)) == [
         RechargeTotal("P02", "P01", 1, Decimal("4.50"), Decimal("405.00"))
     ]
-    with session_scope(site.engine) as db:
-        record = db.get(TransferRecord, transfer.id)
-        assert record is not None
-        assert (record.state, record.lender_accepted_by, record.borrower_accepted_by) == (
-            "accepted",
-            "practice@tiny.test",
-            "coordinator@tiny.test",
-        )
-        actions = [
-            action
-            for action in db.scalars(select(AuditRecord.action).order_by(AuditRecord.id))
-            if action != "login"
-        ]
+    state, actions = stored_transfer(site, transfer.id)
+    assert state == ("accepted", "practice@tiny.test", "coordinator@tiny.test")
     assert actions[-4:] == [
         "transfer accepted by lender",
         "transfer accepted by borrower",
@@ -266,7 +272,7 @@ def test_a_practice_declines_its_side_and_a_manager_withdraws(site: Site) -> Non
         answer.get_data(as_text=True)
     )
     with session_scope(site.engine) as db:
-        others = [t for t in lending.week_transfers(db, site.network_id, WEEK) if t.open]
+        others = [t for t in week_transfers(db, site.network_id, WEEK) if t.open]
     manager = client_as(site.app, "manager")
     answer = post(
         manager, site.decide(others[0].id), {"decision": "withdraw"}, follow_redirects=True

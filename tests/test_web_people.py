@@ -17,13 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from scheduler.checks.validator import check_rota
 from scheduler.domain import LEAVE_REQUESTS, Assignment, Leave, LeaveKind
-from scheduler.planning import plan_week
-from scheduler.requests import CoverChoices, RequestError, check_cover_form
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord, CoverRequestRecord, LeaveRequestRecord
-from scheduler.storage.repository import approved_leave, network_bundle, save_rota
-from scheduler.validator import check_rota
+from scheduler.storage.models.app import AuditRecord, CoverRequestRecord, LeaveRequestRecord
+from scheduler.storage.repository import approved_leave, bundle_with_leave
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.requests import CoverChoices, RequestError, check_cover_form
 from solver import SolveOptions
 from tests.web_support import ACCOUNTS, CLINICIAN_STAFF, PRACTICE_SITE, client_as, post, seeded_app
 
@@ -325,7 +326,7 @@ def test_approved_leave_is_planned_around(site: Site) -> None:
     try:
         with session_scope(engine) as session:
             leave = approved_leave(session, site.network_id)
-            bundle = network_bundle(session, site.network_id)
+            bundle = bundle_with_leave(session, site.network_id)
     finally:
         engine.dispose()
     away = (dt.date(2026, 12, 1), dt.date(2026, 12, 2))

@@ -12,16 +12,16 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import repair as repair_usecase
 from scheduler.domain import Assignment, parse_iso_week
-from scheduler.editing import Edit, apply_edit, editable_rota, load_cells
-from scheduler.events import network_bundle
-from scheduler.publishing import publish_week
-from scheduler.repair import changes_between
-from scheduler.requests import request_cover
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import AuditRecord, DemandChangeRecord
-from scheduler.storage.repository import find_rota
+from scheduler.storage.events import current_bundle
+from scheduler.storage.models.app import AuditRecord, DemandChangeRecord
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases import repair as repair_usecase
+from scheduler.usecases.editing import Edit, apply_edit, editable_rota, load_cells
+from scheduler.usecases.publishing import publish_week
+from scheduler.usecases.repair import changes_between
+from scheduler.usecases.requests import request_cover
 from tests.web_support import (
     ACCOUNTS,
     PRACTICE_SITE,
@@ -172,7 +172,7 @@ def test_an_approved_cover_request_becomes_a_demand_change_and_declining_withdra
         url = f"/n/{published.network_id}/cover/{cover.id}"
         assert post(client, url, {"decision": "approve"}).status_code == 302
         with session_scope(engine) as db:
-            bundle = network_bundle(db, published.network_id)
+            bundle = current_bundle(db, published.network_id)
             change = db.scalar(select(DemandChangeRecord))
             assert change is not None and change.cover_request_id == cover.id
             rows = [

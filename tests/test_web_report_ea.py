@@ -19,7 +19,7 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from scheduler.reports.ea import check_weeks
-from scheduler.usecases import import_bundle
+from scheduler.usecases.importing import import_bundle
 from tests.test_report_ea import ROTA, ea_bundle
 from tests.web_support import TINY, client_as, publish_planned_week, seeded_app
 from web.report_ea import minutes_chart

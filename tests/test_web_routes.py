@@ -15,15 +15,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from scheduler import jobs
 from scheduler.domain import iso_weeks
-from scheduler.events import record_absence
-from scheduler.feeds import issue_token
-from scheduler.planning import plan_week
-from scheduler.requests import request_cover, request_leave
-from scheduler.routine import add_alert
+from scheduler.jobs.alerts import add_alert
+from scheduler.jobs.records import create_job
+from scheduler.storage.clock import now
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.repository import network_bundle, now, save_rota
+from scheduler.storage.repository import bundle_with_leave
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.events import record_absence
+from scheduler.usecases.feeds import issue_token
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.requests import request_cover, request_leave
 from solver import SolveOptions
 from tests.web_support import (
     ACCOUNTS,
@@ -120,7 +122,7 @@ def seeded(db_url: str) -> Iterator[Seeded]:
     app, network_id = seeded_app(db_url)
     engine = make_engine(db_url)
     with session_scope(engine) as session:
-        bundle = network_bundle(session, network_id)
+        bundle = bundle_with_leave(session, network_id)
     outcome = plan_week(bundle, WEEK, SolveOptions(time_limit=10, workers=1))
     monday = iso_weeks(WEEK, 1)[0]
     with session_scope(engine) as session:
@@ -136,7 +138,7 @@ def seeded(db_url: str) -> Iterator[Seeded]:
             seconds=outcome.result.seconds,
             summary=outcome.summary(),
         )
-        job_id = jobs.create_job(
+        job_id = create_job(
             session, network_id, WEEK, weeks=1, keep_pins=False, actor=ACCOUNTS.manager
         ).id
         leave = {"start": monday.isoformat(), "end": monday.isoformat(), "kind": "annual"}

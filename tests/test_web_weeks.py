@@ -25,15 +25,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from scheduler.checks.fixes import shortfall_items
+from scheduler.checks.validator import check_rota, coverage_of
+from scheduler.checks.wording import day_label
 from scheduler.domain import Assignment, Bundle, LeaveKind, Staff, parse_iso_week
-from scheduler.explain import day_label
-from scheduler.exports import recharge_rows, write_exports
-from scheduler.planning import PlanOutcome, plan_week
+from scheduler.outputs.exports import recharge_rows, write_exports
+from scheduler.storage.clock import now
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.models import LeaveRequestRecord, RotaRecord
-from scheduler.storage.repository import network_bundle, now, save_bundle, save_rota
-from scheduler.validator import check_rota, coverage_of
-from scheduler.weekview import shortfall_items
+from scheduler.storage.models.app import LeaveRequestRecord
+from scheduler.storage.models.network import RotaRecord
+from scheduler.storage.repository import bundle_with_leave, save_bundle
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.planning import PlanOutcome, plan_week
 from solver import SolveOptions
 from tests.factories import assign, make_bundle, make_demand, make_leave, make_site, make_staff
 from tests.web_support import ACCOUNTS, PRACTICE_SITE, client_as
@@ -138,7 +141,7 @@ def seeded(db_url: str) -> Iterator[Seeded]:
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as session:
-            bundle = network_bundle(session, network_id)
+            bundle = bundle_with_leave(session, network_id)
     finally:
         engine.dispose()
     yield Seeded(app, db_url, network_id, bundle, planned(bundle))

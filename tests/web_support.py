@@ -18,14 +18,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from scheduler.accounts import add_user
 from scheduler.domain import Assignment
-from scheduler.events import network_bundle
-from scheduler.planning import plan_week
-from scheduler.publishing import publish_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
-from scheduler.storage.repository import save_rota
-from scheduler.usecases import import_bundle
+from scheduler.storage.events import current_bundle
+from scheduler.storage.rotas import save_rota
+from scheduler.usecases.accounts import add_user
+from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.planning import plan_week
+from scheduler.usecases.publishing import publish_week
 from solver import SolveOptions
 from web import create_app
 from web.db import dispose
@@ -138,7 +138,7 @@ def publish_planned_week(db_url: str, network_id: int, week: str) -> frozenset[A
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as db:
-            bundle = network_bundle(db, network_id)
+            bundle = current_bundle(db, network_id)
         outcome = plan_week(bundle, week, SolveOptions(time_limit=5, workers=2))
         result = outcome.result
         with session_scope(engine) as db:

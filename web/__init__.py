@@ -18,9 +18,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
-from scheduler.jobs import QueueSettingsError, queue_settings
+from scheduler.config import ConfigurationError
+from scheduler.jobs.settings import QueueSettingsError, queue_settings
 from scheduler.storage.db import database_url, instance_folder
-from scheduler.storage.models import MAX_INTEGER
+from scheduler.storage.models.base import MAX_INTEGER
 from web import (
     admin,
     auth,
@@ -41,9 +42,7 @@ from web import (
 # survive a restart, which is what a development key should do.
 _DEVELOPMENT_SECRET = secrets.token_hex(32)
 
-
-class ConfigurationError(RuntimeError):
-    """The app cannot run safely with the configuration it was given."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 class RowIdConverter(IntegerConverter):

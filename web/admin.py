@@ -1,7 +1,7 @@
 """Administration for managers: accounts, the audit log, and importing a bundle.
 
-Thin handlers over ``scheduler.accounts``, ``scheduler.audit`` and
-``scheduler.uploads``.  A manager bound to a network sees and changes only
+Thin handlers over ``scheduler.usecases.accounts``, ``scheduler.storage.audit`` and
+``scheduler.usecases.uploads``.  A manager bound to a network sees and changes only
 that network; a manager with no network (the first account) sees them all.
 Passwords are never echoed into a page, logged or audited.
 """
@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from scheduler import audit
-from scheduler.accounts import AccountError, User, add_user, list_users
+from scheduler.bundle.cells import BundleError
 from scheduler.domain import Problem
-from scheduler.importer import BundleError
-from scheduler.person_rota import current_week
-from scheduler.storage.models import USER_ROLES
+from scheduler.storage import audit
+from scheduler.storage.models.app import USER_ROLES
 from scheduler.storage.repository import NetworkInfo, list_networks
-from scheduler.uploads import ImportRefusedError, import_upload
+from scheduler.usecases.accounts import AccountError, User, add_user, list_users
+from scheduler.usecases.uploads import ImportRefusedError, import_upload
+from scheduler.views.person_rota import current_week
 from web.auth import require, signed_in
+from web.common import feeds_changed
 from web.db import transaction
-from web.feeds import feeds_changed
 
 bp = Blueprint("admin", __name__)
 

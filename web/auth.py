@@ -28,8 +28,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from scheduler import audit
-from scheduler.accounts import LoginThrottledError, User, authenticate, find_user
+from scheduler.storage import audit
+from scheduler.usecases.accounts import LoginThrottledError, User, authenticate, find_user
 from web.db import migrated, transaction
 
 bp = Blueprint("auth", __name__)

@@ -68,6 +68,29 @@ def _fill(index: int) -> str:
     return FILLS[0] if pattern == "solid" else f"url(#{pattern})"
 
 
+def _legend(series: Sequence[Series]) -> list[str]:
+    """One swatch and name per series, along the top."""
+    parts = []
+    for i, s in enumerate(series):
+        left = LABEL_WIDTH + i * 150
+        parts.append(
+            f'<rect x="{left}" y="6" width="14" height="12" fill="{_fill(i)}" stroke="#333"/>'
+            f'<text x="{left + 20}" y="16" font-size="12">{escape(s.name)}</text>'
+        )
+    return parts
+
+
+def _reference_line(reference: Reference, rx: float, height: int, unit: str) -> str:
+    """The dashed line of a target or floor, labelled at its foot."""
+    return (
+        f'<line x1="{rx:.1f}" y1="{TOP - 4}" x2="{rx:.1f}" y2="{height - 16}" '
+        f'stroke="#b00020" stroke-width="2" stroke-dasharray="6 3"/>'
+        f'<text x="{rx:.1f}" y="{height - 4}" font-size="11" text-anchor="middle" '
+        f'fill="#b00020">{escape(reference.label)} {escape(_number(reference.value, unit))}'
+        "</text>"
+    )
+
+
 def bar_chart(
     title: str,
     categories: Sequence[str],
@@ -101,12 +124,7 @@ def bar_chart(
         f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
         _defs(),
     ]
-    for i, s in enumerate(series):  # the legend
-        left = LABEL_WIDTH + i * 150
-        parts.append(
-            f'<rect x="{left}" y="6" width="14" height="12" fill="{_fill(i)}" stroke="#333"/>'
-            f'<text x="{left + 20}" y="16" font-size="12">{escape(s.name)}</text>'
-        )
+    parts.extend(_legend(series))
     for c, category in enumerate(categories):
         y0 = TOP + c * group
         middle = y0 + (group - GROUP_GAP) / 2
@@ -125,13 +143,6 @@ def bar_chart(
                 f"{escape(_number(value, unit))}</text>"
             )
     if reference is not None:
-        rx = x(reference.value)
-        parts.append(
-            f'<line x1="{rx:.1f}" y1="{TOP - 4}" x2="{rx:.1f}" y2="{height - 16}" '
-            f'stroke="#b00020" stroke-width="2" stroke-dasharray="6 3"/>'
-            f'<text x="{rx:.1f}" y="{height - 4}" font-size="11" text-anchor="middle" '
-            f'fill="#b00020">{escape(reference.label)} {escape(_number(reference.value, unit))}'
-            "</text>"
-        )
+        parts.append(_reference_line(reference, x(reference.value), height, unit))
     parts.append("</svg>")
     return Markup("".join(parts))

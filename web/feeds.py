@@ -9,9 +9,8 @@ the last few seconds is answered from memory without the database
 (``FeedState``); clients revalidate with ``If-None-Match`` /
 ``If-Modified-Since`` and usually get a 304.
 
-The link pages are thin handlers over ``scheduler.feeds``; every link
-created, replaced or turned off is audited, never with the token itself.
-"""
+The link pages are thin handlers over ``scheduler.usecases.feeds``; every link
+created, replaced or turned off is audited, never with the token itself."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -41,17 +39,39 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, is_resource_modified
 from werkzeug.wrappers import Response
 
-from scheduler import audit, feeds
-from scheduler.storage.models import NetworkRecord, SiteRecord
+from scheduler.outputs.calendar import render_feed
+from scheduler.storage import audit
+from scheduler.storage.feeds import (
+    FEED_KINDS,
+    FeedSubject,
+    FeedSubjectError,
+    feed_last_modified,
+    feed_version,
+)
+from scheduler.storage.models.network import NetworkRecord, SiteRecord
 from scheduler.storage.repository import rows_of
+from scheduler.usecases.feeds import (
+    check_subject,
+    current_token,
+    find_feed,
+    issue_token,
+    revoke_token,
+)
 from web.auth import STAFF_ROLES, network_guard, require, site_guard, staff_guard
+from web.common import (
+    LONDON,
+    STATE_KEY,
+    FeedLinks,
+    feed_links,
+    feeds_changed,
+    public_host,
+    secret,
+    today,
+)
 from web.db import transaction
 
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
-
-LONDON = ZoneInfo("Europe/London")
-STATE_KEY = "rotapool.feeds"
 CACHE_SIZE = 512  # rendered feeds (and checked tokens) kept per process; a few MB at most
 RECHECK_SECONDS = 5.0  # how stale a change made outside this app may look
 # Calendar apps and proxies may reuse a copy for 5 minutes; "private": a shared
@@ -60,29 +80,6 @@ CACHE_CONTROL = "private, max-age=300"
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 LONGEST_TOKEN = 128  # real tokens are 43 characters; longer ones are not worth hashing
 ACTIONS = ("rotate", "revoke")
-
-
-# -- configuration --------------------------------------------------------------------------
-
-
-def public_host() -> str:
-    """The host name links and event UIDs carry (``PUBLIC_HOST``), never the request's."""
-    return str(current_app.config.get("PUBLIC_HOST") or feeds.DEFAULT_HOST)
-
-
-def secret() -> str:
-    """The key tokens are derived from: the app's secret key."""
-    return str(current_app.config["SECRET_KEY"])
-
-
-def today() -> dt.date:
-    """Today in Europe/London; ``FIXED_TODAY`` (a date or ISO text) pins it for tests."""
-    fixed = current_app.config.get("FIXED_TODAY")
-    if isinstance(fixed, dt.date):
-        return fixed
-    if fixed:
-        return dt.date.fromisoformat(str(fixed))
-    return dt.datetime.now(LONDON).date()
 
 
 # -- what the feed route remembers ------------------------------------------------------------
@@ -101,7 +98,7 @@ class Rendered:
 class Resolved:
     """What a token opened when last checked against the database, and its rendered feed."""
 
-    feed: feeds.FeedSubject
+    feed: FeedSubject
     rendered: Rendered
     host: str
     day: dt.date
@@ -193,11 +190,6 @@ def feed_state() -> FeedState:
     return found
 
 
-def feeds_changed() -> None:
-    """Call after committing anything a feed shows or a link opens: forget what was checked."""
-    feed_state().invalidate()
-
-
 # -- serving a feed -------------------------------------------------------------------------
 
 
@@ -206,21 +198,21 @@ def _plain(status: int, text: str) -> Response:
     return Response(text, status=status, mimetype="text/plain")
 
 
-def entity_tag(feed: feeds.FeedSubject, version: str, host: str, day: dt.date) -> str:
+def entity_tag(feed: FeedSubject, version: str, host: str, day: dt.date) -> str:
     """A strong ETag: the same exactly when the feed's bytes are the same."""
     seed = f"{feed.network_id}|{feed.kind}|{feed.subject}|{version}|{host}|{day.isoformat()}"
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
-def _render(db: Session, feed: feeds.FeedSubject, host: str, day: dt.date) -> Rendered:
+def _render(db: Session, feed: FeedSubject, host: str, day: dt.date) -> Rendered:
     """The feed at its current version, from memory or rendered and remembered."""
-    version = feeds.feed_version(db, feed)
+    version = feed_version(db, feed)
     key = (feed, version, host, day)
     memory = feed_state().rendered
     found: Rendered | None = memory.get(key)
     if found is None:
         found = Rendered(
-            feeds.render_feed(db, feed, host, day),
+            render_feed(db, feed, host, day),
             entity_tag(feed, version, host, day),
             _last_modified(db, feed, day),
         )
@@ -228,13 +220,13 @@ def _render(db: Session, feed: feeds.FeedSubject, host: str, day: dt.date) -> Re
     return found
 
 
-def _last_modified(db: Session, feed: feeds.FeedSubject, day: dt.date) -> dt.datetime:
+def _last_modified(db: Session, feed: FeedSubject, day: dt.date) -> dt.datetime:
     """When the body last changed: its last published change, or this day's start if later.
 
     The day counts because a cancelled session leaves the feed once past.
     """
     midnight = dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
-    return max(feeds.feed_last_modified(db, feed), midnight)
+    return max(feed_last_modified(db, feed), midnight)
 
 
 def _resolve(token: str, host: str, day: dt.date) -> Rendered | None:
@@ -246,7 +238,7 @@ def _resolve(token: str, host: str, day: dt.date) -> Rendered | None:
         return hit.rendered
     generation, checked = state.generation, clock()
     with transaction() as db:
-        found = feeds.find_feed(db, token, secret())
+        found = find_feed(db, token, secret())
         if found is None:
             state.tokens.pop(key)
             return None
@@ -289,25 +281,6 @@ def feed(token: str) -> Response:
         return _plain(500, "Server error\n")
 
 
-# -- links ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedLinks:
-    """A feed's two addresses: https:// to paste, webcal:// to open in a calendar app."""
-
-    https: str
-    webcal: str
-
-
-def feed_links(db: Session, network_id: int, kind: str, subject: str) -> FeedLinks | None:
-    """The feed's current links, or None when it has none (never made, or turned off)."""
-    token = feeds.current_token(db, network_id, kind, subject, secret())
-    if token is None:
-        return None
-    return FeedLinks(*feeds.feed_urls(public_host(), token))
-
-
 def _label(kind: str, subject: str) -> str:
     """How the audit log names a feed (never by its token)."""
     return "hub feed" if kind == "hub" else f"{kind} feed {subject}"
@@ -316,22 +289,22 @@ def _label(kind: str, subject: str) -> str:
 def _exists(db: Session, network_id: int, kind: str, subject: str) -> bool:
     """Whether the feed's subject is a person, site or the hub of this network."""
     try:
-        feeds.check_subject(db, network_id, kind, subject)
-    except feeds.FeedSubjectError:
+        check_subject(db, network_id, kind, subject)
+    except FeedSubjectError:
         return False
     return True
 
 
-def _change(db: Session, actor: str, feed: feeds.FeedSubject, action: str) -> str:
+def _change(db: Session, actor: str, feed: FeedSubject, action: str) -> str:
     """Replace (or make) or turn off a feed's link, audited; what happened, in words."""
     network_id, kind, subject = feed.network_id, feed.kind, feed.subject
-    had = feeds.current_token(db, network_id, kind, subject, secret()) is not None
+    had = current_token(db, network_id, kind, subject, secret()) is not None
     if action == "rotate":
-        feeds.issue_token(db, network_id, kind, subject, secret())
+        issue_token(db, network_id, kind, subject, secret())
         done = "link replaced: the old link no longer works" if had else "link created"
         audit_action = "feed link replaced" if had else "feed link created"
     else:
-        feeds.revoke_token(db, network_id, kind, subject)
+        revoke_token(db, network_id, kind, subject)
         done = "link turned off: it no longer works" if had else "had no link to turn off"
         audit_action = "feed link turned off"
     if had or action == "rotate":
@@ -355,7 +328,7 @@ def rotate_person(network_id: int, staff_id: str) -> Response:
     with transaction() as db:
         if not _exists(db, network_id, "staff", staff_id):
             abort(404)
-        feed = feeds.FeedSubject(network_id, "staff", staff_id)
+        feed = FeedSubject(network_id, "staff", staff_id)
         done = _change(db, user.email, feed, "rotate")
     feeds_changed()
     flash(f"Calendar {done}.", "success")
@@ -406,8 +379,8 @@ def _manage_form() -> tuple[str, str, str]:
     kind = request.form.get("kind", "")
     subject = request.form.get("subject", "")
     action = request.form.get("action", "")
-    if kind not in feeds.FEED_KINDS:
-        raise ValueError(f"kind: choose one of {', '.join(feeds.FEED_KINDS)}")
+    if kind not in FEED_KINDS:
+        raise ValueError(f"kind: choose one of {', '.join(FEED_KINDS)}")
     if action not in ACTIONS:
         raise ValueError("action: choose rotate (new link) or revoke (turn the link off)")
     return kind, "" if kind == "hub" else subject, action
@@ -435,7 +408,7 @@ def manage(network_id: int) -> Response:
         if not _exists(db, network_id, kind, subject):
             flash(f"Nothing changed. subject: no {kind} {subject!r} in this network.", "error")
             return redirect(url_for("feeds.network_feeds", network_id=network_id))
-        done = _change(db, user.email, feeds.FeedSubject(network_id, kind, subject), action)
+        done = _change(db, user.email, FeedSubject(network_id, kind, subject), action)
     feeds_changed()
     flash(f"{_label(kind, subject).capitalize()}: {done}.", "success")
     return redirect(_manage_target(network_id, kind, subject))

@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template
 
-from scheduler import scheduling
-from scheduler.scheduling import JobView, RunInfo
+from scheduler.jobs.runs import (
+    RECENT_RUNS,
+    JobView,
+    RunInfo,
+    job_views,
+    next_run_words,
+    recent_runs,
+)
+from scheduler.jobs.timetable import when
 from scheduler.storage.repository import NetworkInfo, list_networks
 from web.auth import require, signed_in
 from web.db import transaction
@@ -36,14 +43,14 @@ def runs() -> str:
     user = signed_in()
     with transaction() as db:
         sections = [
-            NetworkJobs(n, scheduling.job_views(db, n.id), scheduling.recent_runs(db, n.id))
+            NetworkJobs(n, job_views(db, n.id), recent_runs(db, n.id))
             for n in list_networks(db)
             if user.may_see_network(n.id)
         ]
     return render_template(
         "admin/jobs.html",
         sections=sections,
-        when=scheduling.when,
-        next_run=scheduling.next_run_words,
-        recent=scheduling.RECENT_RUNS,
+        when=when,
+        next_run=next_run_words,
+        recent=RECENT_RUNS,
     )

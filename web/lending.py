@@ -1,6 +1,6 @@
 """Spare capacity and lending between practices: the week's free people, and transfers.
 
-Thin handlers over ``scheduler.capacity`` and ``scheduler.lending``.  Managers
+Thin handlers over ``scheduler.checks.capacity`` and ``scheduler.usecases.lending``.  Managers
 and coordinators see the spare capacity and every proposal; a practice sees
 the proposals its site lends or borrows in, and accepts or declines its own
 side only.  Nothing here names a kind of leave: people on leave are simply
@@ -16,16 +16,20 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from scheduler.accounts import User
-from scheduler.capacity import Spare, by_session, site_text, spare_capacity
+from scheduler.checks.capacity import Spare, by_session, site_text, spare_capacity
 from scheduler.domain import DAY_NAMES, Bundle
-from scheduler.lending import (
-    SIDES,
-    Accepted,
+from scheduler.storage.repository import NetworkLookupError
+from scheduler.storage.rotas import RotaInfo
+from scheduler.usecases.accounts import User
+from scheduler.usecases.lending import (
     Transfer,
     TransferError,
     TransferNotFoundError,
     TransferStaleError,
+)
+from scheduler.usecases.transfers import (
+    SIDES,
+    Accepted,
     accept,
     decline,
     find_transfer,
@@ -35,11 +39,10 @@ from scheduler.lending import (
     week_transfers,
     withdraw,
 )
-from scheduler.storage.repository import NetworkLookupError, RotaInfo
-from scheduler.weekview import neighbour_weeks, stored_bundle
+from scheduler.views.week import neighbour_weeks, stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
+from web.common import checked_week, kept_args, not_found, page_context, picked_week
 from web.db import transaction
-from web.weeks import checked_week, kept_args, not_found, page_context, picked_week
 
 bp = Blueprint("lending", __name__)
 

@@ -1,6 +1,6 @@
 """People: a person's own page and leave requests; practices' requests for cover.
 
-Thin handlers over ``scheduler.person_rota`` and ``scheduler.requests``.  Leave
+Thin handlers over ``scheduler.views.person_rota`` and ``scheduler.usecases.requests``.  Leave
 kinds and reasons are health data: templates show them only when
 ``sees_leave_reasons`` says so (managers and coordinators).
 """
@@ -14,12 +14,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from scheduler import events
 from scheduler.domain import DAY_NAMES, Bundle, Staff
-from scheduler.events import network_bundle
-from scheduler.notices import NOTICE_DAYS, person_notices, smtp_settings
-from scheduler.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
-from scheduler.requests import (
+from scheduler.storage.clock import now
+from scheduler.storage.events import current_bundle
+from scheduler.storage.repository import NetworkLookupError
+from scheduler.storage.rotas import normalise_week
+from scheduler.usecases.events import decide_cover
+from scheduler.usecases.notices import NOTICE_DAYS, person_notices, smtp_settings
+from scheduler.usecases.requests import (
     LEAVE_KINDS,
     LeaveRequest,
     RequestError,
@@ -32,11 +34,7 @@ from scheduler.requests import (
     request_leave,
     site_exists,
 )
-from scheduler.storage.repository import (
-    NetworkLookupError,
-    normalise_week,
-    now,
-)
+from scheduler.views.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
 from web.auth import (
     STAFF_ROLES,
     network_guard,
@@ -46,8 +44,8 @@ from web.auth import (
     site_guard,
     staff_guard,
 )
+from web.common import feed_links
 from web.db import transaction
-from web.feeds import feed_links
 
 bp = Blueprint("people", __name__)
 
@@ -57,7 +55,7 @@ Page = str | tuple[str, int]
 def _bundle(db: Session, network_id: int) -> Bundle:
     """The network's bundle, or 404 when there is no such network."""
     try:
-        return network_bundle(db, network_id)
+        return current_bundle(db, network_id)
     except NetworkLookupError:
         abort(404)
 
@@ -257,7 +255,7 @@ def decide_cover_view(network_id: int, request_id: int) -> Response:
 def _decide(network_id: int, request_id: int, what: str) -> Response:
     """Apply the manager's decision on a leave or cover request, then back to the list."""
     user = network_guard(network_id)
-    decide = decide_leave if what == "leave" else events.decide_cover
+    decide = decide_leave if what == "leave" else decide_cover
     decision = request.form.get("decision", "")
     try:
         with transaction() as db:

@@ -1,6 +1,6 @@
 """Hub coordinators' day: record absences and demand changes, repair the published week.
 
-Thin handlers over ``scheduler.events`` and ``scheduler.repair``; every route
+Thin handlers over ``scheduler.usecases.events`` and ``scheduler.usecases.repair``; every route
 is for managers and coordinators of the network, the only roles that may
 see why someone is away.  A repair is proposed in the request itself (it is
 built to take a few seconds), saved as the week's draft and reviewed here:
@@ -19,19 +19,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from scheduler import events, repair
+from scheduler.checks.wording import day_label
 from scheduler.domain import Bundle, parse_iso_week
-from scheduler.editing import load_cells
-from scheduler.explain import day_label
-from scheduler.planning import InvalidRotaError
-from scheduler.requests import RequestError, RequestNotFoundError
-from scheduler.storage.repository import find_rota
+from scheduler.storage.events import absences, demand_changes
+from scheduler.storage.rotas import find_rota
+from scheduler.usecases import events, repair
+from scheduler.usecases.editing import load_cells
+from scheduler.usecases.events import ABSENCE_KINDS, record_demand_change
+from scheduler.usecases.planning import InvalidRotaError
+from scheduler.usecases.requests import RequestError, RequestNotFoundError
 from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require
+from web.common import bundle_of, checked_week, today
 from web.db import transaction
-from web.feeds import today
-from web.rota import bundle_of
-from web.weeks import checked_week
 
 bp = Blueprint("repair", __name__)
 
@@ -111,8 +111,8 @@ def _page(
     dates = parse_iso_week(week)
     with transaction() as db:
         bundle = bundle_of(db, network_id)
-        found_absences = events.absences(db, network_id, dates)
-        found_changes = events.demand_changes(db, network_id, dates)
+        found_absences = absences(db, network_id, dates)
+        found_changes = demand_changes(db, network_id, dates)
         published = find_rota(db, network_id, week, "published")
         review = _review(db, network_id, week, bundle)
         window = repair.week_events(db, network_id, dates)
@@ -129,7 +129,7 @@ def _page(
         published=published is not None,
         review=review,
         event_days=sorted(window),
-        kinds=events.ABSENCE_KINDS,
+        kinds=ABSENCE_KINDS,
         roles=sorted({p.role for p in bundle.staff}),
         skills=sorted({s for p in bundle.staff for s in p.skills}),
         absence_form=absence_form or {"start": dates[0].isoformat()},
@@ -186,7 +186,7 @@ def record_demand(network_id: int, week: str) -> Page | Response:
     try:
         with transaction() as db:
             bundle = bundle_of(db, network_id)
-            change = events.record_demand_change(db, network_id, bundle, form, actor=user.email)
+            change = record_demand_change(db, network_id, bundle, form, actor=user.email)
     except RequestError as err:
         return _page(network_id, week, demand_form=form, demand_errors=err.problems, status=400)
     flash(f"Recorded: {change.summary}.", "success")

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from scheduler.domain import Bundle, iso_week_label, parse_iso_week
+from scheduler.outputs.downloads import download_name
 from scheduler.reports.ea import (
     DOWNLOADS,
     NoEnhancedAccessError,
@@ -25,13 +26,13 @@ from scheduler.reports.ea import (
     load_checks,
     population_note,
 )
-from scheduler.storage.repository import NetworkLookupError, RotaInfo, week_rotas
-from scheduler.weekview import download_name, neighbour_weeks, pick_rota, stored_bundle
+from scheduler.storage.repository import NetworkLookupError
+from scheduler.storage.rotas import RotaInfo, week_rotas
+from scheduler.views.week import neighbour_weeks, pick_rota, stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Reference, Series, bar_chart
+from web.common import not_found, today
 from web.db import transaction
-from web.feeds import today
-from web.weeks import not_found
 
 bp = Blueprint("ea", __name__)
 

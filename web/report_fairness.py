@@ -16,6 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from scheduler.domain import iso_week_label
+from scheduler.outputs.downloads import download_name
 from scheduler.reports.fairness import (
     MAX_WEEKS,
     ROLLING_WEEKS,
@@ -27,12 +28,10 @@ from scheduler.reports.fairness import (
     read_period,
 )
 from scheduler.storage.repository import NetworkLookupError
-from scheduler.weekview import download_name
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Series, bar_chart
+from web.common import not_found, today
 from web.db import transaction
-from web.feeds import today
-from web.weeks import not_found
 
 bp = Blueprint("fairness", __name__)
 

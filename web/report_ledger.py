@@ -18,10 +18,9 @@ from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from scheduler.accounts import User
 from scheduler.domain import iso_week_label
+from scheduler.outputs.downloads import download_name
 from scheduler.reports.ledger import (
-    DOWNLOADS,
     HUB_RULE,
     MONEY_RULE,
     RATE_RULE,
@@ -29,21 +28,19 @@ from scheduler.reports.ledger import (
     NothingPublishedError,
     Period,
     PeriodError,
-    balance_text,
     choose_period,
-    ledger_bytes,
     load_ledger,
-    money_text,
     month_period,
     quick_periods,
 )
+from scheduler.reports.ledger_tables import DOWNLOADS, balance_text, ledger_bytes, money_text
 from scheduler.storage.repository import NetworkLookupError
-from scheduler.weekview import download_name, stored_bundle
+from scheduler.usecases.accounts import User
+from scheduler.views.week import stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Series, bar_chart
+from web.common import not_found, today
 from web.db import transaction
-from web.feeds import today
-from web.weeks import not_found
 
 bp = Blueprint("ledger", __name__)
 

@@ -1,11 +1,10 @@
 """Solving in the background, editing a week's rota, publishing it, versions and diffs.
 
-Thin handlers over ``scheduler.jobs``, ``scheduler.editing`` and
-``scheduler.publishing``; every route is for managers and coordinators of
+Thin handlers over ``scheduler.jobs``, ``scheduler.usecases.editing`` and
+``scheduler.usecases.publishing``; every route is for managers and coordinators of
 the network.  A refused edit or publication re-renders the edit page with
 the reason (409, or 400 for a form that does not make sense); a success
-redirects, so a reload never repeats it.
-"""
+redirects, so a reload never repeats it."""
 
 from __future__ import annotations
 
@@ -25,19 +24,31 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from scheduler import editing, jobs, notices, publishing
+from scheduler.checks.validator import ValidationReport, check_rota
 from scheduler.domain import DAY_NAMES, Assignment, Bundle
-from scheduler.events import network_bundle
-from scheduler.planning import MAX_WEEKS
-from scheduler.storage.models import MAX_INTEGER
-from scheduler.storage.repository import NetworkLookupError, normalise_week
-from scheduler.validator import ValidationReport, check_rota
+from scheduler.jobs import queue as jobs_queue
+from scheduler.jobs.claims import sweep_interrupted
+from scheduler.jobs.local import QueueUnavailableError
+from scheduler.jobs.records import (
+    JobInputError,
+    JobView,
+    SolveRunningError,
+    active_job,
+    check_weeks,
+    create_job,
+    find_job,
+    request_cancel,
+)
+from scheduler.jobs.settings import NO_QUEUE, QueueSettings, queue_settings, solve_options
+from scheduler.storage.models.base import MAX_INTEGER
+from scheduler.storage.rotas import normalise_week
+from scheduler.usecases import editing, notices, publishing
+from scheduler.usecases.planning import MAX_WEEKS
 from web.auth import STAFF_ROLES, network_guard, require
+from web.common import bundle_of, feeds_changed, public_host, today
 from web.db import engine, transaction
-from web.feeds import feeds_changed, public_host, today
 
 bp = Blueprint("rota", __name__)
 
@@ -50,14 +61,6 @@ def _week(week: str) -> str:
         return normalise_week(week)
     except ValueError:
         abort(make_response(render_template("rota/bad_week.html", week=week), 404))
-
-
-def bundle_of(db: Session, network_id: int) -> Bundle:
-    """The network's bundle as plans use it, or 404 when there is no such network."""
-    try:
-        return network_bundle(db, network_id)
-    except NetworkLookupError:
-        abort(404)
 
 
 def _day(day: dt.date) -> str:
@@ -74,7 +77,7 @@ def _keep_pins(text: str | None) -> bool:
         return False
     if text == "1":
         return True
-    raise jobs.JobInputError("keep_pins", "use 1 to keep the pinned cells, or 0")
+    raise JobInputError("keep_pins", "use 1 to keep the pinned cells, or 0")
 
 
 @bp.post("/n/<int:network_id>/weeks/<week>/solve")
@@ -86,25 +89,25 @@ def start_solve(network_id: int, week: str) -> Response:
     with transaction() as db:
         bundle_of(db, network_id)
     settings = queue()
-    jobs.sweep_interrupted(engine(), network_id, settings)
+    sweep_interrupted(engine(), network_id, settings)
     try:
-        weeks = jobs.check_weeks(request.form.get("weeks"))
+        weeks = check_weeks(request.form.get("weeks"))
         keep_pins = _keep_pins(request.form.get("keep_pins"))
         with transaction() as db:
-            ticket = jobs.create_job(
+            ticket = create_job(
                 db,
                 network_id,
                 week,
                 weeks=weeks,
                 keep_pins=keep_pins,
                 actor=user.email,
-                options=jobs.solve_options(current_app.config),
+                options=solve_options(current_app.config),
                 settings=settings,
             )
-    except jobs.JobInputError as err:
+    except JobInputError as err:
         flash(f"The solve was not started. {err.field}: {err.message}.", "error")
         return redirect(url_for(".edit", network_id=network_id, week=week))
-    except jobs.SolveRunningError as err:
+    except SolveRunningError as err:
         flash(f"A solve of {week} is already queued or running; it is shown here.", "error")
         return redirect(url_for(".job", network_id=network_id, job_id=err.job_id))
     if not ticket.created:
@@ -114,29 +117,29 @@ def start_solve(network_id: int, week: str) -> Response:
         )
     else:
         try:
-            jobs.start(engine(), ticket.id, settings)
-        except jobs.QueueUnavailableError:
-            flash(jobs.NO_QUEUE, "error")
+            jobs_queue.start(engine(), ticket.id, settings)
+        except QueueUnavailableError:
+            flash(NO_QUEUE, "error")
     return redirect(url_for(".job", network_id=network_id, job_id=ticket.id))
 
 
-def queue() -> jobs.QueueSettings:
+def queue() -> QueueSettings:
     """Where this app's solve jobs go (checked when the app was made)."""
-    return jobs.queue_settings(current_app.config)
+    return queue_settings(current_app.config)
 
 
-def _job(network_id: int, job_id: int) -> jobs.JobView:
+def _job(network_id: int, job_id: int) -> JobView:
     """The job after sweeping up jobs a dead process left behind; 404 if not this network's."""
     network_guard(network_id)
-    jobs.sweep_interrupted(engine(), network_id, queue())
+    sweep_interrupted(engine(), network_id, queue())
     with transaction() as db:
-        found = jobs.find_job(db, network_id, job_id)
+        found = find_job(db, network_id, job_id)
     if found is None:
         abort(404)
     return found
 
 
-def _rota_url(job: jobs.JobView) -> str | None:
+def _rota_url(job: JobView) -> str | None:
     """Where a finished job's rota is edited."""
     if job.state != "done":
         return None
@@ -153,7 +156,7 @@ def job(network_id: int, job_id: int) -> str:
     )
 
 
-def job_json(job: jobs.JobView) -> dict[str, Any]:
+def job_json(job: JobView) -> dict[str, Any]:
     """What the job page's script reads."""
     return {
         "id": job.id,
@@ -189,7 +192,7 @@ def cancel_job(network_id: int, job_id: int) -> Response:
     user = network_guard(network_id)
     found = _job(network_id, job_id)
     with transaction() as db:
-        asked = jobs.request_cancel(db, engine(), network_id, job_id, user.email)
+        asked = request_cancel(db, engine(), network_id, job_id, user.email)
     if not asked:
         flash("The solve had already finished; nothing to cancel.", "error")
     elif found.state == "queued":
@@ -256,7 +259,7 @@ def _edit_page(
     with transaction() as db:
         bundle = bundle_of(db, network_id)
         rota = editing.editable_rota(db, network_id, week)
-        running = jobs.active_job(db, network_id, week)
+        running = active_job(db, network_id, week)
     dates = editing.week_dates(week)
     report: ValidationReport | None = None
     if rota is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, url_for
 from werkzeug.wrappers import Response as Redirect
 
-from scheduler.storage.models import ROTA_STATES
-from scheduler.storage.repository import list_networks, list_rotas
+from scheduler.storage.models.network import ROTA_STATES
+from scheduler.storage.repository import list_networks
+from scheduler.storage.rotas import list_rotas
 from web.auth import ALL_ROLES, require, signed_in
 from web.db import migrated, transaction
 

@@ -1,20 +1,18 @@
 """The read-only week pages: overview with heatmap, rota grid, shortfalls and exports.
 
 Thin handlers: each checks who may look, reads the week in one transaction
-and hands it to ``scheduler.weekview``, whose plain functions compute what
-the templates show.
-"""
+and hands it to ``scheduler.views``, whose plain functions compute what
+the templates show."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,106 +20,27 @@ from flask import (
 )
 from werkzeug.wrappers import Response as Redirect
 
-from scheduler import routine
-from scheduler.accounts import User
-from scheduler.storage.repository import NetworkLookupError, now
-from scheduler.validator import check_rota
-from scheduler.weekview import (
-    EXPORT_TYPES,
-    SHOWN_STATES,
-    GridFilter,
-    Week,
-    columns_by_date,
-    download_name,
-    export_bytes,
-    filter_options,
-    heatmap,
-    load_week,
-    neighbour_weeks,
-    person_grid,
-    shortfall_count,
-    shortfall_items,
-    site_grid,
-    week_columns,
+from scheduler.checks.fixes import shortfall_items
+from scheduler.checks.validator import check_rota
+from scheduler.jobs import alerts as routine_alerts
+from scheduler.jobs.alerts import AlertNotFoundError, open_alerts
+from scheduler.outputs.downloads import EXPORT_TYPES, download_name, export_bytes
+from scheduler.storage.clock import now
+from scheduler.usecases.accounts import User
+from scheduler.views.grid import GridFilter, filter_options, person_grid, site_grid
+from scheduler.views.heatmap import columns_by_date, heatmap, week_columns
+from scheduler.views.totals import shortfall_count, week_totals
+from scheduler.views.week import (
     week_coverage,
-    week_label,
-    week_totals,
 )
 from web.auth import STAFF_ROLES, network_guard, require, sees_leave_reasons
+from web.common import checked_week, chosen_state, not_found, page_context, picked_week, read_week
 from web.db import transaction
 
 bp = Blueprint("weeks", __name__)
 
 GRID_ROLES = (*STAFF_ROLES, "practice")
 GRID_VIEWS = ("site", "person")
-# The query fields a week page passes on to the previous/next week and the week picker.
-# Only these: anything else would reach url_for as a keyword (``network_id``, ``_external``).
-KEPT_ARGS = ("by", "site", "role", "skill", "state")
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def not_found(message: str) -> NoReturn:
-    """Stop with a 404 page that says what is missing and what to do."""
-    abort(make_response(render_template("weeks/missing.html", message=message), 404))
-
-
-def checked_week(text: str) -> str:
-    """The week of the URL, normalised; a 404 naming the expected form otherwise."""
-    try:
-        return week_label(text)
-    except ValueError:
-        not_found(
-            f"{text!r} is not a week. Write a week as an ISO week such as 2026-W49 "
-            "(the year, -W, then the week number)."
-        )
-
-
-def kept_args() -> dict[str, Any]:
-    """The page's filters, to carry over to another week of the same page."""
-    return {key: value for key in KEPT_ARGS if (value := request.args.get(key))}
-
-
-def picked_week(endpoint: str, network_id: int) -> Redirect | None:
-    """The week picker's GET form: send the browser to the chosen week's own address."""
-    picked = request.args.get("week")
-    if picked is None:
-        return None
-    week = checked_week(picked)
-    return redirect(url_for(endpoint, network_id=network_id, week=week, **kept_args()))
-
-
-def chosen_state() -> str | None:
-    """``?state=draft|published``; anything else is refused with the field named."""
-    state = request.args.get("state") or None
-    if state is not None and state not in SHOWN_STATES:
-        abort(400, description=f"state: {state!r} is not one of {', '.join(SHOWN_STATES)}.")
-    return state
-
-
-def read_week(network_id: int, week: str, state: str | None) -> tuple[str, Week]:
-    """The network's name and the week, or 404 when the network is not stored."""
-    with transaction() as db:
-        try:
-            loaded = load_week(db, network_id, week, state)
-        except NetworkLookupError:
-            not_found(f"There is no network {network_id}. Pick one from the front page.")
-    return loaded.bundle.name, loaded
-
-
-def page_context(network_id: int, name: str, week: Week, state: str | None) -> dict[str, Any]:
-    """What every week page's header needs: names, neighbours and the state asked for."""
-    previous, following = neighbour_weeks(week.label)
-    return {
-        "keep": kept_args(),
-        "network_id": network_id,
-        "network_name": name,
-        "week": week,
-        "previous": previous,
-        "following": following,
-        "state": state,
-    }
 
 
 # --------------------------------------------------------------------------- overview
@@ -140,7 +59,7 @@ def overview(network_id: int, week: str) -> str | Redirect:
     columns = week_columns(loaded.bundle, loaded.dates)
     coverage = week_coverage(loaded)
     with transaction() as db:
-        alerts = routine.open_alerts(db, network_id, loaded.label)
+        alerts = open_alerts(db, network_id, loaded.label)
     return render_template(
         "weeks/overview.html",
         alerts=alerts,
@@ -165,10 +84,10 @@ def clear_alert(network_id: int, week: str, alert_id: int) -> Redirect:
     label = checked_week(week)
     try:
         with transaction() as db:
-            cleared = routine.clear_alert(
+            cleared = routine_alerts.clear_alert(
                 db, network_id, label, alert_id, actor=user.email, at=now()
             )
-    except routine.AlertNotFoundError:
+    except AlertNotFoundError:
         not_found(f"There is no alert {alert_id} for {label}. Go back to the week's overview.")
     flash("Alert cleared." if cleared else "That alert had already been cleared.", "success")
     return redirect(url_for("weeks.overview", network_id=network_id, week=label))

@@ -21,8 +21,8 @@ from pathlib import Path
 from scheduler.bench.curtois_check import evaluate, write_roster_csv
 from scheduler.bench.curtois_format import read_instance
 from scheduler.bench.curtois_map import dates_of, roster_of, to_bundle
+from scheduler.checks.validator import check_rota
 from scheduler.horizon import Horizon
-from scheduler.validator import check_rota
 from solver import SolveOptions, solve
 
 SUMMARY = "summary.csv"

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from sqlalchemy.orm import Session
 
+from scheduler.checks.rota_facts import session_bounds
 from scheduler.domain import (
     DAY_NAMES,
     FIRST_WEEK_YEAR,
@@ -63,11 +64,10 @@ from scheduler.domain import (
     iso_weeks,
     parse_iso_week,
 )
-from scheduler.events import network_bundle
-from scheduler.exports import Header, Row, Table, write_csv, write_workbook
 from scheduler.money import cents
-from scheduler.storage.repository import published_assignments, week_rotas
-from scheduler.validator import session_bounds
+from scheduler.outputs.exports import Header, Row, Table, write_csv, write_workbook
+from scheduler.storage.events import current_bundle
+from scheduler.storage.rotas import published_assignments, week_rotas
 
 MAX_REPORT_WEEKS = 53  # a year of ISO weeks in one report
 UNCOVERED = "no bookable clinician"
@@ -395,7 +395,7 @@ def load_checks(
     session: Session, network_id: int, first_week: str, count: int
 ) -> tuple[Bundle, list[WeekCheck]]:
     """The network's bundle (as plans use it) and the checks of its published weeks."""
-    bundle = network_bundle(session, network_id)
+    bundle = current_bundle(session, network_id)
     if bundle.enhanced_access_settings is None:
         raise NoEnhancedAccessError(bundle.name)
     weeks = report_weeks(first_week, count)

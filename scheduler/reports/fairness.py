@@ -55,10 +55,11 @@ from scheduler.domain import (
     iso_week_label,
     parse_iso_week,
 )
-from scheduler.exports import Header, Row, write_csv, write_workbook
 from scheduler.money import cents
-from scheduler.storage.repository import published_assignments
-from scheduler.weekview import stored_bundle, worked_seconds
+from scheduler.outputs.exports import Header, Row, write_csv, write_workbook
+from scheduler.storage.rotas import published_assignments
+from scheduler.views.totals import worked_seconds
+from scheduler.views.week import stored_bundle
 
 ROLLING_WEEKS = 12  # the default period, in ISO weeks
 MAX_WEEKS = 104  # two years: far beyond any rolling period worth reading

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from scheduler.storage.db import database_url, make_engine
-from scheduler.storage.models import Base
+from scheduler.storage.models.base import Base
 
 target_metadata = Base.metadata
 

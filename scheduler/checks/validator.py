@@ -1,0 +1,168 @@
+"""The independent validator: the second check of every rota before it is saved or published.
+
+It re-reads the hard rules of the scenario format straight from the bundle
+and shares no code with the solver or with ``scheduler.horizon``, so a
+mistake in one of them shows up as a disagreement instead of being repeated
+here.  It also checks rotas that a manager edited by hand, and says in plain
+words which rule an assignment breaks and which bundle row it breaks it
+against.  Coverage (who counts towards which need) is computed here too, so
+every page and export counts it the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from scheduler.checks.rota_facts import Rota, fits_row
+from scheduler.checks.rule_table import RULES
+from scheduler.domain import (
+    Assignment,
+    Bundle,
+    DemandRow,
+    Staff,
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken hard rule, worded for a manager, with the assignments involved."""
+
+    rule_id: str
+    label: str
+    message: str
+    assignments: tuple[Assignment, ...]
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    """How many people one demand row got on one date, and how many it is short."""
+
+    date: dt.date
+    site_id: str
+    session_id: str
+    role: str | None
+    skill: str | None
+    min: int
+    target: int
+    weight: float
+    assigned: int
+    shortfall: int
+    demand_row: int
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every broken hard rule plus the coverage of every demand row in force."""
+
+    violations: tuple[Violation, ...]
+    coverage: tuple[CoverageLine, ...]
+
+    @property
+    def ok(self) -> bool:
+        """A rota may be saved or published only when no hard rule is broken."""
+        return not self.violations
+
+    @property
+    def shortfall(self) -> int:
+        """People missing against every ``min``, the first soft goal a manager reviews."""
+        return sum(line.shortfall for line in self.coverage)
+
+
+# -- coverage -----------------------------------------------------------------------------------
+
+
+def _augment(row: int, fits: dict[int, list[str]], holder: dict[str, int], seen: set[str]) -> bool:
+    """Give a row one more person along an augmenting path; no other row loses a person."""
+    for staff_id in fits[row]:
+        if staff_id in seen or holder.get(staff_id) == row:
+            continue
+        seen.add(staff_id)
+        previous = holder.get(staff_id)
+        if previous is None or _augment(previous, fits, holder, seen):
+            holder[staff_id] = row
+            return True
+    return False
+
+
+def allocate(rows: Sequence[DemandRow], people: Sequence[Staff]) -> list[int]:
+    """People per row, maximising weighted met ``min`` units, then ``target``, then the rest."""
+    fits = {i: sorted(p.staff_id for p in people if fits_row(r, p)) for i, r in enumerate(rows)}
+    order = sorted(range(len(rows)), key=lambda i: (-rows[i].weight, rows[i].row, i))
+    holder: dict[str, int] = {}
+    for cap in (lambda r: r.min, lambda r: max(r.min, r.target)):
+        for i in order:
+            while sum(1 for h in holder.values() if h == i) < cap(rows[i]):
+                if not _augment(i, fits, holder, set()):
+                    break
+    for staff_id in sorted(p.staff_id for p in people):
+        home = next((i for i in order if staff_id in fits[i]), None)
+        if staff_id not in holder and home is not None:
+            holder[staff_id] = home
+    return [sum(1 for h in holder.values() if h == i) for i in range(len(rows))]
+
+
+def _coverage_in(ctx: Rota) -> list[CoverageLine]:
+    """One line per demand row in force on each planned date whose session runs then."""
+    present: dict[tuple[dt.date, str, str], set[str]] = defaultdict(set)
+    for a in ctx.assignments:
+        if a.staff_id in ctx.staff:
+            present[(a.date, a.site_id, a.session_id)].add(a.staff_id)
+    slots = sorted({(d, r.site_id, r.session_id) for d in ctx.dates for r in ctx.bundle.demand})
+    lines: list[CoverageLine] = []
+    for day, site_id, session_id in slots:
+        session = ctx.sessions.get(session_id)
+        if session is None or not session.runs_on(day):
+            continue
+        rows = ctx.rows_in_force(site_id, day, session_id)
+        people = [ctx.staff[s] for s in sorted(present[(day, site_id, session_id)])]
+        for row, got in zip(rows, allocate(rows, people), strict=True):
+            lines.append(_line(day, row, got))
+    return lines
+
+
+def _line(day: dt.date, row: DemandRow, got: int) -> CoverageLine:
+    """A coverage line for one demand row on one date."""
+    return CoverageLine(
+        date=day,
+        site_id=row.site_id,
+        session_id=row.session_id,
+        role=row.role,
+        skill=row.skill,
+        min=row.min,
+        target=row.target,
+        weight=row.weight,
+        assigned=got,
+        shortfall=max(0, row.min - got),
+        demand_row=row.row,
+    )
+
+
+def _coverage(ctx: Rota) -> tuple[CoverageLine, ...]:
+    """Coverage sorted by date, session start, site and demand row."""
+    start = {s.session_id: s.start for s in ctx.bundle.session_types}
+    lines = _coverage_in(ctx)
+    return tuple(
+        sorted(lines, key=lambda c: (c.date, start[c.session_id], c.site_id, c.demand_row))
+    )
+
+
+def coverage_of(
+    bundle: Bundle, dates: Sequence[dt.date], assignments: Iterable[Assignment]
+) -> tuple[CoverageLine, ...]:
+    """How well the rota meets every demand row in force on the given dates."""
+    return _coverage(Rota(bundle, dates, assignments))
+
+
+def check_rota(
+    bundle: Bundle, dates: Sequence[dt.date], assignments: Iterable[Assignment]
+) -> ValidationReport:
+    """Every hard-rule violation of a rota, in rule order, plus its coverage."""
+    ctx = Rota(bundle, dates, assignments)
+    violations = tuple(
+        Violation(rule_id, label, message, involved)
+        for rule_id, label, check in RULES
+        for message, involved in check(ctx)
+    )
+    return ValidationReport(violations, _coverage(ctx))

@@ -1,0 +1,341 @@
+"""Exports of a rota: rota.csv, coverage.csv, recharges.csv and a readable rota.xlsx.
+
+Each export is built first as a header plus rows from the domain, then
+written, so the CSV and the workbook can never disagree.  Every text cell is
+neutralised against formula injection (OWASP "CSV injection"): names and ids
+come from uploaded files, and a cell such as ``=HYPERLINK(...)`` must reach a
+manager's spreadsheet as text, never as a formula.  Files are written to a
+temporary file beside the target and moved into place, so a crash never
+leaves half a file where the last good one was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from scheduler.checks.rota_facts import session_bounds
+from scheduler.checks.validator import CoverageLine
+from scheduler.domain import Assignment, Bundle, iso_week_label
+from scheduler.money import SECONDS_PER_HOUR, cents
+
+Cell = str | int | Decimal | None
+Header = tuple[str, ...]
+Row = tuple[Cell, ...]
+Table = tuple[Header, list[Row]]
+
+ROTA_HEADER: Header = (
+    "week",
+    "date",
+    "session_id",
+    "start",
+    "end",
+    "site_id",
+    "staff_id",
+    "role",
+)
+COVERAGE_HEADER: Header = (
+    "date",
+    "site_id",
+    "session_id",
+    "role",
+    "skill",
+    "min",
+    "target",
+    "assigned",
+    "shortfall",
+)
+RECHARGE_HEADER: Header = ("host_site", "employer", "staff_id", "hours", "cost")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FILE_MODE = 0o644
+MIN_WIDTH, MAX_WIDTH = 8, 60
+HEADER_FONT = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+SHORT_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
+
+
+# -- cells ------------------------------------------------------------------------------
+
+
+def neutralise(value: object) -> object:
+    """Prefix an apostrophe to text a spreadsheet would run as a formula; numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_text(value: object) -> str:
+    """A cell as CSV text: blanks empty, money and hours with their two decimals."""
+    value = neutralise(value)
+    return "" if value is None else str(value)
+
+
+def _xlsx_value(value: object) -> str | int | float | None:
+    """A cell as a workbook value: numbers stay numbers, text loses bytes Excel rejects."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return str(neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value))))
+
+
+def _hhmm(value: dt.time) -> str:
+    """A session time as the bundle writes it."""
+    return value.strftime("%H:%M")
+
+
+# -- tables -------------------------------------------------------------------------------
+
+
+def rota_rows(bundle: Bundle, assignments: Iterable[Assignment]) -> Table:
+    """rota.csv: one row per assignment, sorted by date, session start, site and staff."""
+    sessions = {s.session_id: s for s in bundle.session_types}
+    roles = {p.staff_id: p.role for p in bundle.staff}
+
+    def order(a: Assignment) -> tuple[dt.date, dt.time, str, str, str]:
+        start = sessions[a.session_id].start if a.session_id in sessions else dt.time.max
+        return (a.date, start, a.site_id, a.staff_id, a.session_id)
+
+    rows: list[Row] = []
+    for a in sorted(set(assignments), key=order):
+        session = sessions.get(a.session_id)
+        start, end = (_hhmm(session.start), _hhmm(session.end)) if session else ("", "")
+        day, role = a.date.isoformat(), roles.get(a.staff_id, "")
+        week = iso_week_label(a.date)
+        rows.append((week, day, a.session_id, start, end, a.site_id, a.staff_id, role))
+    return ROTA_HEADER, rows
+
+
+def coverage_rows(lines: Iterable[CoverageLine]) -> Table:
+    """coverage.csv: one row per demand row and date, in the order the validator gives."""
+    rows: list[Row] = [
+        (
+            c.date.isoformat(),
+            c.site_id,
+            c.session_id,
+            c.role or "",
+            c.skill or "",
+            c.min,
+            c.target,
+            c.assigned,
+            c.shortfall,
+        )
+        for c in lines
+    ]
+    return COVERAGE_HEADER, rows
+
+
+def _borrowed_seconds(
+    bundle: Bundle, assignments: Iterable[Assignment]
+) -> dict[tuple[str, str, str], int]:
+    """Seconds actually worked per (host site, employer, staff) where the employer is elsewhere."""
+    zone = ZoneInfo(bundle.timezone)
+    sessions = {s.session_id: s for s in bundle.session_types}
+    staff = {p.staff_id: p for p in bundle.staff}
+    seconds: dict[tuple[str, str, str], int] = defaultdict(int)
+    for a in set(assignments):
+        person, session = staff.get(a.staff_id), sessions.get(a.session_id)
+        if person is None or session is None or person.employer == a.site_id:
+            continue
+        start, end = session_bounds(session, a.date, zone)
+        seconds[(a.site_id, person.employer, a.staff_id)] += int((end - start).total_seconds())
+    return seconds
+
+
+def recharge_rows(bundle: Bundle, assignments: Iterable[Assignment]) -> Table:
+    """recharges.csv: hours and cost each site owes for staff another employer pays.
+
+    Cost is the exact hours times the rate, then rounded, so rounding never compounds.
+    """
+    rates = {p.staff_id: Decimal(str(p.hourly_rate or 0)) for p in bundle.staff}
+    rows: list[Row] = []
+    for key, seconds in sorted(_borrowed_seconds(bundle, assignments).items()):
+        hours = Decimal(seconds) / SECONDS_PER_HOUR
+        rows.append((*key, cents(hours), cents(hours * rates[key[2]])))
+    return RECHARGE_HEADER, rows
+
+
+Grid = tuple[Header, list[Row], set[tuple[int, int]]]
+Slot = tuple[dt.date, str, str]
+
+
+def _names_by_slot(bundle: Bundle, assignments: Iterable[Assignment]) -> dict[Slot, list[str]]:
+    """Staff names per (date, session, site), sorted for a stable grid."""
+    names = {p.staff_id: p.name for p in bundle.staff}
+    out: dict[Slot, list[str]] = defaultdict(list)
+    for a in set(assignments):
+        out[(a.date, a.session_id, a.site_id)].append(names.get(a.staff_id, a.staff_id))
+    return {slot: sorted(found) for slot, found in out.items()}
+
+
+def _short_by_slot(coverage: Iterable[CoverageLine]) -> dict[Slot, int]:
+    """People missing against the mins of each (date, session, site)."""
+    out: dict[Slot, int] = defaultdict(int)
+    for line in coverage:
+        out[(line.date, line.session_id, line.site_id)] += line.shortfall
+    return out
+
+
+def by_site_rows(
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    assignments: Iterable[Assignment],
+    coverage: Sequence[CoverageLine],
+) -> Grid:
+    """The readable grid: a row per date and session, a column per site, names in cells.
+
+    Every session that runs on a planned date gets a row, so empty slots show too.  Also
+    returns the (row, column) positions, 0-based in the rows, of slots short of a min.
+    """
+    people, short = _names_by_slot(bundle, assignments), _short_by_slot(coverage)
+    starts = {s.session_id: s.start for s in bundle.session_types}
+    slots = {(d, s) for d, s, _ in (*people, *short)}
+    slots |= {(d, s.session_id) for d in dates for s in bundle.session_types if s.runs_on(d)}
+    ordered = sorted(slots, key=lambda k: (k[0], starts.get(k[1], dt.time.max), k[1]))
+    header: Header = ("date", "session_id", *(f"{s.site_id} {s.name}" for s in bundle.sites))
+    rows: list[Row] = []
+    marks: set[tuple[int, int]] = set()
+    for r, (day, sid) in enumerate(ordered):
+        cells: list[Cell] = [day.isoformat(), sid]
+        for col, site in enumerate(bundle.sites, start=len(cells)):
+            text = ", ".join(people.get((day, sid, site.site_id), []))
+            missing = short.get((day, sid, site.site_id), 0)
+            if missing:
+                marks.add((r, col))
+                text = f"{text}; short {missing}" if text else f"short {missing}"
+            cells.append(text)
+        rows.append(tuple(cells))
+    return header, rows, marks
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write through a temporary file in the same folder, then move it into place."""
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        write(temp)
+        temp.chmod(FILE_MODE)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write a small text file (e.g. summary.json) so a crash never leaves half of it."""
+
+    def write(temp: Path) -> None:
+        temp.write_text(text, encoding="utf-8")
+
+    return _atomic(Path(path), write)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """Write one CSV export atomically, every text cell neutralised."""
+
+    def write(temp: Path) -> None:
+        with temp.open("w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle, lineterminator="\n")
+            out.writerow([_csv_text(h) for h in header])
+            out.writerows([_csv_text(v) for v in row] for row in rows)
+
+    return _atomic(Path(path), write)
+
+
+def _fill_sheet(sheet: Worksheet, header: Header, rows: Sequence[Row]) -> None:
+    """Header in bold and frozen, the rows below, money and hours with two decimals."""
+    sheet.append([_xlsx_value(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+    sheet.freeze_panes = "A2"
+    for row in rows:
+        sheet.append([_xlsx_value(v) for v in row])
+        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            if isinstance(value, Decimal):
+                cell.number_format = "0.00"
+    _fit_widths(sheet, header, rows)
+
+
+def _fit_widths(sheet: Worksheet, header: Header, rows: Sequence[Row]) -> None:
+    """Columns wide enough to read their longest cell, within sensible bounds."""
+    for i, title in enumerate(header):
+        longest = max([len(str(title))] + [len(str(row[i] or "")) for row in rows])
+        width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
+
+
+def _mark(sheet: Worksheet, cells: Iterable[tuple[int, int]]) -> None:
+    """Highlight cells given as 0-based (data row, column) positions below the header."""
+    for r, c in cells:
+        cell = sheet.cell(row=r + 2, column=c + 1)
+        cell.fill = SHORT_FILL
+
+
+def write_xlsx(path: Path, tables: dict[str, Table], by_site: Grid) -> Path:
+    """Write the workbook atomically: one sheet per export plus the by-site grid."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, (header, rows) in tables.items():
+        sheet = workbook.create_sheet(name)
+        _fill_sheet(sheet, header, rows)
+        if name == "coverage":
+            column = header.index("shortfall")
+            _mark(sheet, [(r, column) for r, row in enumerate(rows) if row[column]])
+    grid_header, grid_rows, marks = by_site
+    grid = workbook.create_sheet("by site")
+    _fill_sheet(grid, grid_header, grid_rows)
+    for row in grid.iter_rows(min_row=2, min_col=3):
+        for cell in row:
+            cell.alignment = WRAP
+    _mark(grid, marks)
+    return _atomic(Path(path), workbook.save)
+
+
+def write_workbook(path: Path, tables: dict[str, Table]) -> Path:
+    """A workbook of plain tables (one sheet each, header bold and frozen), written atomically."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, (header, rows) in tables.items():
+        _fill_sheet(workbook.create_sheet(name), header, rows)
+    return _atomic(Path(path), workbook.save)
+
+
+def write_exports(
+    out_dir: Path,
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    assignments: Iterable[Assignment],
+    coverage: Sequence[CoverageLine],
+) -> list[Path]:
+    """Write rota.csv, coverage.csv, recharges.csv and rota.xlsx; return their paths."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    rota = sorted(set(assignments))
+    tables = {
+        "rota": rota_rows(bundle, rota),
+        "coverage": coverage_rows(coverage),
+        "recharges": recharge_rows(bundle, rota),
+    }
+    paths = [write_csv(folder / f"{name}.csv", *table) for name, table in tables.items()]
+    grid = by_site_rows(bundle, dates, rota, coverage)
+    paths.append(write_xlsx(folder / "rota.xlsx", tables, grid))
+    return paths

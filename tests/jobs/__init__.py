@@ -1,0 +1,1 @@
+"""Solve jobs: queued, claimed, solved, cancelled and recovered, with real solves."""

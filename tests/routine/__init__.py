@@ -1,0 +1,1 @@
+"""The scheduled jobs as ordinary functions: drafts, re-check, reminder, retention."""

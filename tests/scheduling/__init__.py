@@ -1,0 +1,1 @@
+"""The scheduler's wiring: ``[jobs]`` settings, job sync, clock changes and run-once claims."""

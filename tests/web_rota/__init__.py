@@ -1,0 +1,1 @@
+"""The rota blueprint: background solves, edits, publishing, versions and diffs over HTTP."""
