@@ -1,27 +1,63 @@
-"""Fixtures shared by the test modules: a fresh database for each test.
+"""Fixtures shared by the test modules: a database for each test, migrated once per run.
 
-SQLite in the test's tmp_path by default; the PostgreSQL database named by
-``ROTAPOOL_TEST_DATABASE_URL`` when that is set (emptied first, so each test
-starts from nothing either way).
+``db_url`` is a database migrated to head and holding no rows.  Running
+every migration for each of a thousand tests was most of the suite's time,
+so the migrations run once per test process:
+
+- SQLite: a template file is migrated at the start and copied for each test;
+- PostgreSQL (``ROTAPOOL_TEST_DATABASE_URL``): each test process has a
+  database of its own (``<name>_gw0``, ... under pytest-xdist), migrated
+  once; before each test every table is emptied (every sequence starts at
+  1 again, so ids do too) and anything a test added to the schema is
+  dropped.
+
+``empty_db_url`` is a database with no tables at all, for the tests of the
+migrations themselves (they must run from empty on both back ends).
+
+When ``ROTAPOOL_TEST_DATABASE_URL`` is set, only the tests that use a
+database are collected: the rest (solver, import, validator...) never see
+one and already ran in the SQLite pass.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData, make_url, text
 
 from scheduler.jobs import run as job_run
-from scheduler.storage.db import make_engine, upgrade
+from scheduler.storage.db import make_engine, normalise_url, upgrade
+from scheduler.storage.models.base import Base
+from scheduler.usecases import accounts
 from tests.jobs.support import Gate
 
 # Property tests draw the same examples on every run: a CI failure can be run again.
 settings.register_profile("rotapool", derandomize=True, print_blob=True)
 settings.load_profile("rotapool")
+
+POSTGRESQL = "ROTAPOOL_TEST_DATABASE_URL"
+DATABASE_FIXTURES = {"db_url", "empty_db_url"}
+KEPT = "alembic_version"
+PUBLIC_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that use a database."""
+    if not os.environ.get(POSTGRESQL):
+        return
+    chosen, skipped = [], []
+    for item in items:
+        uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (chosen if uses else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = chosen
 
 
 def drop_everything(url: str) -> None:
@@ -36,23 +72,136 @@ def drop_everything(url: str) -> None:
         engine.dispose()
 
 
+@cache
+def process_database(url: str) -> str:
+    """This test process's own PostgreSQL database (made on first use), beside ``url``'s."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = make_engine(parsed).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+@cache
+def cleaner(url: str) -> Engine:
+    """One engine per test process for emptying its database (its idle connection holds no lock)."""
+    return make_engine(url)
+
+
+def emptied_postgresql(url: str) -> None:
+    """Leave ``url`` migrated to head with no rows; migrate it from scratch if it is not.
+
+    Only the tables that hold rows are emptied (children first), and every
+    sequence starts again at 1: far quicker than a TRUNCATE of every table.
+    """
+    wanted = set(Base.metadata.tables) | {KEPT}
+    with cleaner(url).begin() as connection:
+        tables = set(connection.scalars(text(PUBLIC_TABLES)))
+        stale = not wanted <= tables
+        if not stale:
+            empty_tables(connection, tables - wanted)
+    if stale:
+        drop_everything(url)
+        upgrade(url)
+
+
+def empty_tables(connection: Connection, extra: set[str]) -> None:
+    """Drop the tables a test added (APScheduler's job store); delete every row of ours."""
+    for name in sorted(extra):
+        connection.execute(text(f'DROP TABLE "{name}" CASCADE'))
+    children_first = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    holding = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in children_first
+    )
+    full = set(connection.scalars(text(holding)))
+    for name in children_first:
+        if name in full:
+            connection.execute(text(f'DELETE FROM "{name}"'))
+    connection.execute(
+        text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c "
+            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+        )
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remembered_password_hashes() -> Iterator[None]:
+    """Hash each password once, and check each (hash, password) once, per test process.
+
+    scrypt is slow on purpose (about 0.1 s a hash); the tests make the same
+    accounts and log in with the same passwords thousands of times.  The
+    hashes stay real scrypt hashes, made and checked by werkzeug.
+    """
+    made: dict[str, str] = {}
+    checked: dict[tuple[str, str], bool] = {}
+    make, check = accounts.generate_password_hash, accounts.check_password_hash
+
+    def remembered_make(password: str) -> str:
+        if password not in made:
+            made[password] = make(password)
+        return made[password]
+
+    def remembered_check(stored: str, password: str) -> bool:
+        if (stored, password) not in checked:
+            checked[(stored, password)] = check(stored, password)
+        return checked[(stored, password)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "generate_password_hash", remembered_make)
+        patch.setattr(accounts, "check_password_hash", remembered_check)
+        yield
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head, copied by every test that asks for a database."""
+    path = tmp_path_factory.mktemp("template") / "rotapool.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """URL of an empty database (no tables yet)."""
-    url = os.environ.get("ROTAPOOL_TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'rotapool.sqlite'}"
-    drop_everything(url)
-    return url
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a database migrated to head, with no rows."""
+    url = os.environ.get(POSTGRESQL)
+    if url:
+        mine = process_database(url)
+        emptied_postgresql(mine)
+        return mine
+    target = tmp_path / "rotapool.sqlite"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path) -> str:
+    """URL of a database with no tables at all (for the tests of the migrations)."""
+    url = os.environ.get(POSTGRESQL)
+    if url:
+        mine = process_database(url)
+        drop_everything(mine)
+        return mine
+    return f"sqlite:///{tmp_path / 'empty.sqlite'}"
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to head; disposed after the test."""
-    upgrade(db_url)
-    migrated = make_engine(db_url)
-    yield migrated
-    migrated.dispose()
+    """An engine on the test's migrated database; disposed after the test."""
+    made = make_engine(normalise_url(db_url))
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(autouse=True)
