@@ -9,9 +9,12 @@ default and its meaning are listed in ``docs/configuration.md``.
 
 from __future__ import annotations
 
-from flask import Config
+from typing import TYPE_CHECKING
 
 from scheduler.storage.db import instance_folder
+
+if TYPE_CHECKING:
+    from flask import Config
 
 
 class ConfigurationError(RuntimeError):
@@ -20,6 +23,8 @@ class ConfigurationError(RuntimeError):
 
 def app_settings() -> Config:
     """The settings without building the web app: the instance file, then ROTAPOOL_*."""
+    from flask import Config  # noqa: PLC0415  (Flask is loaded by the commands that read settings)
+
     config = Config(str(instance_folder()))
     config.from_pyfile("config.py", silent=True)
     config.from_prefixed_env("ROTAPOOL")

@@ -18,19 +18,16 @@ from scheduler.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
     LONDON,
-    ProgressLine,
     cli_actor,
     db_arg,
     db_url,
     iso_week,
-    load,
     network_id_by_name,
     print_error,
-    solve_options_of,
     solver_args,
     tell,
-    weeks_arg,
 )
+from scheduler.cli.solving import ProgressLine, load, solve_options_of, weeks_arg
 from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.outputs.exports import write_exports
 from scheduler.reports.fairness import with_fairness_balance
