@@ -137,6 +137,14 @@ def empty_tables(connection: Connection, extra: set[str]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands that read the settings make the instance folder: keep it out of the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROTAPOOL_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def remembered_password_hashes() -> Iterator[None]:
     """Hash each password once, and check each (hash, password) once, per test process.
 
