@@ -74,7 +74,20 @@ def drop_everything(url: str) -> None:
 
 @cache
 def process_database(url: str) -> str:
-    """This test process's own PostgreSQL database (made on first use), beside ``url``'s."""
+    """This test process's own PostgreSQL database, migrated from scratch on first use.
+
+    Under pytest-xdist it is a database beside ``url``'s (``<name>_gw0``, made on
+    first use: the user needs the CREATEDB right); it outlives the run, so its
+    schema is made again rather than trusted (another branch may have left it).
+    """
+    mine = own_database(url)
+    drop_everything(mine)
+    upgrade(mine)
+    return mine
+
+
+def own_database(url: str) -> str:
+    """``url``, or under pytest-xdist a database of this process's own beside it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url

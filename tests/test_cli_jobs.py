@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from scheduler.cli.common import EXIT_FAILED, EXIT_INPUT, EXIT_OK
 from scheduler.cli.main import main
-from scheduler.jobs import scheduler as scheduler_process
-from scheduler.jobs.runs import stored_next_runs
+from scheduler.jobs import scheduling
+from scheduler.jobs.history import stored_next_runs
 from scheduler.jobs.timetable import LONDON
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models.app import JobRunRecord
@@ -37,8 +37,8 @@ FIRST_0140 = dt.datetime(2026, 10, 25, 0, 40, tzinfo=dt.UTC)  # 01:40 BST
 def database(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The example network, every job at 01:30 on Sundays or daily; the clock at 01:40 BST."""
     monkeypatch.setenv("ROTAPOOL_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setattr(scheduler_process, "utc_now", lambda: FIRST_0140)
-    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: GOOD_JOBS)
+    monkeypatch.setattr(scheduling, "utc_now", lambda: FIRST_0140)
+    monkeypatch.setattr(scheduling, "routine_jobs", lambda: GOOD_JOBS)
     import_bundle(db_url, jobs_bundle(tmp_path, ALL_AT_0130))
     return db_url
 
@@ -82,7 +82,7 @@ def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
 ) -> None:
     main(["scheduler", "--once", "--database", database])
     capsys.readouterr()
-    monkeypatch.setattr(scheduler_process, "utc_now", lambda: FIRST_0140 + dt.timedelta(hours=1))
+    monkeypatch.setattr(scheduling, "utc_now", lambda: FIRST_0140 + dt.timedelta(hours=1))
     assert main(["scheduler", "--once", "--database", database]) == EXIT_OK
     assert lines(capsys) == [
         f"{NETWORK}:drafts due Sun 25 Oct 2026 01:30 BST: claimed elsewhere",
@@ -93,7 +93,7 @@ def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
 def test_scheduler_once_exits_1_when_a_job_failed(
     database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: {**GOOD_JOBS, "reminder": fail})
+    monkeypatch.setattr(scheduling, "routine_jobs", lambda: {**GOOD_JOBS, "reminder": fail})
     assert main(["scheduler", "--once", "--database", database]) == EXIT_FAILED
     out = lines(capsys)
     assert f"{NETWORK}:reminder due Sun 25 Oct 2026 01:30 BST: failed: ValueError: " in out[2]

@@ -130,3 +130,20 @@ def test_publish_turns_the_draft_into_version_one_then_refuses_without_a_draft(
             assert actions.count("rota published") == 2, actions
     finally:
         engine.dispose()
+
+
+def test_the_web_app_is_found_through_its_entry_point() -> None:
+    from scheduler.cli import web as cli_web
+    from web import create_app
+
+    assert cli_web.web_app_factory() is create_app
+
+
+def test_a_checkout_that_is_not_installed_finds_the_web_app_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scheduler.cli import web as cli_web
+    from web import create_app
+
+    monkeypatch.setattr(cli_web, "entry_points", lambda **_: ())
+    assert cli_web.web_app_factory() is create_app

@@ -2,8 +2,10 @@
 
 Each page (README.md and docs/*.md) is run in a sandbox of its own: an empty
 folder holding links to the project's ``sample_data``, ``.venv`` and
-``Makefile`` (and a copy of ``pyproject.toml``), an empty instance folder (so
-an empty SQLite database) and a secret key.  Commands are the lines of the page's
+``Makefile`` (and a copy of ``pyproject.toml``); the instance folder is the
+default, ``instance/`` in the sandbox, so each page starts with an empty
+SQLite database.  No ``ROTAPOOL_*`` setting is set: a page sets the secret
+key itself where its commands need one, as a reader must.  Commands are the lines of the page's
 ``sh`` code blocks; they run one after another, so a page's tour builds on
 its own earlier steps (import, then solve, then publish...).  ``export``
 lines carry over to the following commands.
@@ -189,6 +191,8 @@ def run(command: Command, cwd: Path, env: dict[str, str]) -> dict[str, str]:
 
 
 def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    # The sandbox runs in the project's own virtualenv: it must be installed already.
+    assert (ROOT / ".venv" / ".installed").exists(), "run `make install` first"
     for name in LINKED:
         (tmp_path / name).symlink_to(ROOT / name)
     # A copy dated long ago: the sandbox shares the project's virtualenv, which
@@ -202,8 +206,6 @@ def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     }
     env.update(
         PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-        ROTAPOOL_INSTANCE=str(tmp_path / "instance"),
-        ROTAPOOL_SECRET_KEY="the docs' own secret key, long enough for a test",
     )
     return tmp_path, env
 

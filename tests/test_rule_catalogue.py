@@ -112,6 +112,13 @@ def test_a_soft_rule_needs_only_the_solver() -> None:
     assert parity_problems((*catalogue.RULES, goal), everywhere) != []
 
 
+def test_the_other_rule_reason_explains_person_rules_only() -> None:
+    """``breaks_another_rule`` asks spare capacity's person checks, and nothing else."""
+    person = {rule_id for rule_id, _ in PERSON_RULES}
+    assert set(OTHER_RULES) <= person
+    assert all(catalogue.rule(r).reach is Reach.PERSON for r in OTHER_RULES)
+
+
 def test_every_rule_has_an_id_a_label_and_words_for_when_it_bites() -> None:
     for rule in catalogue.RULES:
         assert re.fullmatch(r"[a-z][a-z_]*", rule.rule_id), rule

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine
 
-from scheduler.jobs.scheduler import Runner, build_scheduler, start_paused, sync_from_database
+from scheduler.jobs.scheduling import Runner, build_scheduler, start_paused, sync_from_database
 from scheduler.jobs.timetable import LONDON, job_specs
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.accounts import add_user

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template
 
-from scheduler.jobs.runs import (
+from scheduler.jobs.history import (
     RECENT_RUNS,
     JobView,
     RunInfo,

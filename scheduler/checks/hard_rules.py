@@ -21,8 +21,8 @@ from scheduler.checks.rota_facts import (
     count_text,
     day_text,
     fits_row,
-    hours_text,
     limit_text,
+    seconds_as_hours,
     session_bounds,
 )
 from scheduler.domain import (
@@ -245,7 +245,7 @@ def _short_rest(ctx: Rota, first: Assignment, second: Assignment) -> str | None:
     if rest <= 0:
         return f"is assigned {ctx.slot(first)}, which runs into {ctx.slot(second)}"
     return (
-        f"has only {hours_text(rest)} hours of rest between {ctx.slot(first)} "
+        f"has only {seconds_as_hours(rest)} hours of rest between {ctx.slot(first)} "
         f"and {ctx.slot(second)}; at least {limit_text(need)} are needed"
     )
 
@@ -286,7 +286,8 @@ def cap_weekly_hours(ctx: Rota) -> list[Finding]:
             if worked > cap * SECONDS_PER_HOUR:
                 found.append(
                     (
-                        f"{ctx.who(staff_id)} is planned {hours_text(worked)} hours in {week} "
+                        f"{ctx.who(staff_id)} is planned {seconds_as_hours(worked)} hours "
+                        f"in {week} "
                         f"but may work at most {limit_text(cap)} ({source})",
                         mine,
                     )
@@ -324,8 +325,9 @@ def require_minimum_hours(ctx: Rota) -> list[Finding]:
             if worked + leave < person.min_hours * SECONDS_PER_HOUR - 1e-6:
                 found.append(
                     (
-                        f"{ctx.who(person.staff_id)} is planned {hours_text(worked)} hours plus "
-                        f"{hours_text(leave)} hours of leave in {week}, under the minimum of "
+                        f"{ctx.who(person.staff_id)} is planned {seconds_as_hours(worked)} "
+                        "hours plus "
+                        f"{seconds_as_hours(leave)} hours of leave in {week}, under the minimum of "
                         f"{limit_text(person.min_hours)} (min_hours, {ctx.ref(STAFF, person.row)})",
                         mine,
                     )

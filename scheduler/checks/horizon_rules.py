@@ -17,8 +17,8 @@ from scheduler.checks.rota_facts import (
     Rota,
     count_text,
     day_text,
-    hours_text,
     limit_text,
+    seconds_as_hours,
 )
 from scheduler.domain import (
     FORBIDDEN_SEQUENCES,
@@ -166,7 +166,7 @@ def keep_horizon_hours(ctx: Rota) -> list[Finding]:
         if high is not None and worked > high * SECONDS_PER_HOUR + 1e-6:
             found.append(
                 (
-                    f"{ctx.who(person.staff_id)} is planned {hours_text(worked)} hours "
+                    f"{ctx.who(person.staff_id)} is planned {seconds_as_hours(worked)} hours "
                     "over the plan "
                     f"but may work at most {limit_text(high)} (max_horizon_hours, {ref})",
                     mine,
@@ -176,8 +176,8 @@ def keep_horizon_hours(ctx: Rota) -> list[Finding]:
         if low is not None and worked + leave < low * SECONDS_PER_HOUR - 1e-6:
             found.append(
                 (
-                    f"{ctx.who(person.staff_id)} is planned {hours_text(worked)} hours plus "
-                    f"{hours_text(leave)} hours of leave over the plan, under the minimum of "
+                    f"{ctx.who(person.staff_id)} is planned {seconds_as_hours(worked)} hours plus "
+                    f"{seconds_as_hours(leave)} hours of leave over the plan, under the minimum of "
                     f"{limit_text(low)} (min_horizon_hours, {ref})",
                     mine,
                 )

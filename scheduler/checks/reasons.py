@@ -11,7 +11,9 @@ A reason that is a hard rule carries the rule's id from ``scheduler.catalogue``
 rules over several days that have no reason of their own (runs, sequences,
 weekends worked, hours over the plan, sessions of one type) are found by
 ``breaks_another_rule`` through spare capacity's checks of one person's week,
-and worded with the catalogue's ``bites``."""
+and worded with the catalogue's ``bites``.  Those checks see the ISO week of
+the need: a run that crosses into the next week of a longer plan is not seen,
+and that person reads as "free but not used"."""
 
 from __future__ import annotations
 
@@ -299,14 +301,15 @@ def free_but_not_used(slot: Slot, person: Staff) -> Reason | None:
 
 @dataclass(frozen=True)
 class Check:
-    """A reason with its stable id, the label a manager reads, and whether headlines name people.
+    """A reason with its stable id (a catalogue rule's, or one of ``NOT_RULES``), its test,
+    and whether headlines name people.
 
     ``named`` reasons are a person's own and can be acted on (their leave,
     their pinned session, their hours); the others are summed up by count.
+    The words come from the test's ``Reason``.
     """
 
     rule_id: str
-    label: str
     test: Callable[[Slot, Staff], Reason | None]
     named: bool = False
 
@@ -339,21 +342,21 @@ def breaks_another_rule(slot: Slot, person: Staff) -> Reason | None:
 # First that applies wins; free_but_not_used always applies, so it stays last.  Site
 # rights come first: someone who may never work here is not missed for being on leave.
 CHECKS: tuple[Check, ...] = (
-    Check(ASSIGNED, "Already assigned here", already_here),
-    Check("eligible", "May not work at this site", barred_from_site, named=True),
-    Check("leave", "On leave", on_leave, named=True),
-    Check("unavailable", "Marked unavailable", marked_unavailable, named=True),
-    Check("pinned_elsewhere", "Fixed elsewhere", fixed_elsewhere, named=True),
-    Check("needed", "Needed at their own practice", needed_at_home),
-    Check("overlap", "Working elsewhere", working_elsewhere),
-    Check("sessions_per_day", "At the daily session limit", at_daily_limit, named=True),
-    Check("max_hours", "Weekly hours used up", over_weekly_hours, named=True),
-    Check("evenings", "Evening allowance used up", out_of_evenings, named=True),
-    Check("weekends", "Weekend allowance used up", out_of_weekends, named=True),
-    Check("rest", "Daily rest", short_of_rest, named=True),
-    Check("other_rule", "Another rule over several days", breaks_another_rule, named=True),
-    Check("rooms", "No room free", rooms_full),
-    Check("free", "Free but not used", free_but_not_used),
+    Check(ASSIGNED, already_here),
+    Check("eligible", barred_from_site, named=True),
+    Check("leave", on_leave, named=True),
+    Check("unavailable", marked_unavailable, named=True),
+    Check("pinned_elsewhere", fixed_elsewhere, named=True),
+    Check("needed", needed_at_home),
+    Check("overlap", working_elsewhere),
+    Check("sessions_per_day", at_daily_limit, named=True),
+    Check("max_hours", over_weekly_hours, named=True),
+    Check("evenings", out_of_evenings, named=True),
+    Check("weekends", out_of_weekends, named=True),
+    Check("rest", short_of_rest, named=True),
+    Check("other_rule", breaks_another_rule, named=True),
+    Check("rooms", rooms_full),
+    Check("free", free_but_not_used),
 )
 # The reasons that describe the rota rather than a rule of the catalogue.
 NOT_RULES = (ASSIGNED, "pinned_elsewhere", "needed", "other_rule", "free")

@@ -79,7 +79,7 @@ def day_text(day: dt.date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.isoformat()}"
 
 
-def hours_text(seconds: float) -> str:
+def seconds_as_hours(seconds: float) -> str:
     """Hours without needless decimals: 4, 4.5, 4.17."""
     return f"{seconds / SECONDS_PER_HOUR:.2f}".rstrip("0").rstrip(".")
 

@@ -37,7 +37,7 @@ from scheduler.checks.rota_facts import (
 
 RuleCheck = Callable[[Rota], list[Finding]]
 
-CHECKS: tuple[tuple[str, RuleCheck], ...] = (
+VALIDATOR_CHECKS: tuple[tuple[str, RuleCheck], ...] = (
     ("eligible", require_eligible),
     ("overlap", forbid_overlap),
     ("leave", forbid_work_on_leave),
@@ -60,5 +60,5 @@ CHECKS: tuple[tuple[str, RuleCheck], ...] = (
 
 # (rule id, the catalogue's label, check), in the order the validator reports them.
 RULES: tuple[tuple[str, str, RuleCheck], ...] = tuple(
-    (rule_id, catalogue.label(rule_id), check) for rule_id, check in CHECKS
+    (rule_id, catalogue.label(rule_id), check) for rule_id, check in VALIDATOR_CHECKS
 )

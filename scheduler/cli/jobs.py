@@ -13,8 +13,8 @@ from scheduler.cli.common import (
     db_url,
     print_error,
 )
-from scheduler.jobs.runs import job_views, jobs_table
-from scheduler.jobs.scheduler import log_to_stderr, run_once, serve, stop_on_signals
+from scheduler.jobs.history import job_views, jobs_table
+from scheduler.jobs.scheduling import log_to_stderr, run_once, serve, stop_on_signals
 from scheduler.jobs.settings import QueueSettingsError, queue_settings
 from scheduler.storage.db import (
     make_engine,

@@ -9,6 +9,7 @@ by that name, so the arrows between the packages point one way.
 from __future__ import annotations
 
 import argparse
+import importlib
 import secrets
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -38,14 +39,23 @@ WEB_APP = "rotapool.web"  # the entry-point group naming the web app's factory
 
 
 def web_app_factory() -> Callable[[dict[str, Any]], Any]:
-    """``web.create_app``, found through its entry point."""
+    """``web.create_app``, found through its entry point.
+
+    A checkout run without being installed (on ``PYTHONPATH``) has no entry
+    points: the ``web`` package beside this one is loaded by name instead.
+    """
     found = entry_points(group=WEB_APP, name="create_app")
-    if not found:
+    if found:
+        factory: Callable[[dict[str, Any]], Any] = next(iter(found)).load()
+        return factory
+    try:
+        web = importlib.import_module("web")
+    except ImportError:
         raise ConfigurationError(
             "the rotapool web app is not installed: run `make install` (pip install -e .)"
-        )
-    factory: Callable[[dict[str, Any]], Any] = next(iter(found)).load()
-    return factory
+        ) from None
+    loaded: Callable[[dict[str, Any]], Any] = web.create_app
+    return loaded
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

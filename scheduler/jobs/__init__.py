@@ -12,7 +12,7 @@ Solve jobs (the web app's Solve button, the drafts job):
 Scheduled jobs (``rotapool scheduler``, exactly one such process):
 
 - ``timetable``: when each network's jobs fire, in Europe/London wall-clock time;
-- ``scheduler``: the APScheduler process and the claim that runs each due run once;
-- ``runs``: the run history, for the admin page and ``rotapool jobs list``;
+- ``scheduling``: the APScheduler process and the claim that runs each due run once;
+- ``history``: the run history, for the admin page and ``rotapool jobs list``;
 - ``routine``: the jobs themselves by kind: ``drafts``, ``recheck``,
   ``reminders`` and ``retention``, with ``alerts`` (week alerts and their e-mail)."""

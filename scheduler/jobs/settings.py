@@ -14,7 +14,6 @@ Choices where the issue was silent:
 
 from __future__ import annotations
 
-import logging
 import math
 import socket
 from collections.abc import Mapping
@@ -22,8 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from solver import SolveOptions
-
-log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
 CANCEL_POLL = 0.5  # seconds between looks at a running job's cancel flag

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from scheduler.jobs.scheduler import (
+from scheduler.jobs.scheduling import (
     build_scheduler,
     start_paused,
 )

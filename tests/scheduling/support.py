@@ -162,7 +162,7 @@ PROCESS = textwrap.dedent(
     """
     import datetime as dt, sys, time
     from pathlib import Path
-    from scheduler.jobs.scheduler import run_once
+    from scheduler.jobs.scheduling import run_once
     from scheduler.storage.db import make_engine
     from scheduler.storage.models.app import WeekAlertRecord
 

@@ -19,10 +19,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler.domain import JOB_KINDS
-from scheduler.jobs import scheduler as scheduler_process
+from scheduler.jobs import scheduling
 from scheduler.jobs import timetable as scheduling_timetable
-from scheduler.jobs.runs import stored_next_runs
-from scheduler.jobs.scheduler import (
+from scheduler.jobs.history import stored_next_runs
+from scheduler.jobs.scheduling import (
     CLAIMED_ELSEWHERE,
     INTERRUPTED,
     Runner,
@@ -226,7 +226,7 @@ def test_the_runner_looks_up_scheduler_routine_jobs_by_kind_at_run_time(
     db_url: str, tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     imported(db_url, tmp_path)
-    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: GOOD_JOBS)
+    monkeypatch.setattr(scheduling, "routine_jobs", lambda: GOOD_JOBS)
     runner = Runner(engine, {}, fixed_clock(utc(2026, 12, 1, 2, 30)))
     assert runner.run(recheck_spec(engine), london(2026, 12, 1, 2, 30)).outcome == "done"
 
@@ -245,8 +245,8 @@ def test_the_running_scheduler_runs_a_run_missed_while_it_was_stopped(
     missed = dt.datetime.now(UTC) - dt.timedelta(minutes=1)
     scheduler.modify_job(f"{NETWORK}:recheck", next_run_time=missed)
     scheduler.shutdown(wait=False)
-    monkeypatch.setattr(scheduler_process, "utc_now", fixed_clock(utc(2026, 12, 1, 2, 30, 5)))
-    monkeypatch.setattr(scheduler_process, "routine_jobs", lambda: GOOD_JOBS)
+    monkeypatch.setattr(scheduling, "utc_now", fixed_clock(utc(2026, 12, 1, 2, 30, 5)))
+    monkeypatch.setattr(scheduling, "routine_jobs", lambda: GOOD_JOBS)
     stop = threading.Event()
     serving = threading.Thread(target=serve, args=(engine, {}, stop))
     serving.start()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import pickle
+import sys
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, select, text
 
 from scheduler.domain import JOB_KINDS
-from scheduler.jobs.scheduler import (
+from scheduler.jobs.scheduling import (
+    OLD_MODULE,
     build_scheduler,
     run_scheduled,
     start_paused,
     sync_jobs,
 )
 from scheduler.jobs.timetable import (
+    JOB_TABLE,
     MAX_JOB_ID,
     WallClockTrigger,
     job_id_for,
@@ -99,3 +106,51 @@ def test_a_long_network_name_still_makes_a_valid_job_id() -> None:
     long_id = job_id_for("N" * 200, "retention")
     assert len(long_id) <= MAX_JOB_ID and long_id.endswith(":retention")
     assert job_id_for("N" * 200, "drafts") != job_id_for("N" * 199, "drafts")
+
+
+def test_jobs_stored_under_the_modules_old_name_load_and_are_stored_anew(
+    db_url: str, tmp_path: Path, engine: Engine, scheduler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Job states pickled by the code before it moved (``scheduler.scheduling``) are kept."""
+    imported(db_url, tmp_path)
+    sync_jobs(scheduler, specs(engine))
+    before = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    old = types.ModuleType(OLD_MODULE)
+    vars(old).update(WallClockTrigger=WallClockTrigger, run_scheduled=run_scheduled)
+    with monkeypatch.context() as patch:  # pickle them as the old code did
+        patch.setitem(sys.modules, OLD_MODULE, old)
+        patch.setattr(WallClockTrigger, "__module__", OLD_MODULE)
+        restate_jobs(engine, lambda state: {**state, "func": f"{OLD_MODULE}:run_scheduled"})
+    monkeypatch.delitem(sys.modules, OLD_MODULE, raising=False)
+    assert all(OLD_MODULE.encode() in state for state in job_states(engine))
+
+    reopened = build_scheduler(engine)
+    start_paused(reopened, engine)
+    try:
+        jobs = {job.id: job for job in reopened.get_jobs()}
+        assert {job_id: job.next_run_time for job_id, job in jobs.items()} == before
+        assert all(job.func is run_scheduled for job in jobs.values())
+        sync_jobs(reopened, specs(engine))
+    finally:
+        reopened.shutdown(wait=False)
+    assert not any(OLD_MODULE.encode() in state for state in job_states(engine))
+
+
+def job_states(engine: Engine) -> list[bytes]:
+    with engine.connect() as connection:
+        return [
+            bytes(row[0]) for row in connection.execute(text(f"SELECT job_state FROM {JOB_TABLE}"))
+        ]
+
+
+def restate_jobs(engine: Engine, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Rewrite every stored job state through ``change`` (APScheduler pickles them)."""
+    with engine.begin() as connection:
+        rows = connection.execute(text(f"SELECT id, job_state FROM {JOB_TABLE}")).all()
+        for job_id, state in rows:
+            new = pickle.dumps(change(pickle.loads(state)), pickle.HIGHEST_PROTOCOL)
+            connection.execute(
+                text(f"UPDATE {JOB_TABLE} SET job_state = :state WHERE id = :id"),
+                {"state": new, "id": job_id},
+            )

@@ -35,9 +35,11 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -53,8 +55,9 @@ from sqlalchemy import Engine, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from scheduler.jobs import routine
 from scheduler.jobs.queue import resend_unclaimed
-from scheduler.jobs.routine import JOBS, JobFunction
+from scheduler.jobs.routine import JobFunction
 from scheduler.jobs.settings import queue_settings
 from scheduler.jobs.timetable import (
     JOB_DEFAULTS,
@@ -97,8 +100,26 @@ class Scheduler(BackgroundScheduler):
         return wait
 
 
+# Job states stored before this module moved (up to commit 43f1d72) name it by its old
+# path; sync_jobs stores every job again under the new names the first time it runs.
+OLD_MODULE = "scheduler.scheduling"
+
+
+def accept_old_job_states() -> None:
+    """Let job states pickled under the module's old name load, so no stored job is lost.
+
+    APScheduler pickles the trigger's class and names the job's function by module
+    path; a state it cannot load, it deletes, and the job's next run time with it.
+    """
+    if OLD_MODULE not in sys.modules:
+        alias = types.ModuleType(OLD_MODULE, "The old name of scheduler.jobs.scheduling.")
+        vars(alias).update(WallClockTrigger=WallClockTrigger, run_scheduled=run_scheduled)
+        sys.modules[OLD_MODULE] = alias
+
+
 def build_scheduler(engine: Engine) -> Scheduler:
     """A scheduler on the application database's job store; not started."""
+    accept_old_job_states()
     return Scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -225,7 +246,7 @@ CLAIMED_ELSEWHERE = "claimed elsewhere"
 
 def routine_jobs() -> Mapping[str, JobFunction]:
     """``routine.JOBS``, looked up when a run starts (tests replace it)."""
-    return JOBS
+    return routine.JOBS
 
 
 def runner_name() -> str:
