@@ -152,6 +152,7 @@ def test_days_lists_ranges_and_dates(tmp_path: Path) -> None:
     folder = write_bundle(tmp_path)
     set_cell(folder, "session_types", 5, "days", "Sat;sun")
     set_cell(folder, "demand", 2, "day", "Tue;Thu-Fri")
+    set_cell(folder, "demand", 2, "role", "ANP")  # no other row needs an ANP on those days
     append_row(folder, "demand", "P01,2026-12-01,AM,GP,,4,4,")
     bundle = read_bundle(folder)[0]
     assert bundle.session_type("SAT_AM").days == frozenset({5, 6})

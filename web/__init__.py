@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
+from scheduler.bundle.tables import row_caps
 from scheduler.config import ConfigurationError
 from scheduler.jobs.settings import QueueSettingsError, queue_settings
 from scheduler.storage.db import database_url, instance_folder
@@ -37,6 +38,7 @@ from web import (
     views,
     weeks,
 )
+from web.common import IMPORT_CAPS
 
 # One random key per process for debug and test runs only: sessions do not
 # survive a restart, which is what a development key should do.
@@ -103,7 +105,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     apply_security(app)
     try:
         queue_settings(app.config)
-    except QueueSettingsError as err:
+        app.extensions[IMPORT_CAPS] = row_caps(app.config.get("IMPORT_MAX_ROWS"))
+    except (QueueSettingsError, ValueError) as err:
         raise ConfigurationError(f"{err} (ROTAPOOL_ settings or config.py)") from None
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = database_url(app.instance_path)

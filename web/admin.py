@@ -27,7 +27,7 @@ from scheduler.usecases.accounts import AccountError, User, add_user, list_users
 from scheduler.usecases.uploads import ImportRefusedError, import_upload
 from scheduler.views.person_rota import current_week
 from web.auth import require, signed_in
-from web.common import feeds_changed
+from web.common import IMPORT_CAPS, feeds_changed
 from web.db import transaction
 
 bp = Blueprint("admin", __name__)
@@ -209,7 +209,8 @@ def import_bundle() -> Page | Response:
         filename, data = upload.filename or "", upload.read()
     try:
         with transaction() as db:
-            result = import_upload(db, data, filename, user.email, user.network_id)
+            caps = current_app.extensions[IMPORT_CAPS]
+            result = import_upload(db, data, filename, user.email, user.network_id, caps=caps)
     except BundleError as err:
         return _import_page(err.problems, 400)
     except ImportRefusedError as err:

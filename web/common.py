@@ -47,6 +47,7 @@ from web.db import transaction
 # Only these: anything else would reach url_for as a keyword (``network_id``, ``_external``).
 KEPT_ARGS = ("by", "site", "role", "skill", "state")
 STATE_KEY = "rotapool.feeds"  # app.extensions key of the feed route's memory (web.feeds)
+IMPORT_CAPS = "rotapool.import_caps"  # app.extensions key: the most rows of each bundle file
 
 
 # --------------------------------------------------------------------------- helpers

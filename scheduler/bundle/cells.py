@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import TypeVar
@@ -41,6 +42,29 @@ class BundleError(Exception):
 
 class CellError(ValueError):
     """A cell that cannot be read; the text says what is wrong and what to write instead."""
+
+
+CONTROL = (
+    "holds a control character ({name}); write the value on one line, without line breaks or tabs"
+)
+CONTROL_NAMES = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
+
+
+def control_character(value: object) -> str | None:
+    """What is wrong with a text (or list of texts) holding a control character, or None.
+
+    Names, ids and notes end up in pages, exports and calendar files, where a line
+    break would break the line it stands in (a calendar's, an e-mail's).
+    """
+    texts = value if isinstance(value, list | tuple) else [value]
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for char in text:
+            if unicodedata.category(char) == "Cc":
+                name = CONTROL_NAMES.get(char, f"character {ord(char):#04x}")
+                return CONTROL.format(name=name)
+    return None
 
 
 # -- parsers, one per kind of column --------------------------------------------------

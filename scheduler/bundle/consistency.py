@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 from scheduler.bundle.cells import MINUTES_PER_DAY, MINUTES_PER_WEEK
 from scheduler.domain import (
     DAY_NAMES,
+    DemandRow,
     Problem,
     SessionLimit,
     SessionType,
@@ -108,4 +109,33 @@ def repeated_limits(limits: tuple[SessionLimit, ...], label: str) -> list[Proble
             f"{lim.staff_id} already has a limit for {lim.session_id} on row {first}; "
             "keep one row per person and session type"
         ),
+    )
+
+
+def repeated_demand(demand: tuple[DemandRow, ...], label: str) -> list[Problem]:
+    """One row per site, session, role and skill on any date.
+
+    Two weekday rows sharing a weekday, or two rows of the same date, are two
+    answers to "how many are needed then?": the second is refused, pointing at
+    the first, rather than quietly adding or replacing one with the other.
+    """
+    first: dict[tuple[object, ...], int] = {}
+    problems = []
+    for row in demand:
+        days = [(row.day.date,)] if row.day.date else [(day,) for day in sorted(row.day.weekdays)]
+        earlier = [first[(*row.key, *day)] for day in days if (*row.key, *day) in first]
+        if earlier:
+            problems.append(Problem(label, row.row, "day", _repeated_need(row, earlier[0])))
+            continue
+        for day in days:
+            first[(*row.key, *day)] = row.row
+    return problems
+
+
+def _repeated_need(row: DemandRow, first: int) -> str:
+    what = f"{row.role or 'anyone'}{f' with {row.skill}' if row.skill else ''}"
+    return (
+        f"{row.site_id} {row.session_id} already needs {what} on this day (row {first}); "
+        "keep one row per site, day, session, role and skill: put the people in that "
+        "row's min and target"
     )

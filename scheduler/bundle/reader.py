@@ -14,7 +14,12 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from scheduler.bundle.cells import BundleError
-from scheduler.bundle.consistency import repeated_limits, repeated_trips, session_overlaps
+from scheduler.bundle.consistency import (
+    repeated_demand,
+    repeated_limits,
+    repeated_trips,
+    session_overlaps,
+)
 from scheduler.bundle.rows import (
     demand_from,
     fixed_from,
@@ -39,6 +44,7 @@ from scheduler.bundle.specs import (
 )
 from scheduler.bundle.tables import (
     CSV_FILES,
+    MAX_ROWS,
     WHOLE_FILE,
     RawBundle,
     RawTable,
@@ -122,6 +128,7 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         file_labels=dict(raw.labels),
     )
     problems.extend(access_warnings(bundle, raw.settings, raw.labels[NETWORK]))
+    problems.extend(repeated_demand(bundle.demand, raw.labels.get(DEMAND, DEMAND)))
     problems.extend(repeated_trips(bundle.travel, raw.labels.get(TRAVEL, TRAVEL)))
     problems.extend(
         repeated_limits(bundle.session_limits, raw.labels.get(SESSION_LIMITS, SESSION_LIMITS))
@@ -145,28 +152,33 @@ def finish(bundle: Bundle, problems: list[Problem]) -> tuple[Bundle, list[Proble
 # -- public entry points ------------------------------------------------------------------
 
 
-def read_bundle(source: str | Path) -> tuple[Bundle, list[Problem]]:
+def read_bundle(
+    source: str | Path, caps: Mapping[str, int] = MAX_ROWS
+) -> tuple[Bundle, list[Problem]]:
     """Read a bundle from a folder, an ``.xlsx`` workbook or a ``.zip``.
 
     A workbook takes its network settings from its ``network`` sheet (columns
     ``key,value``); without that sheet, from a ``network.toml`` beside it.
     Returns the bundle and its warnings; raises BundleError listing every
-    problem when any of them is an error.
+    problem when any of them is an error.  ``caps`` are the most rows each
+    file may have (``tables.MAX_ROWS`` for the files it does not name).
     """
     path = Path(source)
     if path.is_dir():
-        return build_bundle(read_folder(path))
+        return build_bundle(read_folder(path, caps))
     if not path.is_file():
         message = "not found; give a bundle folder, a .zip or an .xlsx file"
         raise BundleError([Problem(str(path), 1, WHOLE_FILE, message)])
     if path.suffix.lower() == ".xlsx":
         toml = path.with_name(NETWORK)
         toml_bytes = toml.read_bytes() if toml.is_file() else None
-        return build_bundle(read_workbook(path.read_bytes(), path.name, toml_bytes))
-    return read_bundle_bytes(path.read_bytes(), path.name)
+        return build_bundle(read_workbook(path.read_bytes(), path.name, toml_bytes, caps))
+    return read_bundle_bytes(path.read_bytes(), path.name, caps)
 
 
-def read_bundle_bytes(data: bytes, filename: str) -> tuple[Bundle, list[Problem]]:
+def read_bundle_bytes(
+    data: bytes, filename: str, caps: Mapping[str, int] = MAX_ROWS
+) -> tuple[Bundle, list[Problem]]:
     """Read an uploaded bundle: a ``.zip`` of the files or an ``.xlsx`` workbook.
 
     An uploaded workbook has nothing beside it, so its settings come from its
@@ -175,8 +187,8 @@ def read_bundle_bytes(data: bytes, filename: str) -> tuple[Bundle, list[Problem]
     name = PurePosixPath(filename.replace("\\", "/")).name
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".zip":
-        return build_bundle(read_zip(data, name))
+        return build_bundle(read_zip(data, name, caps))
     if suffix == ".xlsx":
-        return build_bundle(read_workbook(data, name))
+        return build_bundle(read_workbook(data, name, caps=caps))
     message = "unsupported file type; upload a .zip of the CSV files or an .xlsx workbook"
     raise BundleError([Problem(name, 1, WHOLE_FILE, message)])

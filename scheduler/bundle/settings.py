@@ -18,6 +18,7 @@ from scheduler.bundle.cells import (
     DEFAULT_TIMEZONE,
     ID_PATTERN,
     CellError,
+    control_character,
     count,
     one_of,
     parse_number,
@@ -351,6 +352,10 @@ def read_network(
             problems.append(Problem(label, setting.line, setting.key, message))
             continue
         seen[setting.key] = setting.line
+        control = control_character(setting.value)
+        if control is not None:
+            problems.append(Problem(label, setting.line, setting.key, control))
+            continue
         try:
             apply_setting(network, setting.key, setting.value)
         except CellError as err:

@@ -7,11 +7,13 @@ any row is read."""
 
 from __future__ import annotations
 
+import dataclasses
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from scheduler.bundle.cells import ROW, STANDARD_ROLES, CellError
+from scheduler.bundle.cells import ROW, STANDARD_ROLES, CellError, control_character
 from scheduler.bundle.tables import (
     WHOLE_FILE,
     RawBundle,
@@ -280,11 +282,35 @@ def check_table(
             problems.append(missing_file(spec, label, table is not None))
         return None
     header_ok = check_header(spec, table, problems)
+    table = without_control_characters(table, label, problems)
     if spec.needed and not table.rows:
         columns = ",".join(spec.columns)
         message = f"has no rows; add at least one row under the header ({columns})"
         problems.append(Problem(label, 1, WHOLE_FILE, message))
     return table if header_ok else None
+
+
+def without_control_characters(table: RawTable, label: str, problems: list[Problem]) -> RawTable:
+    """The table with each control character a space, every one of them reported.
+
+    The rest of the row is still read, so its other problems are found too,
+    without a second message about the same cell.
+    """
+    rows = []
+    for row in table.rows:
+        cells = dict(row.cells)
+        for column, value in row.cells.items():
+            message = control_character(value)
+            if message is not None:
+                problems.append(Problem(label, row.line, column, message))
+                cells[column] = " ".join(plain_words(value))
+        rows.append(dataclasses.replace(row, cells=cells) if cells != row.cells else row)
+    return dataclasses.replace(table, rows=tuple(rows))
+
+
+def plain_words(value: str) -> list[str]:
+    """The words of a text, every control character taken for a space."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split()
 
 
 def missing_file(spec: TableSpec, label: str, empty: bool) -> Problem:

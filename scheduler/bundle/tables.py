@@ -50,6 +50,23 @@ CSV_FILES: tuple[str, ...] = (
     FORBIDDEN_SEQUENCES,
     SESSION_LIMITS,
 )
+# The most rows each file may have.  A 60-practice federation has 2,500 demand rows
+# and 600 people; a year of dated demand for a 70-site network about 250,000.  A file
+# beyond its cap is refused before it is parsed: the page of a week with hundreds of
+# thousands of needs would take minutes, and memory to match.  IMPORT_MAX_ROWS (the
+# deployment's settings) changes any of them; docs/configuration.md lists them.
+MAX_ROWS: Mapping[str, int] = {
+    SITES: 2_000,
+    SESSION_TYPES: 500,
+    STAFF: 20_000,
+    DEMAND: 300_000,
+    LEAVE: 200_000,
+    PREFERENCES: 200_000,
+    FIXED: 200_000,
+    TRAVEL: 500_000,
+    FORBIDDEN_SEQUENCES: 10_000,
+    SESSION_LIMITS: 200_000,
+}
 NETWORK_SHEET = "network"
 WHOLE_FILE = "(file)"
 SAVE_AS_UTF8 = "save the file as 'CSV UTF-8' and try again"
@@ -188,11 +205,17 @@ def csv_lines(text: str) -> list[list[str]]:
     return frame_rows(frame)
 
 
-def read_csv_table(logical: str, label: str, data: bytes) -> tuple[RawTable | None, list[Problem]]:
+def read_csv_table(
+    logical: str, label: str, data: bytes, caps: Mapping[str, int] = MAX_ROWS
+) -> tuple[RawTable | None, list[Problem]]:
     """One CSV file as a raw table, or the reason it cannot be read."""
     text, problem = decode(data, label)
     if text is None:
         return None, [problem] if problem else []
+    count = text.count("\n") + (0 if text.endswith("\n") else 1)
+    too_many = over_cap(logical, label, count - 1, caps)  # the header is not a row
+    if too_many is not None:  # counted before parsing: a huge file is not parsed at all
+        return None, [too_many]
     try:
         lines = csv_lines(text)
     except (pd.errors.ParserError, ValueError) as err:
@@ -201,13 +224,46 @@ def read_csv_table(logical: str, label: str, data: bytes) -> tuple[RawTable | No
     return build_table(logical, label, lines), []
 
 
-def tables_from_csv_files(files: Mapping[str, bytes], name: str) -> RawBundle:
+def row_caps(setting: object) -> dict[str, int]:
+    """``IMPORT_MAX_ROWS`` (a mapping of file name to rows) over the defaults; ValueError
+    naming the setting when it cannot be used."""
+    if setting is None or setting == "":
+        return dict(MAX_ROWS)
+    if not isinstance(setting, Mapping):
+        raise ValueError('IMPORT_MAX_ROWS: give file names and rows, e.g. {"demand.csv": 400000}')
+    caps = dict(MAX_ROWS)
+    for name, rows in setting.items():
+        if name not in MAX_ROWS:
+            raise ValueError(
+                f"IMPORT_MAX_ROWS: {name!r} is not a bundle file ({', '.join(MAX_ROWS)})"
+            )
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+            raise ValueError(f"IMPORT_MAX_ROWS: give {name} a whole number of rows above 0")
+        caps[name] = rows
+    return caps
+
+
+def over_cap(logical: str, label: str, rows: int, caps: Mapping[str, int]) -> Problem | None:
+    """The whole-file error of a file with more rows than its cap (header not counted)."""
+    cap = caps.get(logical, MAX_ROWS[logical])
+    if rows <= cap:
+        return None
+    message = (
+        f"has {rows:,} rows, more than the {cap:,} a bundle may have in {logical}; "
+        "remove repeated rows, or ask the administrator to raise IMPORT_MAX_ROWS"
+    )
+    return Problem(label, 1, WHOLE_FILE, message)
+
+
+def tables_from_csv_files(
+    files: Mapping[str, bytes], name: str, caps: Mapping[str, int] = MAX_ROWS
+) -> RawBundle:
     """A bundle from file name -> bytes (a folder or a zip): CSVs plus network.toml."""
     raw = RawBundle(name, {f: f for f in (*CSV_FILES, NETWORK)})
     by_name = {PurePosixPath(k).name.lower(): v for k, v in files.items()}
     for logical in CSV_FILES:
         if logical in by_name:
-            table, problems = read_csv_table(logical, logical, by_name[logical])
+            table, problems = read_csv_table(logical, logical, by_name[logical], caps)
             raw.problems.extend(problems)
             if table is not None:
                 raw.tables[logical] = table
@@ -226,13 +282,30 @@ def unknown_file(label: str, name: str) -> Problem:
     return Problem(label, 1, WHOLE_FILE, message, warning=True)
 
 
-def read_folder(folder: Path) -> RawBundle:
+def read_folder(folder: Path, caps: Mapping[str, int] = MAX_ROWS) -> RawBundle:
     """A folder of CSV files plus network.toml; the folder name is the default network name."""
-    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-    return tables_from_csv_files(files, folder.name)
+    paths = [p for p in sorted(folder.iterdir()) if p.is_file()]
+    clash = ambiguous(p.name for p in paths)
+    if clash:
+        return unreadable(folder.name, f"holds {clash}; keep one of each and import again")
+    return tables_from_csv_files({p.name: p.read_bytes() for p in paths}, folder.name, caps)
 
 
-def read_zip(data: bytes, filename: str) -> RawBundle:
+def ambiguous(names: Iterable[str]) -> str:
+    """Entries that would be read as the same bundle file (names that differ only in case,
+    or the same name twice in a zip), in words; '' when there are none."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(PurePosixPath(name).name.lower(), []).append(name)
+    clashes = [found for found in groups.values() if len(found) > 1]
+    return "; ".join(
+        f"{len(found)} entries for {PurePosixPath(found[0]).name.lower()} "
+        f"({', '.join(sorted(found))})"
+        for found in sorted(clashes)
+    )
+
+
+def read_zip(data: bytes, filename: str, caps: Mapping[str, int] = MAX_ROWS) -> RawBundle:
     """A zip of the bundle files, either at the top level or inside one folder."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -243,6 +316,9 @@ def read_zip(data: bytes, filename: str) -> RawBundle:
         too_big = unpacked_size_problem(members, filename)
         if too_big is not None:
             return too_big
+        clash = ambiguous(m.filename for m in members)
+        if clash:
+            return unreadable(filename, f"holds {clash}; keep one of each and zip again")
         try:
             files = {m.filename: archive.read(m) for m in members}
         except ZIP_READ_ERRORS:
@@ -253,7 +329,7 @@ def read_zip(data: bytes, filename: str) -> RawBundle:
     if not nested and any(len(PurePosixPath(n).parts) > 1 for n in files):
         message = "put the bundle files at the top of the zip or inside one folder"
         return unreadable(filename, message)
-    return tables_from_csv_files(files, name)
+    return tables_from_csv_files(files, name, caps)
 
 
 def unpacked_size_problem(members: Iterable[zipfile.ZipInfo], label: str) -> RawBundle | None:
@@ -297,7 +373,12 @@ def unreadable(label: str, message: str) -> RawBundle:
 # -- Excel -------------------------------------------------------------------------
 
 
-def read_workbook(data: bytes, filename: str, network_toml: bytes | None = None) -> RawBundle:
+def read_workbook(
+    data: bytes,
+    filename: str,
+    network_toml: bytes | None = None,
+    caps: Mapping[str, int] = MAX_ROWS,
+) -> RawBundle:
     """An .xlsx workbook: one sheet per CSV file (sheet ``staff`` = staff.csv).
 
     Network settings come from a ``network`` sheet with columns ``key,value``
@@ -318,6 +399,10 @@ def read_workbook(data: bytes, filename: str, network_toml: bytes | None = None)
     for logical in CSV_FILES:
         sheet = logical.removesuffix(".csv")
         if sheet in by_name:
+            too_many = over_cap(logical, raw.labels[logical], len(by_name[sheet]) - 1, caps)
+            if too_many is not None:
+                raw.problems.append(too_many)
+                continue
             lines = frame_rows(by_name[sheet])
             raw.tables[logical] = build_table(logical, raw.labels[logical], lines)
     add_workbook_settings(raw, by_name.get(NETWORK_SHEET), network_toml)

@@ -27,7 +27,7 @@ from scheduler.cli.common import (
     solver_args,
     tell,
 )
-from scheduler.cli.solving import ProgressLine, load, solve_options_of, weeks_arg
+from scheduler.cli.solving import ProgressLine, import_caps, load, solve_options_of, weeks_arg
 from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.outputs.exports import write_exports
 from scheduler.reports.fairness import with_fairness_balance
@@ -160,8 +160,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    caps = import_caps()
+    if caps is None:
+        return EXIT_INPUT
     try:
-        network_id, warnings = import_bundle(args.database, args.bundle)
+        network_id, warnings = import_bundle(args.database, args.bundle, caps)
     except BundleError as err:
         print_error(*err.problems)
         print_error(f"{len(err.problems)} problem(s) found; the database was not changed.")

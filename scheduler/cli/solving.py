@@ -8,7 +8,9 @@ import time
 
 from scheduler.bundle.cells import BundleError
 from scheduler.bundle.reader import read_bundle
+from scheduler.bundle.tables import row_caps
 from scheduler.cli.common import print_error
+from scheduler.config import app_settings
 from scheduler.domain import Bundle
 from scheduler.usecases.planning import MAX_WEEKS
 from solver import Progress, SolveOptions
@@ -47,10 +49,22 @@ def solve_options_of(args: argparse.Namespace) -> SolveOptions:
     return SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
 
 
+def import_caps() -> dict[str, int] | None:
+    """The most rows of each bundle file (``IMPORT_MAX_ROWS``); None, said why, when unusable."""
+    try:
+        return row_caps(app_settings().get("IMPORT_MAX_ROWS"))
+    except ValueError as err:
+        print_error(f"error: {err}")
+        return None
+
+
 def load(path: str) -> Bundle | None:
     """Read a bundle, printing every problem; None when it is invalid."""
+    caps = import_caps()
+    if caps is None:
+        return None
     try:
-        bundle, warnings = read_bundle(path)
+        bundle, warnings = read_bundle(path, caps)
     except BundleError as err:
         print_error(*err.problems)
         print_error(

@@ -11,6 +11,7 @@ the feed's last change (``feed_last_modified``), never the clock."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vText
@@ -79,10 +80,24 @@ def _hours(start: dt.datetime, end: dt.datetime) -> str:
     return f"{(end - start).total_seconds() / 3600:g}"
 
 
+def one_line(text: str) -> str:
+    """Text with every control character a space: a name never breaks a calendar line.
+
+    Imports refuse them, but a name stored before they did could still hold one.
+    """
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def _person(directory: Directory, staff_id: str) -> tuple[str, str | None]:
     """A person's name and role; their id alone once they have left the network."""
     person = directory.staff.get(staff_id)
-    return (staff_id, None) if person is None else (person.name, person.role)
+    if person is None:
+        return staff_id, None
+    return one_line(person.name), one_line(person.role)
+
+
+def _site(directory: Directory, site_id: str) -> str:
+    return one_line(directory.sites[site_id].name)
 
 
 def _description(
@@ -91,7 +106,7 @@ def _description(
     """Role, hours, place and who to ask, one per line; a cancellation says so first."""
     start, end = times
     name, role = _person(directory, occurrence.staff_id)
-    site = directory.sites[occurrence.site_id].name
+    site = _site(directory, occurrence.site_id)
     lines = []
     if occurrence.status == CANCELLED:
         lines.append("Cancelled: this session is no longer in the published rota.")
@@ -101,16 +116,17 @@ def _description(
         f"Role: {role or 'not recorded'}",
         f"Hours: {start:%H:%M}-{end:%H:%M} ({_hours(start, end)} hours)",
         f"Where: {site}",
-        f"Who to call: your rota coordinator at {directory.network_name}, or {site} on the day.",
+        f"Who to call: your rota coordinator at {one_line(directory.network_name)}, "
+        f"or {site} on the day.",
     ]
     return "\n".join(lines)
 
 
 def _summary(directory: Directory, occurrence: Occurrence, kind: str) -> str:
     """``AM surgery - Riverside Road Surgery``; other feeds name the person and role."""
-    label = directory.sessions[occurrence.session_id].label
+    label = one_line(directory.sessions[occurrence.session_id].label)
     if kind == "staff":
-        return f"{label} - {directory.sites[occurrence.site_id].name}"
+        return f"{label} - {_site(directory, occurrence.site_id)}"
     name, role = _person(directory, occurrence.staff_id)
     return f"{label} - {name} ({role})" if role else f"{label} - {name}"
 
@@ -140,7 +156,7 @@ def make_event(
     event = Event()
     event.add("uid", event_uid(occurrence, host, kind))
     event.add("summary", _summary(directory, occurrence, kind))
-    event.add("location", directory.sites[occurrence.site_id].name)
+    event.add("location", _site(directory, occurrence.site_id))
     event.add("description", _description(directory, occurrence, kind, (start, end)))
     event.add("dtstart", start)
     event.add("dtend", end)
@@ -187,8 +203,8 @@ def feed_name(directory: Directory, feed: FeedSubject) -> str:
         return f"rotapool - {_person(directory, feed.subject)[0]}"
     if feed.kind == "site":
         site = directory.sites.get(feed.subject)
-        return f"rotapool - {site.name if site else feed.subject}"
-    return f"rotapool - {directory.network_name} hub sessions"
+        return f"rotapool - {one_line(site.name) if site else feed.subject}"
+    return f"rotapool - {one_line(directory.network_name)} hub sessions"
 
 
 def render_feed(session: Session, feed: FeedSubject, host: str, today: dt.date) -> bytes:

@@ -11,6 +11,7 @@ the other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.bundle.cells import BundleError
 from scheduler.bundle.reader import read_bundle_bytes
+from scheduler.bundle.tables import MAX_ROWS
 from scheduler.domain import NETWORK, Bundle, Problem
 from scheduler.storage import audit
 from scheduler.storage.models.network import NetworkRecord
@@ -92,7 +94,13 @@ def check_network_scope(session: Session, bundle: Bundle, network_id: int | None
 
 
 def import_upload(
-    session: Session, data: bytes, filename: str, actor: str, network_id: int | None
+    session: Session,
+    data: bytes,
+    filename: str,
+    actor: str,
+    network_id: int | None,
+    *,
+    caps: Mapping[str, int] = MAX_ROWS,
 ) -> ImportResult:
     """Validate an uploaded bundle, then save it and audit it in ``session``'s transaction.
 
@@ -103,7 +111,7 @@ def import_upload(
     wrong_type = upload_type_problem(filename)
     if wrong_type is not None:
         raise BundleError([wrong_type])
-    bundle, warnings = read_bundle_bytes(data, filename)
+    bundle, warnings = read_bundle_bytes(data, filename, caps)
     check_network_scope(session, bundle, network_id)
     saved = save_bundle(session, bundle)
     counts = bundle_counts(bundle)

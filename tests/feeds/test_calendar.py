@@ -20,13 +20,14 @@ import os
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from scheduler.domain import Assignment
 from scheduler.outputs.calendar import event_calendar
 from scheduler.storage.db import session_scope
 from scheduler.storage.feeds import EventChange, FeedSubject, feed_version
 from scheduler.storage.models.app import CalendarEventRecord
+from scheduler.storage.models.network import SiteRecord, StaffRecord
 from scheduler.usecases.feeds import (
     record_publication,
 )
@@ -125,6 +126,26 @@ def test_person_feed_shows_their_published_sessions(
     assert "Role: GP" in morning.description
     assert "Hours: 08:00-12:30 (4.5 hours)" in morning.description
     assert "Who to call: your rota coordinator at Tiny Test Network" in morning.description
+
+
+def test_a_line_break_stored_in_a_name_never_breaks_a_feed(
+    tiny: int, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imports refuse control characters now; a name stored before they did still renders."""
+    publish(engine, tiny, FIRST_ROTA, FIRST, monkeypatch)
+    with session_scope(engine) as session:
+        session.execute(
+            update(SiteRecord).where(SiteRecord.site_id == "P01").values(name="Mill\nLane")
+        )
+        session.execute(
+            update(StaffRecord).where(StaffRecord.staff_id == "S01").values(name="Grace\rRees")
+        )
+    seen = events(render(engine, person(tiny, "S01")))  # both parsers must read it
+    morning = seen[uid(tiny, FIRST_ROTA[0])]
+    assert morning.summary == "Morning surgery - Mill Lane"
+    assert morning.location == "Mill Lane"
+    site_feed = events(render(engine, FeedSubject(tiny, "site", "P01")))
+    assert "Who: Grace Rees" in site_feed[uid(tiny, FIRST_ROTA[0], "rotapool-site")].description
 
 
 def test_site_and_hub_feeds_name_the_person_and_keep_their_own_uids(
