@@ -194,15 +194,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest) -> str:
     """URL of a database migrated to head, with no rows."""
     url = os.environ.get(POSTGRESQL)
     if url:
         mine = process_database(url)
         emptied_postgresql(mine)
         return mine
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """URL of a migrated SQLite file with no rows, whichever database the pass is about.
+
+    For the tests of SQLite's own locking; they run in the SQLite pass only.
+    """
     target = tmp_path / "rotapool.sqlite"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+    shutil.copyfile(sqlite_template, target)
     return f"sqlite:///{target}"
 
 

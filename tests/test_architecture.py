@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 DOMAIN = LAYERS[-1]
 # web modules that are not blueprints: any blueprint may import these, and only these.
-WEB_HELPERS = ("web.common", "web.auth", "web.db", "web.charts")
+WEB_HELPERS = ("web.common", "web.auth", "web.db", "web.charts", "web.errors")
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +165,23 @@ def test_a_coordinator_records_a_sick_day_and_approves_the_repair(
         assert_accessible(page)
         page.get_by_role("button", name="Approve and publish").click()
         expect(page.get_by_text("version 2").first).to_be_visible()
+
+
+def test_a_clinician_logs_out_of_every_browser_from_their_phone(
+    live: tuple[LiveServer, int], browser: Browser
+) -> None:
+    server, _ = live
+    laptop = browser.new_context().new_page()
+    log_in(laptop, server.url, ACCOUNTS.clinician)
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    log_in(phone, server.url, ACCOUNTS.clinician)
+    phone.get_by_role("link", name=f"{ACCOUNTS.clinician} (clinician)").click()
+    expect(phone.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(phone.get_by_text("this browser")).to_have_count(1)
+    expect(phone.locator("ul.logins > li")).to_have_count(2)
+    assert_accessible(phone)
+    phone.screenshot(path=screenshot_path("account-phone"), full_page=True)
+    phone.get_by_role("button", name="Log out everywhere").click()
+    expect(phone.get_by_role("status")).to_contain_text("Logged out everywhere: 2 logins ended.")
+    laptop.reload()
+    expect(laptop).to_have_url(re.compile(r"/login\?next="))

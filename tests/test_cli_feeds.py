@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.cli.main import main
+from scheduler.config import DEFAULT_HOST
 from scheduler.storage.db import make_engine, session_scope
-from scheduler.storage.feeds import DEFAULT_HOST, FeedSubject
+from scheduler.storage.feeds import FeedSubject
 from scheduler.storage.models.app import AuditRecord
 from scheduler.usecases.feeds import find_feed
 from tests.web_support import TINY
@@ -189,9 +190,33 @@ def test_the_secret_and_host_from_the_instance_config(
     assert opens(network, token_of(https), SECRET) is None
 
 
-def test_the_host_defaults_to_the_development_server(
+def test_without_a_public_host_the_link_names_this_machine_and_says_so(
     network: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("ROTAPOOL_PUBLIC_HOST")
     assert feeds_cli(network, "url", "S01") == 0
-    links(capsys.readouterr().out, DEFAULT_HOST)
+    printed = capsys.readouterr()
+    links(printed.out, DEFAULT_HOST)
+    assert "warning: ROTAPOOL_PUBLIC_HOST is not set" in printed.err
+    assert "opens only on this machine" in printed.err
+
+
+def test_a_public_host_served_without_tls_gets_http_links(
+    network: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTAPOOL_PUBLIC_HOST", "rota.lan:8080")
+    monkeypatch.setenv("ROTAPOOL_PUBLIC_SCHEME", "http")
+    assert feeds_cli(network, "url", "S01") == 0
+    printed = capsys.readouterr()
+    assert "  http://rota.lan:8080/feeds/" in printed.out
+    assert "  webcal://rota.lan:8080/feeds/" in printed.out
+    assert printed.err == ""
+
+
+def test_a_public_scheme_that_is_not_http_is_refused_naming_the_setting(
+    network: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTAPOOL_PUBLIC_SCHEME", "ftp")
+    assert feeds_cli(network, "url", "S01") == 2
+    assert "PUBLIC_SCHEME: give https or http, not 'ftp'" in capsys.readouterr().err
+    assert feed_audit(network) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from scheduler.storage.repository import save_bundle
 from scheduler.storage.rotas import save_rota
 from scheduler.usecases.accounts import add_user
 from tests.test_storage import make_assignments, make_bundle
-from tests.web_support import PASSWORD, client_as, login, seeded_app
+from tests.web_support import PASSWORD, client_as, disposed_after_test, login, seeded_app
 from web import ConfigurationError, create_app
 from web import db as web_db
 
@@ -32,7 +33,7 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_app(db_url: str, **overrides: Any) -> Flask:
     """A testing app on ``db_url``; tests override what matters."""
-    return create_app({"TESTING": True, "DATABASE_URL": db_url, **overrides})
+    return disposed_after_test(create_app({"TESTING": True, "DATABASE_URL": db_url, **overrides}))
 
 
 @pytest.fixture
@@ -41,10 +42,44 @@ def client(db_url: str) -> Iterator[FlaskClient]:
     yield make_app(db_url).test_client()
 
 
-def test_healthz_answers_ok(client: FlaskClient) -> None:
+def test_healthz_answers_ok_when_the_database_answers(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_data(as_text=True) == "ok"
+    assert response.get_data(as_text=True) == "ok\ndatabase: ok\nqueue: in this process\n"
+
+
+def test_healthz_is_503_when_the_database_cannot_be_read(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"not a database " * 400)
+    response = make_app(f"sqlite:///{broken}").test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_data(as_text=True).splitlines()[:2] == [
+        "unavailable",
+        "database: unavailable",
+    ]
+
+
+def test_healthz_is_503_when_a_database_was_never_migrated(tmp_path: Path) -> None:
+    response = make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}").test_client().get("/healthz")
+    assert response.status_code == 503
+
+
+def test_healthz_is_503_when_the_configured_queue_does_not_answer(db_url: str) -> None:
+    app = make_app(db_url, BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "database: ok\nqueue: unavailable\n" in response.get_data(as_text=True)
+
+
+def test_healthz_answers_ok_with_a_queue_that_answers(db_url: str) -> None:
+    broker = os.environ.get("ROTAPOOL_TEST_BROKER_URL")
+    if not broker:
+        pytest.skip("ROTAPOOL_TEST_BROKER_URL is not set (.ci/run sets it)")
+    response = make_app(db_url, BROKER_URL=broker).test_client().get("/healthz")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        200,
+        "ok\ndatabase: ok\nqueue: ok\n",
+    )
 
 
 def test_index_sends_a_stranger_to_the_login_page(client: FlaskClient) -> None:

@@ -91,11 +91,16 @@ def seeded_app(db_url: str, **config: Any) -> tuple[Flask, int]:
     finally:
         engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, **config})
-    _APPS.append(app)
-    return app, network_id
+    return disposed_after_test(app), network_id
 
 
 _APPS: list[Flask] = []  # disposed after each test (conftest), so no pooled connection lingers
+
+
+def disposed_after_test(app: Flask) -> Flask:
+    """``app``, whose connections are closed after the test (``dispose_apps``)."""
+    _APPS.append(app)
+    return app
 
 
 def dispose_apps() -> None:

@@ -12,20 +12,21 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from scheduler.bundle.tables import row_caps
-from scheduler.config import ConfigurationError
+from scheduler.config import ConfigurationError, public_address
 from scheduler.jobs.settings import QueueSettingsError, queue_settings
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models.base import MAX_INTEGER
+from scheduler.usecases.sessions import SESSION_LIFETIME
 from web import (
     admin,
     auth,
+    errors,
     feeds,
     jobs_admin,
     lending,
@@ -39,6 +40,7 @@ from web import (
     weeks,
 )
 from web.common import IMPORT_CAPS
+from web.errors import RotapoolFlask
 
 # One random key per process for debug and test runs only: sessions do not
 # survive a restart, which is what a development key should do.
@@ -67,7 +69,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         DATABASE_URL=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=auth.SESSION_LIFETIME,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,  # an uploaded bundle; far above any real one
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
     )
@@ -96,7 +98,7 @@ def apply_security(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build a configured app with its blueprints registered."""
-    app = Flask(
+    app = RotapoolFlask(
         __name__,
         instance_path=str(instance_folder()),
         instance_relative_config=True,
@@ -106,7 +108,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     try:
         queue_settings(app.config)
         app.extensions[IMPORT_CAPS] = row_caps(app.config.get("IMPORT_MAX_ROWS"))
-    except (QueueSettingsError, ValueError) as err:
+        public_address(app.config)
+    except (QueueSettingsError, ValueError, ConfigurationError) as err:
         raise ConfigurationError(f"{err} (ROTAPOOL_ settings or config.py)") from None
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = database_url(app.instance_path)
@@ -114,7 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.before_request(auth.load_user)
     app.after_request(security_headers)
-    app.register_error_handler(HTTPException, error_page)
+    errors.register(app)
     for blueprint in (
         views.bp,
         auth.bp,
@@ -148,8 +151,3 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def error_page(error: HTTPException) -> tuple[str, int]:
-    """Errors as a page in the site's layout, saying what happened and what to do."""
-    return render_template("error.html", error=error), error.code or 500

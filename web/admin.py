@@ -28,7 +28,7 @@ from scheduler.usecases.uploads import ImportRefusedError, import_upload
 from scheduler.views.person_rota import current_week
 from web.auth import require, signed_in
 from web.common import IMPORT_CAPS, feeds_changed
-from web.db import transaction
+from web.db import reading, transaction
 
 bp = Blueprint("admin", __name__)
 
@@ -47,7 +47,7 @@ def _networks(db: Session, user: User) -> list[NetworkInfo]:
 
 
 def _users_page(user: User, form: Mapping[str, str], errors: Mapping[str, str]) -> Page:
-    with transaction() as db:
+    with reading() as db:
         accounts = list_users(db, user.network_id)
         networks = _networks(db, user)
     page = render_template(
@@ -155,7 +155,7 @@ def shown(value: dict[str, Any] | None) -> Shown:
 def audit_log() -> str:
     """The newest audit entries of the manager's network (all, for a manager of every network)."""
     user = signed_in()
-    with transaction() as db:
+    with reading() as db:
         found = audit.entries(db, user.network_id)
         names = {n.id: n.name for n in list_networks(db)}
     rows = [(entry, shown(entry.before), shown(entry.after)) for entry in found]
@@ -181,7 +181,7 @@ def _imported(user: User) -> tuple[NetworkInfo, str] | None:
         return None
     if not user.may_see_network(asked):
         return None
-    with transaction() as db:
+    with reading() as db:
         found = next((n for n in list_networks(db) if n.id == asked), None)
     return None if found is None else (found, current_week(found.timezone))
 

@@ -8,7 +8,6 @@ then refuses a network the account does not belong to, and
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hmac
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -26,17 +26,27 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from scheduler.jobs.timetable import when
 from scheduler.storage import audit
+from scheduler.storage.models.network import NetworkRecord
 from scheduler.usecases.accounts import LoginThrottledError, User, authenticate, find_user
-from web.db import migrated, transaction
+from scheduler.usecases.sessions import (
+    end_all_sessions,
+    end_session,
+    is_live,
+    live_sessions,
+    start_session,
+)
+from web.db import migrated, reading, transaction
 
 bp = Blueprint("auth", __name__)
 
 ALL_ROLES = ("manager", "coordinator", "practice", "clinician")
 STAFF_ROLES = ("manager", "coordinator")  # see every site, every person, leave reasons
-SESSION_LIFETIME = dt.timedelta(hours=8)
+SESSION_KEY = "sid"  # the session cookie's field holding the login's key
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -46,15 +56,25 @@ def current_user() -> User | None:
 
 
 def load_user() -> None:
-    """Before each request: the account the session cookie names, if still active."""
+    """Before each request: the account the session cookie names, if still logged in.
+
+    Logged in means: the account is active, its password is the one the
+    session logged in with, and the session's row still exists on the
+    server (logging out, here or everywhere, deletes it).
+    """
     g.user = None
     user_id = session.get("uid")
     if user_id is None or not migrated():
         return
-    with transaction() as db:
+    with reading() as db:
         user = find_user(db, int(user_id))
-    if user is not None and not hmac.compare_digest(user.password_mark, session.get("pw", "")):
-        session.clear()  # the password changed since this session logged in
+        live = user is not None and is_live(db, user.id, session.get(SESSION_KEY))
+    if (
+        user is None
+        or not live
+        or not hmac.compare_digest(user.password_mark, session.get("pw", ""))
+    ):
+        session.clear()
         return
     g.user = user
 
@@ -145,6 +165,7 @@ def login() -> str | Response | tuple[str, int]:
             user = authenticate(db, email, password)
             if user is not None:
                 audit.record(db, user.email, "login", user.email, network_id=user.network_id)
+                key = start_session(db, user.id, current_app.permanent_session_lifetime)
     except LoginThrottledError as err:
         flash(f"Login refused: {err}.", "error")
         return render_template("login.html", next=""), 429
@@ -155,10 +176,59 @@ def login() -> str | Response | tuple[str, int]:
     session.permanent = True
     session["uid"] = user.id
     session["pw"] = user.password_mark
+    session[SESSION_KEY] = key
+    generate_csrf()  # now, not on the first page: tabs opened together would each make one
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    """End this browser's session on the server too: a copy of its cookie opens nothing."""
+    key = session.get(SESSION_KEY)
+    if key and migrated():
+        with transaction() as db:  # first: if the database is busy, the 503 keeps the cookie
+            end_session(db, key)
     session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@require(*ALL_ROLES)
+def account() -> str:
+    """Who is logged in, where else the account is logged in, and "log out everywhere"."""
+    user = signed_in()
+    with reading() as db:
+        network = None if user.network_id is None else db.get(NetworkRecord, user.network_id)
+        logins = live_sessions(db, user.id, session.get(SESSION_KEY))
+    logins.sort(key=lambda login: not login.current)  # this browser first, then newest first
+    return render_template(
+        "account.html",
+        user=user,
+        network=network.name if network else None,
+        logins=logins,
+        when=when,
+        hours=round(current_app.permanent_session_lifetime.total_seconds() / 3600, 1),
+    )
+
+
+@bp.post("/account/logout-everywhere")
+@require(*ALL_ROLES)
+def logout_everywhere() -> Response:
+    """End every session of the account, this one included (a lost phone, a shared PC)."""
+    user = signed_in()
+    with transaction() as db:
+        ended = end_all_sessions(db, user.id)
+        audit.record(
+            db,
+            user.email,
+            "logged out everywhere",
+            user.email,
+            network_id=user.network_id,
+            after={"sessions_ended": ended},
+        )
+    session.clear()
+    flash(
+        f"Logged out everywhere: {ended} {'login' if ended == 1 else 'logins'} ended.",
+        "success",
+    )
     return redirect(url_for("auth.login"))

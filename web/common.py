@@ -24,11 +24,10 @@ from flask import (
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as Redirect
 
+from scheduler.config import public_address
 from scheduler.domain import Bundle
+from scheduler.jobs.settings import QueueSettings, queue_settings
 from scheduler.storage.events import current_bundle
-from scheduler.storage.feeds import (
-    DEFAULT_HOST,
-)
 from scheduler.storage.repository import NetworkLookupError
 from scheduler.usecases.feeds import (
     current_token,
@@ -41,7 +40,7 @@ from scheduler.views.week import (
     neighbour_weeks,
     week_label,
 )
-from web.db import transaction
+from web.db import reading
 
 # The query fields a week page passes on to the previous/next week and the week picker.
 # Only these: anything else would reach url_for as a keyword (``network_id``, ``_external``).
@@ -93,7 +92,7 @@ def chosen_state() -> str | None:
 
 def read_week(network_id: int, week: str, state: str | None) -> tuple[str, Week]:
     """The network's name and the week, or 404 when the network is not stored."""
-    with transaction() as db:
+    with reading() as db:
         try:
             loaded = load_week(db, network_id, week, state)
         except NetworkLookupError:
@@ -122,8 +121,30 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def public_host() -> str:
-    """The host name links and event UIDs carry (``PUBLIC_HOST``), never the request's."""
-    return str(current_app.config.get("PUBLIC_HOST") or DEFAULT_HOST)
+    """The host name event UIDs and e-mails carry (``PUBLIC_HOST``), never the request's.
+
+    A calendar keeps an event by its UID: the UIDs must not change with the
+    address a request happened to use.
+    """
+    return public_address(current_app.config).host
+
+
+def link_base() -> str:
+    """What the links a page shows start with: the public address when it is set.
+
+    When it is not set, the address this page was asked at: a link shown
+    then opens for whoever is looking (the demo on 127.0.0.1, a test server),
+    where the development default would point nowhere.
+    """
+    address = public_address(current_app.config)
+    if address.configured:
+        return address.base
+    return f"{request.scheme}://{request.host}"
+
+
+def queue() -> QueueSettings:
+    """Where this app's solve jobs go (checked when the app was made)."""
+    return queue_settings(current_app.config)
 
 
 def secret() -> str:
@@ -146,9 +167,9 @@ def today() -> dt.date:
 
 @dataclass(frozen=True)
 class FeedLinks:
-    """A feed's two addresses: https:// to paste, webcal:// to open in a calendar app."""
+    """A feed's two addresses: https:// (or http://) to paste, webcal:// for a calendar app."""
 
-    https: str
+    web: str
     webcal: str
 
 
@@ -157,7 +178,7 @@ def feed_links(db: Session, network_id: int, kind: str, subject: str) -> FeedLin
     token = current_token(db, network_id, kind, subject, secret())
     if token is None:
         return None
-    return FeedLinks(*feed_urls(public_host(), token))
+    return FeedLinks(*feed_urls(link_base(), token))
 
 
 def bundle_of(db: Session, network_id: int) -> Bundle:

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
-from scheduler.storage.db import make_engine, session_scope
+from scheduler.storage.db import make_engine, reader, session_scope
 
 ENGINE_KEY = "rotapool.engine"
 MIGRATED_KEY = "rotapool.migrated"
@@ -46,7 +46,7 @@ def migrated() -> bool:
     """
     if current_app.extensions.get(MIGRATED_KEY):
         return True
-    with engine().connect() as connection:
+    with reader(engine()).connect() as connection:
         found = inspect(connection).has_table("users")
     current_app.extensions[MIGRATED_KEY] = found
     return found
@@ -54,6 +54,17 @@ def migrated() -> bool:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One unit of work on the app's database: all of it is committed, or none."""
+    """One unit of work on the app's database: all of it is committed, or none.
+
+    On SQLite it holds the write lock from its start (other writers wait), so
+    a view that only reads uses ``reading`` instead.
+    """
     with session_scope(engine()) as session:
+        yield session
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A unit of work that only reads: it never waits for, nor holds up, a writer."""
+    with session_scope(reader(engine())) as session:
         yield session

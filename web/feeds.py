@@ -39,8 +39,10 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, is_resource_modified
 from werkzeug.wrappers import Response
 
+from scheduler.config import public_address
 from scheduler.outputs.calendar import render_feed
 from scheduler.storage import audit
+from scheduler.storage.db import database_trouble
 from scheduler.storage.feeds import (
     FEED_KINDS,
     FeedSubject,
@@ -64,11 +66,13 @@ from web.common import (
     FeedLinks,
     feed_links,
     feeds_changed,
+    link_base,
     public_host,
     secret,
     today,
 )
-from web.db import transaction
+from web.db import reading, transaction
+from web.errors import RETRY_AFTER
 
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
@@ -237,7 +241,7 @@ def _resolve(token: str, host: str, day: dt.date) -> Rendered | None:
     if hit is not None and state.fresh(hit, host, day):
         return hit.rendered
     generation, checked = state.generation, clock()
-    with transaction() as db:
+    with reading() as db:
         found = find_feed(db, token, secret())
         if found is None:
             state.tokens.pop(key)
@@ -276,7 +280,12 @@ def feed(token: str) -> Response:
     """A published calendar feed; the token in the address is the only credential."""
     try:
         return _serve(token)
-    except Exception:  # Flask's own report names the path, and the path holds the token
+    except Exception as err:  # reported here, by route: the address holds the token
+        if database_trouble(err) is not None:
+            log.warning("a calendar feed waited too long for the database; asked to retry")
+            busy = _plain(503, "The calendar is busy; try again in a moment\n")
+            busy.headers["Retry-After"] = str(RETRY_AFTER)
+            return busy
         log.exception("a calendar feed could not be served (its address is left out)")
         return _plain(500, "Server error\n")
 
@@ -364,14 +373,24 @@ def _network_rows(db: Session, network_id: int) -> list[FeedRow]:
 def network_feeds(network_id: int) -> str:
     """The network's site feeds and hub feed, with their links and buttons to change them."""
     network_guard(network_id)
-    with transaction() as db:
+    with reading() as db:
         network = db.get(NetworkRecord, network_id)
         if network is None:
             abort(404)
         rows = _network_rows(db, network_id)
     return render_template(
-        "feeds/network.html", network_id=network_id, network=network.name, rows=rows
+        "feeds/network.html",
+        network_id=network_id,
+        network=network.name,
+        rows=rows,
+        unset_address=None if _address_set() else link_base(),
     )
+
+
+def _address_set() -> bool:
+    """Whether links have a configured address (or this is a debug or test run, where any do)."""
+    app = current_app
+    return public_address(app.config).configured or bool(app.debug or app.testing)
 
 
 def _manage_form() -> tuple[str, str, str]:
@@ -410,7 +429,8 @@ def manage(network_id: int) -> Response:
             return redirect(url_for("feeds.network_feeds", network_id=network_id))
         done = _change(db, user.email, FeedSubject(network_id, kind, subject), action)
     feeds_changed()
-    flash(f"{_label(kind, subject).capitalize()}: {done}.", "success")
+    label = _label(kind, subject)
+    flash(f"{label[:1].upper()}{label[1:]}: {done}.", "success")
     return redirect(_manage_target(network_id, kind, subject))
 
 
@@ -419,7 +439,7 @@ def manage(network_id: int) -> Response:
 def site_feed_page(network_id: int, site_id: str) -> str:
     """A site's calendar link: who works there when, for the practice's own screens."""
     user = site_guard(network_id, site_id)
-    with transaction() as db:
+    with reading() as db:
         site = db.scalar(
             select(SiteRecord).where(
                 SiteRecord.network_id == network_id, SiteRecord.site_id == site_id

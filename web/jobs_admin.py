@@ -22,7 +22,7 @@ from scheduler.jobs.history import (
 from scheduler.jobs.timetable import when
 from scheduler.storage.repository import NetworkInfo, list_networks
 from web.auth import require, signed_in
-from web.db import transaction
+from web.db import reading
 
 bp = Blueprint("jobs_admin", __name__)
 
@@ -41,7 +41,7 @@ class NetworkJobs:
 def runs() -> str:
     """Each job of the manager's networks with its next run, then their recent runs."""
     user = signed_in()
-    with transaction() as db:
+    with reading() as db:
         sections = [
             NetworkJobs(n, job_views(db, n.id), recent_runs(db, n.id))
             for n in list_networks(db)

@@ -42,7 +42,7 @@ from scheduler.usecases.transfers import (
 from scheduler.views.week import neighbour_weeks, stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
 from web.common import checked_week, kept_args, not_found, page_context, picked_week
-from web.db import transaction
+from web.db import reading, transaction
 
 bp = Blueprint("lending", __name__)
 
@@ -76,7 +76,7 @@ def capacity(network_id: int, week: str) -> str | Response:
     if moved is not None:
         return moved
     label = checked_week(week)
-    with transaction() as db:
+    with reading() as db:
         try:
             loaded = spare_week(db, network_id, label)
         except NetworkLookupError:
@@ -142,7 +142,7 @@ def proposals(network_id: int, week: str) -> str | Response:
         return moved
     label = checked_week(week)
     site = _own_site(user)
-    with transaction() as db:
+    with reading() as db:
         try:
             _, bundle = stored_bundle(db, network_id)
         except NetworkLookupError:

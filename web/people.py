@@ -45,7 +45,7 @@ from web.auth import (
     staff_guard,
 )
 from web.common import feed_links
-from web.db import transaction
+from web.db import reading, transaction
 
 bp = Blueprint("people", __name__)
 
@@ -89,7 +89,7 @@ def _person_page(
 ) -> Page:
     """The person page, with the leave form filled as given and its errors beside the fields."""
     user = signed_in()
-    with transaction() as db:
+    with reading() as db:
         bundle = _bundle(db, network_id)
         person = _person(bundle, staff_id)
         first = _first_week(bundle)
@@ -156,7 +156,7 @@ def request_leave_view(network_id: int, staff_id: str) -> Page | Response:
 def leave_requests_view(network_id: int) -> str:
     """Every leave request of the network, with kinds and reasons (staff roles only)."""
     user = network_guard(network_id)
-    with transaction() as db:
+    with reading() as db:
         bundle = _bundle(db, network_id)
         found = leave_requests(db, network_id)
     names = {person.staff_id: person.name for person in bundle.staff}
@@ -186,7 +186,7 @@ def _cover_page(
     network_id: int, site_id: str, form: Mapping[str, str], errors: Mapping[str, str]
 ) -> Page:
     """The cover request form for one site, and the site's earlier requests."""
-    with transaction() as db:
+    with reading() as db:
         bundle = _bundle(db, network_id)
         choices = cover_choices(db, network_id)
         found = cover_requests(db, network_id, site_id)
@@ -232,7 +232,7 @@ def request_cover_view(network_id: int, site_id: str) -> Page | Response:
 def cover_requests_view(network_id: int) -> str:
     """Every cover request of the network, with approve / decline for the manager."""
     user = network_guard(network_id)
-    with transaction() as db:
+    with reading() as db:
         bundle = _bundle(db, network_id)
         found = cover_requests(db, network_id)
     return render_template(

@@ -31,7 +31,7 @@ from scheduler.usecases.requests import RequestError, RequestNotFoundError
 from solver import SolveOptions
 from web.auth import STAFF_ROLES, network_guard, require
 from web.common import bundle_of, checked_week, today
-from web.db import transaction
+from web.db import reading, transaction
 
 bp = Blueprint("repair", __name__)
 
@@ -109,7 +109,7 @@ def _page(
     status: int = 200,
 ) -> Page:
     dates = parse_iso_week(week)
-    with transaction() as db:
+    with reading() as db:
         bundle = bundle_of(db, network_id)
         found_absences = absences(db, network_id, dates)
         found_changes = demand_changes(db, network_id, dates)

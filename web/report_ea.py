@@ -32,7 +32,7 @@ from scheduler.views.week import neighbour_weeks, pick_rota, stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Reference, Series, bar_chart
 from web.common import not_found, today
-from web.db import transaction
+from web.db import reading
 
 bp = Blueprint("ea", __name__)
 
@@ -65,7 +65,7 @@ def _week() -> str:
 
 def _load(network_id: int, week: str, first: str, count: int) -> Loaded:
     """The checks of ``count`` weeks from ``first``, and the published rota of ``week``."""
-    with transaction() as db:
+    with reading() as db:
         try:
             _, bundle = stored_bundle(db, network_id)
             shown = pick_rota(week_rotas(db, network_id, week), "published")

@@ -31,7 +31,7 @@ from scheduler.storage.repository import NetworkLookupError
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Series, bar_chart
 from web.common import not_found, today
-from web.db import transaction
+from web.db import reading
 
 bp = Blueprint("fairness", __name__)
 
@@ -58,7 +58,7 @@ def _period() -> Period:
 
 
 def _report(network_id: int, period: Period) -> FairnessReport:
-    with transaction() as db:
+    with reading() as db:
         try:
             return load_fairness(db, network_id, period)
         except NetworkLookupError:

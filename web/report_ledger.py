@@ -40,7 +40,7 @@ from scheduler.views.week import stored_bundle
 from web.auth import STAFF_ROLES, network_guard, require
 from web.charts import Series, bar_chart
 from web.common import not_found, today
-from web.db import transaction
+from web.db import reading
 
 bp = Blueprint("ledger", __name__)
 
@@ -87,7 +87,7 @@ def _period(asked: dict[str, str]) -> Period:
 
 def _load(network_id: int, period: Period | None, site: str | None) -> tuple[str, Ledger | None]:
     """The network's name and the ledger (limited to ``site``); None when nothing is published."""
-    with transaction() as db:
+    with reading() as db:
         try:
             _, bundle = stored_bundle(db, network_id)
             if period is None:

@@ -41,14 +41,14 @@ from scheduler.jobs.records import (
     find_job,
     request_cancel,
 )
-from scheduler.jobs.settings import NO_QUEUE, QueueSettings, queue_settings, solve_options
+from scheduler.jobs.settings import NO_QUEUE, solve_options
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases import editing, notices, publishing
 from scheduler.usecases.planning import MAX_WEEKS
 from web.auth import STAFF_ROLES, network_guard, require
-from web.common import bundle_of, feeds_changed, public_host, today
-from web.db import engine, transaction
+from web.common import bundle_of, feeds_changed, public_host, queue, today
+from web.db import engine, reading, transaction
 
 bp = Blueprint("rota", __name__)
 
@@ -123,16 +123,11 @@ def start_solve(network_id: int, week: str) -> Response:
     return redirect(url_for(".job", network_id=network_id, job_id=ticket.id))
 
 
-def queue() -> QueueSettings:
-    """Where this app's solve jobs go (checked when the app was made)."""
-    return queue_settings(current_app.config)
-
-
 def _job(network_id: int, job_id: int) -> JobView:
     """The job after sweeping up jobs a dead process left behind; 404 if not this network's."""
     network_guard(network_id)
     sweep_interrupted(engine(), network_id, queue())
-    with transaction() as db:
+    with reading() as db:
         found = find_job(db, network_id, job_id)
     if found is None:
         abort(404)
@@ -256,7 +251,7 @@ def _edit_page(
     network_id: int, week: str, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     """The week's rota with its edit forms; ``error`` says why the last request was refused."""
-    with transaction() as db:
+    with reading() as db:
         bundle = bundle_of(db, network_id)
         rota = editing.editable_rota(db, network_id, week)
         running = active_job(db, network_id, week)
@@ -384,7 +379,7 @@ def _version_label(info: publishing.VersionInfo) -> str:
 def _versions_page(
     network_id: int, week: str, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    with transaction() as db:
+    with reading() as db:
         bundle_of(db, network_id)
         versions = publishing.list_versions(db, network_id, week)
     html = render_template(
@@ -430,7 +425,7 @@ def diff(network_id: int, week: str) -> Page:
     week = _week(week)
     try:
         first, second = _rota_choice("a"), _rota_choice("b")
-        with transaction() as db:
+        with reading() as db:
             bundle = bundle_of(db, network_id)
             old = publishing.week_rota_cells(db, network_id, week, first)
             new = publishing.week_rota_cells(db, network_id, week, second)

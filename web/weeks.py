@@ -35,7 +35,7 @@ from scheduler.views.week import (
 )
 from web.auth import STAFF_ROLES, network_guard, require, sees_leave_reasons
 from web.common import checked_week, chosen_state, not_found, page_context, picked_week, read_week
-from web.db import transaction
+from web.db import reading, transaction
 
 bp = Blueprint("weeks", __name__)
 
@@ -58,7 +58,7 @@ def overview(network_id: int, week: str) -> str | Redirect:
     name, loaded = read_week(network_id, checked_week(week), state)
     columns = week_columns(loaded.bundle, loaded.dates)
     coverage = week_coverage(loaded)
-    with transaction() as db:
+    with reading() as db:
         alerts = open_alerts(db, network_id, loaded.label)
     return render_template(
         "weeks/overview.html",

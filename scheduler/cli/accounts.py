@@ -9,13 +9,13 @@ import sys
 from sqlalchemy.orm import Session
 
 from scheduler.cli.common import EXIT_INPUT, EXIT_OK, db_arg, db_url, print_error
-from scheduler.config import app_settings
+from scheduler.config import ConfigurationError, PublicAddress, app_settings, public_address
 from scheduler.storage import audit
 from scheduler.storage.db import (
     make_engine,
     session_scope,
 )
-from scheduler.storage.feeds import DEFAULT_HOST, FeedSubjectError
+from scheduler.storage.feeds import FeedSubjectError
 from scheduler.storage.models.app import USER_ROLES
 from scheduler.storage.repository import network_id_of
 from scheduler.usecases.accounts import AccountError, add_user
@@ -73,8 +73,8 @@ class MissingSecretError(RuntimeError):
     """Feed links cannot be shown or made without the web app's secret key."""
 
 
-def feed_settings() -> tuple[str | bytes, str]:
-    """The web app's secret key and public host, from the same layers the app reads.
+def feed_settings() -> tuple[str | bytes, PublicAddress]:
+    """The web app's secret key and public address, from the same layers the app reads.
 
     The instance folder's ``config.py``, then ``ROTAPOOL_*`` variables: a
     link printed here is the link the app serves.  A debug setting never
@@ -88,13 +88,19 @@ def feed_settings() -> tuple[str | bytes, str]:
             "secret key. Set ROTAPOOL_SECRET_KEY (or SECRET_KEY in the instance folder's "
             "config.py) to the key the web app uses, and run again."
         )
-    return secret, str(config.get("PUBLIC_HOST") or DEFAULT_HOST)
+    return secret, public_address(config)
 
 
-def _print_links(host: str, token: str) -> None:
-    https, webcal = feed_urls(host, token)
-    print(f"  {https}")
+def _print_links(address: PublicAddress, token: str) -> None:
+    link, webcal = feed_urls(address.base, token)
+    print(f"  {link}")
     print(f"  {webcal}")
+    if not address.configured:
+        print_error(
+            f"warning: ROTAPOOL_PUBLIC_HOST is not set, so this link names {address.host}, "
+            "which opens only on this machine. Set it to the address clinicians reach "
+            "rotapool at (and ROTAPOOL_PUBLIC_SCHEME=http if it is served without TLS)."
+        )
 
 
 def _audit_feed(session: Session, network_id: int, staff_id: str, action: str) -> None:
@@ -131,8 +137,8 @@ def _feed_rotate(session: Session, network_id: int, staff_id: str, secret: str |
 def cmd_feeds_link(args: argparse.Namespace) -> int:
     """``feeds url`` and ``feeds rotate``: print the person's https:// and webcal:// links."""
     try:
-        secret, host = feed_settings()
-    except MissingSecretError as err:
+        secret, address = feed_settings()
+    except (MissingSecretError, ConfigurationError) as err:
         print_error(f"error: {err}")
         return EXIT_INPUT
     action = _feed_rotate if args.feeds_command == "rotate" else _feed_url
@@ -147,7 +153,7 @@ def cmd_feeds_link(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"Calendar links of {args.staff_id} (subscribe with either):")
-    _print_links(host, token)
+    _print_links(address, token)
     return EXIT_OK
 
 

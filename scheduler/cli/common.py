@@ -16,17 +16,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.config import app_settings
+from scheduler.config import app_settings, public_address
 from scheduler.domain import iso_week_label, parse_iso_week
 from scheduler.storage.db import (
     database_url,
     upgrade,
 )
-from scheduler.storage.feeds import DEFAULT_HOST
 from scheduler.storage.repository import network_id_of
 from scheduler.usecases import notices
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT, EXIT_BUSY = 0, 1, 2, 3, 4
 LONDON = "Europe/London"  # whose "today" decides which changes are within 14 days
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "riverside"
 
@@ -47,7 +46,7 @@ def tell(engine: Engine, recorded: int, today: dt.date) -> str:
     smtp = notices.smtp_settings(config)
     if smtp is None:
         return notices.unsent_summary(recorded)
-    host = str(config.get("PUBLIC_HOST") or DEFAULT_HOST)
+    host = public_address(config).host
     return notices.deliver_pending(engine, smtp, host, today=today).summary
 
 

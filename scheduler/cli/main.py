@@ -8,7 +8,8 @@ command that does not exist) loads them all.
 
 Exit codes: 0 done (a valid rota, even with shortfalls), 1 a checked rota
 breaks hard rules or an operation failed, 2 invalid input, 3 the bundle's
-hard rules conflict.
+hard rules conflict, 4 the database is busy or cannot be reached (nothing
+was changed: try again).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from scheduler.cli.common import EXIT_INPUT, print_error
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from scheduler.cli.common import EXIT_BUSY, EXIT_INPUT, print_error
+from scheduler.storage.db import database_trouble
 from scheduler.storage.repository import NetworkLookupError
 
 # Each command and the group module that adds it, in the order of ``rotapool --help``.
@@ -71,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NetworkLookupError as err:
         print_error(f"error: {err}")
         return EXIT_INPUT
+    except (OperationalError, PoolTimeoutError) as err:
+        trouble = database_trouble(err)
+        if trouble is None:
+            raise
+        print_error(f"error: {trouble}")
+        return EXIT_BUSY
 
 
 if __name__ == "__main__":

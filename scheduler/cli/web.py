@@ -29,12 +29,13 @@ from scheduler.cli.common import (
     solver_args,
 )
 from scheduler.cli.planning import cmd_export, cmd_solve
-from scheduler.config import ConfigurationError
+from scheduler.config import ConfigurationError, app_settings, public_address
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.accounts import AccountError, add_user, set_password
 from scheduler.usecases.importing import import_bundle
 
 DEMO_MANAGER = "manager@demo.rotapool.test"
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 WEB_APP = "rotapool.web"  # the entry-point group naming the web app's factory
 
 
@@ -75,7 +76,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Log in as {DEMO_MANAGER} with the password {password} (new for every demo run).")
     # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
     # whereas `rotapool serve` insists on a configured one.
-    return serve(args, {"SECRET_KEY": secrets.token_hex(32)})
+    return serve(args, {"SECRET_KEY": secrets.token_hex(32), **served_address(args)})
+
+
+def served_address(args: argparse.Namespace) -> dict[str, str]:
+    """The demo's public address: the one it serves on (plain http), unless one is configured.
+
+    Calendar links then open on the demo server.  A wildcard address (0.0.0.0)
+    names no machine: links are then taken from each request instead.
+    """
+    if public_address(app_settings()).configured or args.host in WILDCARD_HOSTS:
+        return {}
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return {"PUBLIC_HOST": f"{host}:{args.port}", "PUBLIC_SCHEME": "http"}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

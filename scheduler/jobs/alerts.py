@@ -21,12 +21,12 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from scheduler.config import public_address
 from scheduler.domain import (
     JobSettings,
 )
 from scheduler.storage import audit
 from scheduler.storage.clock import utc
-from scheduler.storage.feeds import DEFAULT_HOST
 from scheduler.storage.models.app import UserRecord, WeekAlertRecord
 from scheduler.storage.models.network import NetworkRecord
 from scheduler.storage.records import jobs_of
@@ -227,12 +227,12 @@ def mail_after_commit(
 
 
 def _host(config: Mapping[str, Any]) -> str:
-    return str(config.get("PUBLIC_HOST") or DEFAULT_HOST)
+    return public_address(config).host
 
 
 def week_link(config: Mapping[str, Any], network_id: int, week: str) -> str:
     """The week overview's address, where the alerts are shown and cleared."""
-    return f"https://{_host(config)}/n/{network_id}/weeks/{week}"
+    return f"{public_address(config).base}/n/{network_id}/weeks/{week}"
 
 
 def count_words(n: int, one: str, many: str) -> str:

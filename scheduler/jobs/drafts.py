@@ -23,6 +23,7 @@ from scheduler.jobs.local import QueueUnavailableError
 from scheduler.jobs.queue import start
 from scheduler.jobs.records import SolveRunningError, create_job
 from scheduler.jobs.settings import QueueSettings, queue_settings, solve_options
+from scheduler.storage.db import engine_of, reader
 from scheduler.storage.rotas import find_rota
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,10 @@ def run_drafts(
     worker, or this process's solve thread) once this run has committed,
     and saves only into a week still without a draft or a publication.
     """
-    with Session(session.get_bind()) as reader:  # so that on SQLite this run writes first
-        week = weeks_ahead(now, job_settings(reader, network_id).draft_weeks_ahead)
-        taken = _taken(reader, network_id, week)
-        reader.rollback()
+    with Session(reader(engine_of(session))) as own:  # read without this run's write lock
+        week = weeks_ahead(now, job_settings(own, network_id).draft_weeks_ahead)
+        taken = _taken(own, network_id, week)
+        own.rollback()
     if taken:
         return f"skipped {week}: {taken}"
     settings = queue_settings(config)
@@ -77,8 +78,7 @@ def run_drafts(
         return f"skipped {week}: solve job {err.job_id} of it is already queued or running"
     if not ticket.created:
         return f"skipped {week}: solve job {ticket.id} already planned it from the same data"
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    engine = engine_of(session)
     sa_event.listen(
         session, "after_commit", lambda _: _start(engine, ticket.id, settings), once=True
     )

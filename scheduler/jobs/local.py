@@ -29,6 +29,9 @@ class Backend(Protocol):
     def stop(self, engine: Engine, job_id: int) -> None:
         """Stop the job at once where this process can (the cancel flag does the rest)."""
 
+    def reachable(self) -> bool:
+        """Whether the back end can take a job now (the health check asks)."""
+
 
 class QueueUnavailableError(RuntimeError):
     """The job could not be handed to the queue; it was marked failed."""
@@ -69,6 +72,10 @@ class JobRunner:
     def _forget_stop(self, key: JobKey) -> None:
         with self._lock:
             self._stops.pop(key, None)
+
+    def reachable(self) -> bool:
+        """Always: the solve thread is part of this process."""
+        return True
 
     def stop(self, engine: Engine, job_id: int) -> None:
         """Ask the job to stop at once, if it runs in this process."""

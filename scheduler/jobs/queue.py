@@ -32,6 +32,11 @@ def backend_for(settings: QueueSettings) -> Backend:
     return celery_backend(settings)
 
 
+def queue_reachable(settings: QueueSettings) -> bool:
+    """Whether the queue the settings name can take a job now (always, without Redis)."""
+    return backend_for(settings).reachable()
+
+
 def start(engine: Engine, job_id: int, settings: QueueSettings = LOCAL) -> None:
     """Hand a committed queued job to its back end.
 

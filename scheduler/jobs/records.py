@@ -31,7 +31,7 @@ from scheduler.jobs.run import input_hash, read_input, week_labels
 from scheduler.jobs.settings import ACTIVE, LOCAL, QueueSettings
 from scheduler.storage import audit
 from scheduler.storage.clock import now, utc
-from scheduler.storage.db import session_scope
+from scheduler.storage.db import engine_of, reader, session_scope
 from scheduler.storage.models.app import SolveJobRecord
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases.planning import MAX_WEEKS
@@ -264,16 +264,16 @@ def _job_digest(
     options: SolveOptions,
 ) -> str:
     """The hash of everything the solve would read, read on a connection of its own."""
-    with Session(session.get_bind()) as reader:
+    with Session(reader(engine_of(session))) as own:
         digest = input_hash(
-            read_input(reader, network_id, week, weeks, keep_pins),
+            read_input(own, network_id, week, weeks, keep_pins),
             week=week,
             weeks=weeks,
             keep_pins=keep_pins,
             if_free=if_free,
             options=options,
         )
-        reader.rollback()
+        own.rollback()
     return digest
 
 

@@ -26,6 +26,7 @@ from scheduler.storage.models.app import (
     WeekAlertRecord,
 )
 from scheduler.storage.models.network import RotaRecord
+from scheduler.usecases.sessions import end_expired_sessions
 
 # -- retention ------------------------------------------------------------------------------
 
@@ -36,6 +37,7 @@ SINGULAR = {
     "login failures": "login failure",
     "job runs": "job run",
     "cleared alerts": "cleared alert",
+    "expired logins": "expired login",
 }
 
 
@@ -86,12 +88,14 @@ def run_retention(
     session: Session, network_id: int, now: dt.datetime, config: Mapping[str, Any]
 ) -> str:
     """Delete audit entries, superseded versions, login failures, job runs and cleared alerts
-    older than the network's retention periods; never a draft or a published rota."""
+    older than the network's retention periods, and logins past their end; never a draft or
+    a published rota."""
     settings = job_settings(session, network_id)
     old = now.astimezone(dt.UTC) - dt.timedelta(days=settings.audit_retention_days)
     # A week ended more than N days ago exactly when it comes before the week of that day.
     before_week = iso_week_label(now.date() - dt.timedelta(days=settings.version_retention_days))
     counts = _delete_old(session, network_id, old, before_week)
+    counts["expired logins"] = end_expired_sessions(session, now)
     if any(counts.values()):
         audit.record(
             session,

@@ -73,7 +73,7 @@ from scheduler.jobs.timetable import (
     utc_now,
     when,
 )
-from scheduler.storage.db import session_scope
+from scheduler.storage.db import reader, session_scope
 from scheduler.storage.models.app import JobRunRecord
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def ensure_job_table(engine: Engine) -> None:
 
 def has_job_table(engine: Engine) -> bool:
     """Whether a scheduler has ever started on this database."""
-    with engine.connect() as connection:
+    with reader(engine).connect() as connection:
         return inspect(connection).has_table(JOB_TABLE)
 
 

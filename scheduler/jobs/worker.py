@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TASK = "rotapool.solve"
 PUBLISH_RETRIES = 2  # quick retries before a request says the queue is unreachable
+HEALTH_TIMEOUT = 3.0  # seconds the health check waits for Redis
 REQUEUE_PAUSE = 5.0  # seconds before a job that cannot be taken now goes back on the queue
 
 
@@ -105,6 +106,15 @@ class CeleryBackend:
 
     def stop(self, engine: Engine, job_id: int) -> None:
         """Nothing to do here: the job's heartbeat reads the cancel flag within a second."""
+
+    def reachable(self) -> bool:
+        """Whether Redis answers now (one attempt, no retries: for the health check)."""
+        try:
+            with self.app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=0, timeout=HEALTH_TIMEOUT)
+        except Exception:
+            return False
+        return True
 
 
 @cache

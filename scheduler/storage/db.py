@@ -17,6 +17,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -55,25 +57,44 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Enforce foreign keys and let SQLAlchemy, not pysqlite, open transactions.
+# How long a SQLite write waits for another process's write to finish before it gives up
+# (the web app then answers 503, the command line exits EXIT_BUSY).  Writes are short: an
+# import of the largest bundle the caps allow commits in a few seconds.
+BUSY_TIMEOUT = 15.0
+READ_ONLY = "rotapool_read_only"  # an execution option: this unit of work only reads
 
-    SQLite ignores ON DELETE CASCADE unless each connection opts in.  pysqlite
-    by default runs DDL outside any transaction, so a failed migration could
-    leave half a schema (and every CREATE costs a disk sync); see
-    ``_begin_sqlite_transaction``.
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Enforce foreign keys, write ahead, and let SQLAlchemy, not pysqlite, open transactions.
+
+    SQLite ignores ON DELETE CASCADE unless each connection opts in.  In
+    write-ahead mode (kept in the file once set) readers never wait for a
+    writer nor a writer for readers: a page or a feed reads while a solve
+    saves.  pysqlite by default runs DDL outside any transaction, so a failed
+    migration could leave half a schema; see ``_begin_sqlite_transaction``.
     """
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    """Open a real transaction wherever SQLAlchemy begins one (DDL included)."""
-    connection.exec_driver_sql("BEGIN")
+    """Open a real transaction wherever SQLAlchemy begins one (DDL included).
+
+    A unit of work that may write takes the write lock as it begins (BEGIN
+    IMMEDIATE), waiting up to ``BUSY_TIMEOUT`` for another writer.  Begun
+    lazily, a transaction that has read would find the lock taken only when
+    it first writes, and SQLite then fails it at once, not after the wait.
+    Units that only read (``READ_ONLY``) take no lock at all, and SQLite
+    refuses any write they attempt.
+    """
+    read_only = bool(connection.get_execution_options().get(READ_ONLY, False))
+    connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | URL) -> Engine:
@@ -86,10 +107,56 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     in_memory = parsed.database in (None, "", ":memory:")
-    engine = create_engine(parsed) if in_memory else create_engine(parsed, poolclass=NullPool)
+    busy = {"timeout": BUSY_TIMEOUT}
+    if in_memory:
+        engine = create_engine(parsed, connect_args=busy)
+    else:
+        engine = create_engine(parsed, poolclass=NullPool, connect_args=busy)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for a unit of work that only reads: it takes no write lock, and may not write."""
+    return engine.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
+
+
+def engine_of(session: Session) -> Engine:
+    """The engine a session works on (bound to an engine or to one of its connections)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+BUSY = "the database is busy: another rotapool process is writing; try again in a moment"
+UNREACHABLE = (
+    "the database cannot be reached; try again in a moment, "
+    "and tell whoever runs rotapool if it persists"
+)
+# PostgreSQL errors that mean "wait your turn": lock not available, serialisation failure,
+# deadlock, statement cancelled (a timeout), too many connections.
+BUSY_STATES = frozenset({"55P03", "40001", "40P01", "57014", "53300"})
+
+
+def database_trouble(err: BaseException) -> str | None:
+    """What to tell a person when ``err`` means the database is busy or out of reach.
+
+    None for every other error (a missing table, a broken constraint): those
+    are faults, reported as such, not "try again".
+    """
+    if isinstance(err, PoolTimeoutError):
+        return BUSY
+    if not isinstance(err, OperationalError):
+        return None
+    words = str(err.orig).lower()
+    if "locked" in words or "busy" in words:
+        return BUSY
+    state = getattr(err.orig, "sqlstate", None)
+    if state is not None:
+        return BUSY if state in BUSY_STATES else UNREACHABLE
+    if "unable to open" in words or "disk i/o" in words or "connection" in words:
+        return UNREACHABLE
+    return None
 
 
 def alembic_config() -> Config:
@@ -143,3 +210,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: a consistent snapshot, and no lock for writers to wait on."""
+    with session_scope(reader(engine)) as session:
+        yield session

@@ -29,7 +29,6 @@ from scheduler.storage.records import session_type_of, site_of, staff_of
 from scheduler.storage.repository import NetworkLookupError, rows_of
 
 FEED_KINDS = ("staff", "site", "hub")
-DEFAULT_HOST = "localhost:5000"  # the development server; deployments set PUBLIC_HOST
 HISTORY = dt.timedelta(weeks=8)  # past sessions kept in a feed
 CONFIRMED, CANCELLED = "confirmed", "cancelled"
 ADDED, MOVED, REMOVED = "added", "moved", "removed"

@@ -21,6 +21,7 @@ from scheduler.storage.clock import now
 from scheduler.storage.models.app import USER_ROLES, LoginFailureRecord, UserRecord
 from scheduler.storage.models.base import LABEL
 from scheduler.storage.models.network import SiteRecord, StaffRecord
+from scheduler.usecases.sessions import end_all_sessions
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILURES = 5  # failed logins per e-mail within the window before logins are refused
@@ -147,7 +148,7 @@ def _must_exist(session: Session, count: Select[int], field: str, value: str, fi
 
 
 def set_password(session: Session, email: str, password: str) -> User:
-    """Give an existing account a new password (and re-activate it)."""
+    """Give an existing account a new password (and re-activate it); ends its every login."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
     record = session.scalar(select(UserRecord).where(UserRecord.email == normalise_email(email)))
@@ -156,6 +157,7 @@ def set_password(session: Session, email: str, password: str) -> User:
     record.password_hash = generate_password_hash(password)
     record.active = True
     session.flush()
+    end_all_sessions(session, record.id)
     return user_of(record)
 
 

@@ -171,10 +171,10 @@ def find_feed(session: Session, token: str, secret: str | bytes) -> FeedSubject 
     return FeedSubject(row.network_id, row.kind, row.subject)
 
 
-def feed_urls(host: str, token: str) -> tuple[str, str]:
-    """The https:// and webcal:// addresses of a feed."""
-    path = f"{host}/feeds/{token}.ics"
-    return f"https://{path}", f"webcal://{path}"
+def feed_urls(base: str, token: str) -> tuple[str, str]:
+    """A feed's address under ``base`` (``https://host``), and the same as webcal://."""
+    link = f"{base}/feeds/{token}.ics"
+    return link, "webcal://" + link.split("://", 1)[1]
 
 
 # -- the published life of each session -------------------------------------------------------

@@ -129,9 +129,13 @@ def test_a_token_only_for_what_the_network_has(
 
 
 def test_feed_urls() -> None:
-    assert feed_urls("rota.example.test", "abc") == (
+    assert feed_urls("https://rota.example.test", "abc") == (
         "https://rota.example.test/feeds/abc.ics",
         "webcal://rota.example.test/feeds/abc.ics",
+    )
+    assert feed_urls("http://127.0.0.1:5000", "abc") == (
+        "http://127.0.0.1:5000/feeds/abc.ics",
+        "webcal://127.0.0.1:5000/feeds/abc.ics",
     )
 
 

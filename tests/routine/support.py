@@ -23,7 +23,9 @@ from scheduler.storage.models.app import (
     AuditRecord,
     JobRunRecord,
     LoginFailureRecord,
+    LoginSessionRecord,
     SolveJobRecord,
+    UserRecord,
     WeekAlertRecord,
 )
 from scheduler.storage.models.network import AssignmentRecord, NetworkRecord, RotaRecord
@@ -139,6 +141,14 @@ def add_rows(engine: Engine, network_id: int) -> None:
         session.add_all(
             LoginFailureRecord(email="someone@example.test", at=at) for at in (old, recent)
         )
+        account = session.scalars(select(UserRecord.id).order_by(UserRecord.id)).first()
+        assert account is not None
+        for number, ends in enumerate((NOW - DAY, NOW + DAY)):  # one login ended, one still open
+            session.add(
+                LoginSessionRecord(
+                    user_id=account, digest=f"{number:064}", started_at=ends - DAY, expires_at=ends
+                )
+            )
         runs = ((old, "done"), (old, "failed"), (old, "running"), (recent, "done"))
         for number, (at, outcome) in enumerate(runs):
             session.add(
@@ -186,6 +196,7 @@ def counts(engine: Engine, network_id: int) -> dict[str, object]:
         return {
             "audit": count(AuditRecord, AuditRecord.at < NOW - 700 * DAY),
             "failures": count(LoginFailureRecord),
+            "logins": count(LoginSessionRecord),
             "runs": count(JobRunRecord),
             "alerts": count(WeekAlertRecord),
             "rotas": [tuple(row) for row in rotas],

@@ -104,12 +104,13 @@ def test_retention_deletes_only_what_is_older_than_its_period(engine: Engine, ti
     summary = run(engine, run_retention, tiny)
     assert summary == (
         "deleted 2 audit entries, 2 superseded versions, 1 login failure, 2 job runs, "
-        "1 cleared alert (versions of weeks before 2025-W47)"
+        "1 cleared alert, 1 expired login (versions of weeks before 2025-W47)"
     )
     after = counts(engine, tiny)
     assert after == {
         "audit": 2,  # the recent one and the one of no network
         "failures": 1,
+        "logins": 1,  # the one still open
         "runs": 2,  # the recent one and the one still marked running
         "alerts": 2,
         "rotas": [
@@ -126,5 +127,5 @@ def test_retention_deletes_only_what_is_older_than_its_period(engine: Engine, ti
     assert entry.after is not None and entry.after["superseded_versions"] == 2
     assert run(engine, run_retention, tiny) == (
         "deleted 0 audit entries, 0 superseded versions, 0 login failures, 0 job runs, "
-        "0 cleared alerts (versions of weeks before 2025-W47)"
+        "0 cleared alerts, 0 expired logins (versions of weeks before 2025-W47)"
     )

@@ -48,6 +48,21 @@ class UserRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LoginSessionRecord(Base):
+    """One logged-in browser: the cookie carries the key, the table only its SHA-256.
+
+    Logging out deletes the row, so a copy of the cookie stops working at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class LoginFailureRecord(Base):
     """One failed login, kept for the rate limit (by e-mail, whether or not it exists)."""
 
