@@ -56,9 +56,13 @@ class PublicAddress:
 
 
 def public_address(config: Mapping[str, Any]) -> PublicAddress:
-    """``PUBLIC_HOST`` and ``PUBLIC_SCHEME`` (https unless the site is served without TLS)."""
+    """``PUBLIC_HOST`` and ``PUBLIC_SCHEME``.
+
+    The scheme is https for a configured host (unless the site is served without TLS),
+    and http for the development server's host, which serves no TLS.
+    """
     host = str(config.get("PUBLIC_HOST") or "").strip()
-    scheme = str(config.get("PUBLIC_SCHEME") or "https").strip().lower()
+    scheme = str(config.get("PUBLIC_SCHEME") or ("https" if host else "http")).strip().lower()
     if scheme not in SCHEMES:
         raise ConfigurationError(f"PUBLIC_SCHEME: give https or http, not {scheme!r}")
     if "/" in host or " " in host:

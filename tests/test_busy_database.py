@@ -35,10 +35,13 @@ def sqlite_path(url: str) -> str:
 
 @contextmanager
 def write_lock_held(url: str) -> Iterator[None]:
-    """Another process in the middle of a write: it holds SQLite's write lock until the end."""
+    """Another process in the middle of a write: it holds SQLite's write lock until the end.
+
+    EXCLUSIVE: without write-ahead logging this would also keep every reader out.
+    """
     other = sqlite3.connect(sqlite_path(url), isolation_level=None)
     try:
-        other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN EXCLUSIVE")
         yield
         other.execute("ROLLBACK")
     finally:
@@ -63,12 +66,12 @@ def audit_count(url: str) -> int:
 def test_a_login_overtaken_by_another_commit_still_succeeds(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process writes between the login's reading and its writing.
+    """Another process writes while the login checks the password.
 
-    Begun lazily, the login's transaction would find its snapshot stale when
-    it came to write and SQLite would fail it at once (the 500s of a login
-    during a solve).  Begun with the write lock, the login goes first and
-    the other write waits for it.
+    The check only reads, so the other write does not wait for it; the login's
+    own write then begins with the write lock, on the database as it is now.
+    Begun lazily from a stale read, SQLite would fail it at once (the 500s of a
+    login during a solve).
     """
     app, _ = seeded_app(sqlite_url)
     client = app.test_client()
@@ -87,7 +90,8 @@ def test_a_login_overtaken_by_another_commit_still_succeeds(
         writer = threading.Thread(target=other_process_writes)
         others.append(writer)
         writer.start()
-        writer.join(timeout=1.0)  # time enough to commit, had the login not held the lock
+        writer.join(timeout=10.0)
+        assert not writer.is_alive(), "the password check kept another process waiting"
         return checked(stored, password)
 
     monkeypatch.setattr(accounts, "check_password_hash", overtaken)
@@ -199,3 +203,39 @@ def test_sqlite_files_are_written_ahead_so_readers_never_wait(sqlite_url: str) -
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         engine.dispose()
+
+
+class PgError(Exception):
+    """What psycopg raises: an error carrying its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("55P03", storage_db.BUSY),  # lock not available
+        ("40P01", storage_db.BUSY),  # deadlock
+        ("08006", storage_db.UNREACHABLE),  # connection failure
+        ("57P01", storage_db.UNREACHABLE),  # the server is shutting down
+        ("42P01", None),  # undefined table: a fault, not "try again"
+        ("22001", None),  # value too long
+    ],
+)
+def test_postgresql_errors_are_told_apart_by_their_state(state: str, expected: str | None) -> None:
+    error = OperationalError("SELECT 1", {}, PgError("server said no", state))
+    assert database_trouble(error) == expected
+
+
+@pytest.mark.parametrize(
+    "referrer", ["http://localhost//evil.example/path", "http://localhost///evil.example"]
+)
+def test_the_busy_pages_back_link_never_leaves_the_site(sqlite_url: str, referrer: str) -> None:
+    app, _ = seeded_app(sqlite_url)
+    with app.test_request_context("/", headers={"Referer": referrer}):
+        from web.errors import same_site_referrer
+
+        back = same_site_referrer()
+    assert back is not None and back.startswith("/") and not back.startswith("//")

@@ -196,7 +196,9 @@ def test_without_a_public_host_the_link_names_this_machine_and_says_so(
     monkeypatch.delenv("ROTAPOOL_PUBLIC_HOST")
     assert feeds_cli(network, "url", "S01") == 0
     printed = capsys.readouterr()
-    links(printed.out, DEFAULT_HOST)
+    # The development server's address, which serves plain http.
+    assert f"  http://{DEFAULT_HOST}/feeds/" in printed.out
+    assert f"  webcal://{DEFAULT_HOST}/feeds/" in printed.out
     assert "warning: ROTAPOOL_PUBLIC_HOST is not set" in printed.err
     assert "opens only on this machine" in printed.err
 

@@ -38,7 +38,7 @@ SECRET = "concurrency-test-secret-" + "x" * 40
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 FINISHED = ("done", "failed", "cancelled")
 AT_LEAST = 50
-BROWSERS = 4
+BROWSERS = 8
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -153,6 +153,33 @@ def test_a_workbook_sheet_over_its_cap_is_refused(tmp_path: Path) -> None:
     assert str(problem).startswith("net.xlsx[staff]:1: (file): has 35 rows, more than the 34")
 
 
+def test_a_workbook_over_its_cap_is_refused_before_any_cell_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_workbook(write_bundle(tmp_path), tmp_path / "net.xlsx")
+
+    def parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr("scheduler.bundle.tables.pd.read_excel", parse)
+    with pytest.raises(BundleError) as refused:
+        read_bundle(path, caps={"staff.csv": 34})
+    (problem,) = refused.value.problems
+    assert str(problem).startswith("net.xlsx[staff]:1: (file): has 35 rows, more than the 34")
+
+
+def test_workbook_sheets_differing_only_in_case_and_spaces_are_refused(tmp_path: Path) -> None:
+    path = write_workbook(write_bundle(tmp_path), tmp_path / "net.xlsx")
+    book = openpyxl.load_workbook(path)
+    copy = book.copy_worksheet(book["staff"])
+    copy.title = "Staff "
+    book.save(path)
+    (problem,) = problems_of(path)
+    assert problem == (
+        "net.xlsx:1: (file): has sheets read as the same table ('staff', 'Staff '); keep one"
+    )
+
+
 @pytest.mark.parametrize(
     ("line", "first"),
     [

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import logging
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
 from scheduler.domain import Assignment
@@ -439,6 +441,31 @@ def test_without_smtp_the_notices_are_shown_but_not_emailed(site: Site) -> None:
     page = person_page(client_as(site.app, "other_clinician"), site, "S02")
     assert "Wed 2 Dec AM moved from P02 to P01" in page
     assert "not e-mailed: e-mail is not set up" in page
+
+
+def test_a_database_busy_after_the_publication_does_not_say_it_failed(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publication is committed before notices are e-mailed: a busy database then
+    must not turn into "try again", which would publish a second version."""
+    from web import rota
+
+    locked = OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+
+    def busy(*_: object, **__: object) -> object:
+        raise locked
+
+    monkeypatch.setattr(rota.notices, "deliver_pending", busy)
+    for site in make_site(db_url, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port()):
+        publish_over_http(site, FIRST_ROTA)
+        flash = publish_over_http(site, SECOND_ROTA)
+        assert flash == (
+            f"Published {WEEK} as version 2. The change notices are recorded but were not "
+            "e-mailed: the database was busy."
+        )
+        with session_scope(site.engine) as session:
+            published = find_rota(session, site.network_id, WEEK, "published")
+            assert published is not None and published.version == 2
 
 
 def test_a_mail_server_that_is_down_does_not_stop_the_publication(db_url: str) -> None:

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
 
+from scheduler.cli.common import EXIT_INPUT
+from scheduler.cli.main import main
 from scheduler.cli.web import served_address
-from scheduler.config import DEFAULT_HOST
+from scheduler.config import DEFAULT_HOST, public_address
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.feeds import issue_token
 from tests.feeds.support import FIRST_ROTA, WEEK, save_draft
@@ -119,3 +122,27 @@ def test_a_public_scheme_other_than_http_stops_the_app_naming_the_setting(db_url
 
     with pytest.raises(ConfigurationError, match="PUBLIC_SCHEME: give https or http"):
         create_app({"TESTING": True, "DATABASE_URL": db_url, "PUBLIC_SCHEME": "gopher"})
+
+
+@pytest.mark.parametrize(
+    ("config", "base"),
+    [
+        ({}, f"http://{DEFAULT_HOST}"),  # the development server serves no TLS
+        ({"PUBLIC_HOST": "rota.example.test"}, "https://rota.example.test"),
+        ({"PUBLIC_HOST": "rota.lan:8080", "PUBLIC_SCHEME": "http"}, "http://rota.lan:8080"),
+    ],
+)
+def test_links_begin_with_https_only_for_a_configured_host(
+    config: dict[str, str], base: str
+) -> None:
+    assert public_address(config).base == base
+
+
+def test_the_demo_says_a_bad_public_scheme_before_doing_any_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTAPOOL_PUBLIC_SCHEME", "gopher")
+    database = tmp_path / "demo.sqlite"
+    assert main(["demo", "--database", f"sqlite:///{database}", "--no-serve"]) == EXIT_INPUT
+    assert "PUBLIC_SCHEME: give https or http" in capsys.readouterr().err
+    assert not database.exists()  # nothing imported, nothing solved

@@ -5,6 +5,7 @@ copy of the cookie; and a failure is logged by route, never by an address holdin
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 import pytest
@@ -128,6 +129,8 @@ def test_a_login_stores_only_a_digest_of_the_cookies_key(
         assert cookie is not None
         key = serializer.loads(cookie.value)[auth.SESSION_KEY]
     assert rows(db_url, LoginSessionRecord, LoginSessionRecord.digest == key) == 0
+    stored = hashlib.sha256(key.encode()).hexdigest()
+    assert rows(db_url, LoginSessionRecord, LoginSessionRecord.digest == stored) == 1
     assert rows(db_url, LoginSessionRecord) == 1
 
 

@@ -32,7 +32,13 @@ from werkzeug.wrappers import Response
 from scheduler.jobs.timetable import when
 from scheduler.storage import audit
 from scheduler.storage.models.network import NetworkRecord
-from scheduler.usecases.accounts import LoginThrottledError, User, authenticate, find_user
+from scheduler.usecases.accounts import (
+    LoginThrottledError,
+    User,
+    check_credentials,
+    find_user,
+    record_attempt,
+)
 from scheduler.usecases.sessions import (
     end_all_sessions,
     end_session,
@@ -160,10 +166,14 @@ def login() -> str | Response | tuple[str, int]:
     if not migrated():
         flash("No accounts exist yet: create one with `rotapool users add`.", "error")
         return render_template("login.html", next=""), 400
+    previous = session.get(SESSION_KEY)
     try:
+        with reading() as db:  # the slow password hash runs outside any write lock
+            user = check_credentials(db, email, password)
         with transaction() as db:
-            user = authenticate(db, email, password)
+            record_attempt(db, email, user)
             if user is not None:
+                end_session(db, previous)  # logging in again in this browser replaces its login
                 audit.record(db, user.email, "login", user.email, network_id=user.network_id)
                 key = start_session(db, user.id, current_app.permanent_session_lifetime)
     except LoginThrottledError as err:

@@ -13,11 +13,9 @@ from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, render_template, request
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from scheduler.storage.db import database_trouble
+from scheduler.storage.db import DATABASE_ERRORS, database_trouble
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 10  # seconds a browser or a calendar app is asked to wait before trying again
@@ -48,7 +46,8 @@ def same_site_referrer() -> str | None:
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host or referrer.scheme not in ("http", "https"):
         return None
-    return urlunsplit(("", "", referrer.path or "/", referrer.query, ""))
+    path = "/" + referrer.path.lstrip("/")  # never "//host": that would leave the site
+    return urlunsplit(("", "", path, referrer.query, ""))
 
 
 def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
@@ -65,5 +64,5 @@ def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
 def register(app: Flask) -> None:
     """Attach the error pages to ``app``."""
     app.register_error_handler(HTTPException, error_page)
-    app.register_error_handler(OperationalError, database_unavailable)
-    app.register_error_handler(PoolTimeoutError, database_unavailable)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_unavailable)

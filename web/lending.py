@@ -227,7 +227,7 @@ def decide(network_id: int, week: str, transfer_id: int) -> Response:
     user = network_guard(network_id)
     label = checked_week(week)
     decision, side = _form_choice()
-    with transaction() as db:
+    with reading() as db:
         try:
             transfer = find_transfer(db, network_id, transfer_id)
         except TransferNotFoundError:

@@ -209,7 +209,7 @@ def _cover_page(
 def request_cover_view(network_id: int, site_id: str) -> Page | Response:
     """A practice asks the network for extra people on one date and session."""
     user = site_guard(network_id, site_id)
-    with transaction() as db:
+    with reading() as db:
         if not site_exists(db, network_id, site_id):
             abort(404)
     if request.method == "GET":

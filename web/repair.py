@@ -230,7 +230,7 @@ def propose(network_id: int, week: str) -> Response:
         flash(f"Not repaired. Dates: {extra!r} is not a list of dates such as 2026-12-01.", "error")
         return _back(network_id, week)
     try:
-        with transaction() as db:
+        with reading() as db:
             bundle = bundle_of(db, network_id)
             _, published, pinned = repair.published_cells(db, network_id, week)
             days = repair.week_events(db, network_id, parse_iso_week(week))

@@ -42,6 +42,7 @@ from scheduler.jobs.records import (
     request_cancel,
 )
 from scheduler.jobs.settings import NO_QUEUE, solve_options
+from scheduler.storage.db import DATABASE_ERRORS, database_trouble
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases import editing, notices, publishing
@@ -86,7 +87,7 @@ def start_solve(network_id: int, week: str) -> Response:
     """Queue a solve of the week (or ``weeks`` weeks from it); the job runs in the background."""
     user = network_guard(network_id)
     week = _week(week)
-    with transaction() as db:
+    with reading() as db:
         bundle_of(db, network_id)
     settings = queue()
     sweep_interrupted(engine(), network_id, settings)
@@ -120,6 +121,9 @@ def start_solve(network_id: int, week: str) -> Response:
             jobs_queue.start(engine(), ticket.id, settings)
         except QueueUnavailableError:
             flash(NO_QUEUE, "error")
+        except DATABASE_ERRORS as err:  # the job is saved and sent; only its note was not
+            if database_trouble(err) is None:
+                raise
     return redirect(url_for(".job", network_id=network_id, job_id=ticket.id))
 
 
@@ -340,7 +344,7 @@ def publish(network_id: int, week: str) -> Page | Response:
     week = _week(week)
     try:
         revision = editing.parse_revision(request.form.get("revision"))
-        with transaction() as db:
+        with reading() as db:
             bundle_of(db, network_id)
         with transaction() as db:  # the publication's own, beginning with its write
             done = publishing.publish_week(
@@ -366,7 +370,12 @@ def _notify(recorded: int) -> str:
     smtp = notices.smtp_settings(current_app.config)
     if smtp is None:
         return notices.unsent_summary(recorded)
-    return notices.deliver_pending(engine(), smtp, public_host(), today=today()).summary
+    try:
+        return notices.deliver_pending(engine(), smtp, public_host(), today=today()).summary
+    except DATABASE_ERRORS as err:  # the publication stands: say so, not "try again"
+        if database_trouble(err) is None:
+            raise
+        return "The change notices are recorded but were not e-mailed: the database was busy."
 
 
 def _version_label(info: publishing.VersionInfo) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import openpyxl
 import pandas as pd
 
 from scheduler.domain import (
@@ -391,6 +392,9 @@ def read_workbook(
     if too_big is not None:
         return too_big
     try:
+        early = workbook_outline_problem(data, book, caps)
+        if early is not None:
+            return early
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object)
     except Exception as err:  # openpyxl raises many types for a damaged file
         return unreadable(book, f"cannot open the workbook ({err}); save it again as .xlsx")
@@ -410,6 +414,36 @@ def read_workbook(
     for extra in sorted(set(by_name) - known):
         raw.problems.append(unknown_file(f"{book}[{extra}]", extra))
     return raw
+
+
+def workbook_outline_problem(data: bytes, book: str, caps: Mapping[str, int]) -> RawBundle | None:
+    """Refuse, before any cell is parsed, a workbook whose sheet names clash once case and
+    spaces are ignored ("Staff" and "staff "), or whose sheet says it holds more rows than
+    its table may have. The row count is the one the file declares; the parsed count is
+    checked again afterwards."""
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        names = [str(sheet.title) for sheet in workbook.worksheets]
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            groups.setdefault(name.strip().lower(), []).append(name)
+        clashes = sorted(found for found in groups.values() if len(found) > 1)
+        if clashes:
+            listed = "; ".join(", ".join(repr(name) for name in found) for found in clashes)
+            return unreadable(book, f"has sheets read as the same table ({listed}); keep one")
+        labels = sheet_labels(book)
+        for sheet in workbook.worksheets:
+            logical = f"{str(sheet.title).strip().lower()}.csv"
+            declared = sheet.max_row
+            if logical in labels and declared is not None:
+                too_many = over_cap(logical, labels[logical], declared - 1, caps)
+                if too_many is not None:
+                    raw = RawBundle(PurePosixPath(book).stem, {})  # nothing else is read
+                    raw.problems.append(too_many)
+                    return raw
+    finally:
+        workbook.close()
+    return None
 
 
 def sheet_labels(book: str) -> dict[str, str]:

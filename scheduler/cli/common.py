@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from scheduler.config import app_settings, public_address
 from scheduler.domain import iso_week_label, parse_iso_week
 from scheduler.storage.db import (
+    DATABASE_ERRORS,
+    database_trouble,
     database_url,
     upgrade,
 )
@@ -47,7 +49,12 @@ def tell(engine: Engine, recorded: int, today: dt.date) -> str:
     if smtp is None:
         return notices.unsent_summary(recorded)
     host = public_address(config).host
-    return notices.deliver_pending(engine, smtp, host, today=today).summary
+    try:
+        return notices.deliver_pending(engine, smtp, host, today=today).summary
+    except DATABASE_ERRORS as err:  # after the commit: what was done stands
+        if database_trouble(err) is None:
+            raise
+        return "change notices recorded but not e-mailed: the database was busy"
 
 
 def next_week(today: dt.date | None = None) -> str:

@@ -13,14 +13,16 @@ from scheduler.cli.common import (
     db_url,
     print_error,
 )
+from scheduler.config import ConfigurationError, public_address
 from scheduler.jobs.history import job_views, jobs_table
 from scheduler.jobs.scheduling import log_to_stderr, run_once, serve, stop_on_signals
 from scheduler.jobs.settings import QueueSettingsError, queue_settings
 from scheduler.storage.db import (
     make_engine,
-    session_scope,
+    reading,
 )
 from scheduler.storage.repository import network_id_of
+from scheduler.usecases.notices import smtp_settings
 
 # -- scheduled jobs -------------------------------------------------------------------
 
@@ -29,9 +31,15 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     """Run the network's scheduled jobs: in the foreground, or what is due now (--once)."""
     try:
         queue_settings(app_settings())
-    except QueueSettingsError as err:
+        address = public_address(app_settings())
+    except (QueueSettingsError, ConfigurationError) as err:
         print_error(f"error: {err}")
         return EXIT_INPUT
+    if smtp_settings(app_settings()) is not None and not address.configured:
+        print_error(
+            f"warning: ROTAPOOL_PUBLIC_HOST is not set: links in e-mails will name "
+            f"{address.base}, which opens only on this machine"
+        )
     url = db_url(args)
     log_to_stderr()
     engine = make_engine(url)
@@ -75,7 +83,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     """Each job, its schedule, its next run (Europe/London) and its last run's outcome."""
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             network_id = None if args.network is None else network_id_of(session, args.network)
             views = job_views(session, network_id)
     finally:

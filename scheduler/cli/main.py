@@ -20,11 +20,8 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-
 from scheduler.cli.common import EXIT_BUSY, EXIT_INPUT, print_error
-from scheduler.storage.db import database_trouble
+from scheduler.storage.db import DATABASE_ERRORS, database_trouble
 from scheduler.storage.repository import NetworkLookupError
 
 # Each command and the group module that adds it, in the order of ``rotapool --help``.
@@ -76,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NetworkLookupError as err:
         print_error(f"error: {err}")
         return EXIT_INPUT
-    except (OperationalError, PoolTimeoutError) as err:
+    except DATABASE_ERRORS as err:
         trouble = database_trouble(err)
         if trouble is None:
             raise

@@ -33,6 +33,7 @@ from scheduler.outputs.exports import write_exports
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.db import (
     make_engine,
+    reading,
     session_scope,
     upgrade,
 )
@@ -129,7 +130,7 @@ def _through_throwaway_db(bundle: Bundle, tmp: Path) -> Bundle:
     try:
         with session_scope(engine) as session:
             save_bundle(session, bundle)
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             return load_bundle(session, bundle.name)
     finally:
         engine.dispose()
@@ -177,7 +178,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_solve(args: argparse.Namespace) -> int:
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             network_id = network_id_of(session, args.network)
             bundle = current_bundle(session, network_id)
             bundle = with_fairness_balance(session, network_id, bundle, args.week)
@@ -209,7 +210,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             bundle = current_bundle(session, network_id_of(session, args.network))
             found = load_rota(
                 session, network_id_by_name(session, bundle.name), args.week, "latest"

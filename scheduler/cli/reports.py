@@ -19,7 +19,7 @@ from scheduler.reports.ledger import NothingPublishedError, PeriodError, choose_
 from scheduler.reports.ledger_tables import summary_lines, write_ledger
 from scheduler.storage.db import (
     make_engine,
-    session_scope,
+    reading,
 )
 from scheduler.storage.repository import network_id_of
 
@@ -33,7 +33,7 @@ def cmd_report_ea(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             network_id = network_id_of(session, args.network)
             bundle, checks = ea.load_checks(session, network_id, args.week, args.weeks)
     except ea.NoEnhancedAccessError as err:
@@ -92,7 +92,7 @@ def cmd_report_fairness(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             report = fairness.load_fairness(session, network_id_of(session, args.network), period)
     finally:
         engine.dispose()
@@ -133,7 +133,7 @@ def cmd_report_recharges(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     engine = make_engine(db_url(args))
     try:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             found = load_ledger(session, network_id_of(session, args.network), period)
     except NothingPublishedError as err:
         print_error(f"error: {err}")

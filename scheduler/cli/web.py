@@ -61,6 +61,11 @@ def web_app_factory() -> Callable[[dict[str, Any]], Any]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     week = args.week or next_week()
+    try:
+        address = served_address(args)  # before the work: a bad setting is said at once
+    except ConfigurationError as err:
+        print_error(f"error: {err}")
+        return EXIT_INPUT
     print(f"Importing the sample network from {SAMPLE} ...")
     import_bundle(args.database, str(SAMPLE))
     args.network = None
@@ -76,7 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Log in as {DEMO_MANAGER} with the password {password} (new for every demo run).")
     # The demo runs on the user's own machine: a throwaway per-run secret is fine there,
     # whereas `rotapool serve` insists on a configured one.
-    return serve(args, {"SECRET_KEY": secrets.token_hex(32), **served_address(args)})
+    return serve(args, {"SECRET_KEY": secrets.token_hex(32), **address})
 
 
 def served_address(args: argparse.Namespace) -> dict[str, str]:

@@ -37,7 +37,7 @@ from scheduler.jobs.settings import (
 )
 from scheduler.storage import audit
 from scheduler.storage.clock import now, utc
-from scheduler.storage.db import session_scope
+from scheduler.storage.db import reading, session_scope
 from scheduler.storage.models.app import SolveJobRecord
 from scheduler.usecases.planning import PlanOutcome
 from solver import SolveStatus
@@ -161,7 +161,7 @@ def sweep_interrupted(
     A job claimed, beaten or closed between the read and the write is left
     alone.
     """
-    with session_scope(engine) as session:
+    with reading(engine) as session:
         candidates = _orphans(session, network_id, settings)
     return _close_orphans(engine, network_id, candidates) if candidates else []
 
@@ -287,7 +287,8 @@ class Heartbeat:
     def check(self, beat: bool) -> bool:
         """Write the heartbeat when ``beat``; whether the job should stop."""
         mine = (SolveJobRecord.id == self._job_id, SolveJobRecord.owner == self._owner)
-        with session_scope(self._engine) as session:
+        unit = session_scope if beat else reading  # only a beat writes
+        with unit(self._engine) as session:
             if beat:  # a write first, as everywhere here (SQLite's write lock)
                 session.execute(
                     update(SolveJobRecord)

@@ -17,7 +17,7 @@ from scheduler.jobs.claims import fail_job
 from scheduler.jobs.local import RUNNER, Backend, QueueUnavailableError
 from scheduler.jobs.settings import LOCAL, NO_QUEUE, RESEND_AFTER, QueueSettings
 from scheduler.storage.clock import now
-from scheduler.storage.db import session_scope
+from scheduler.storage.db import reading, session_scope
 from scheduler.storage.models.app import SolveJobRecord
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def resend_unclaimed(
     if settings.broker_url is None:
         return []
     cutoff = now() - dt.timedelta(seconds=older_than)
-    with session_scope(engine) as session:
+    with reading(engine) as session:
         statement = select(SolveJobRecord.id).where(
             SolveJobRecord.state == "queued",
             SolveJobRecord.backend == "celery",

@@ -31,7 +31,7 @@ from scheduler.jobs.run import input_hash, read_input, week_labels
 from scheduler.jobs.settings import ACTIVE, LOCAL, QueueSettings
 from scheduler.storage import audit
 from scheduler.storage.clock import now, utc
-from scheduler.storage.db import engine_of, reader, session_scope
+from scheduler.storage.db import engine_of, reader, reading
 from scheduler.storage.models.app import SolveJobRecord
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases.planning import MAX_WEEKS
@@ -118,7 +118,7 @@ def wait_for_state(engine: Engine, job_id: int, timeout: float) -> JobView:
     """Poll the job's row until it has finished, wherever it runs; ``TimeoutError`` if not."""
     deadline = time.monotonic() + timeout
     while True:
-        with session_scope(engine) as session:
+        with reading(engine) as session:
             record = session.get(SolveJobRecord, job_id)
             view = None if record is None else job_view(record)
         if view is None:

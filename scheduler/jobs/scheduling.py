@@ -73,7 +73,7 @@ from scheduler.jobs.timetable import (
     utc_now,
     when,
 )
-from scheduler.storage.db import reader, session_scope
+from scheduler.storage.db import reader, reading, session_scope
 from scheduler.storage.models.app import JobRunRecord
 
 log = logging.getLogger(__name__)
@@ -422,7 +422,7 @@ def run_scheduled(network_id: int, kind: str) -> None:
     if runner is None:
         raise RuntimeError("run_scheduled runs only inside `rotapool scheduler`")
     now = runner.clock()
-    with session_scope(runner.engine) as session:
+    with reading(runner.engine) as session:
         spec = spec_of(session, network_id, kind)
     if spec is None:
         log.warning("%s job of network %d is no longer in its settings; skipped", kind, network_id)

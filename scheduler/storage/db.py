@@ -105,13 +105,14 @@ def make_engine(url: str | URL) -> Engine:
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     in_memory = parsed.database in (None, "", ":memory:")
-    busy = {"timeout": BUSY_TIMEOUT}
+    # hide_parameters: an error names the statement, never the values (names, tokens) it carried.
+    options = {"connect_args": {"timeout": BUSY_TIMEOUT}, "hide_parameters": True}
     if in_memory:
-        engine = create_engine(parsed, connect_args=busy)
+        engine = create_engine(parsed, **options)
     else:
-        engine = create_engine(parsed, poolclass=NullPool, connect_args=busy)
+        engine = create_engine(parsed, poolclass=NullPool, **options)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
@@ -133,8 +134,10 @@ UNREACHABLE = (
     "the database cannot be reached; try again in a moment, "
     "and tell whoever runs rotapool if it persists"
 )
+DATABASE_ERRORS = (OperationalError, PoolTimeoutError)  # what ``database_trouble`` may explain
 # PostgreSQL errors that mean "wait your turn": lock not available, serialisation failure,
-# deadlock, statement cancelled (a timeout), too many connections.
+# deadlock, statement cancelled (a timeout), too many connections. Class 08 (connection
+# exception) and 57P01-57P05 (the server shutting down or refusing) mean out of reach.
 BUSY_STATES = frozenset({"55P03", "40001", "40P01", "57014", "53300"})
 
 
@@ -149,14 +152,14 @@ def database_trouble(err: BaseException) -> str | None:
     if not isinstance(err, OperationalError):
         return None
     words = str(err.orig).lower()
-    if "locked" in words or "busy" in words:
-        return BUSY
     state = getattr(err.orig, "sqlstate", None)
-    if state is not None:
-        return BUSY if state in BUSY_STATES else UNREACHABLE
-    if "unable to open" in words or "disk i/o" in words or "connection" in words:
-        return UNREACHABLE
-    return None
+    if "locked" in words or "busy" in words or state in BUSY_STATES:
+        return BUSY
+    if state is not None:  # PostgreSQL: only connection trouble means "out of reach"
+        unreachable = state.startswith(("08", "57P0"))
+    else:
+        unreachable = any(sign in words for sign in ("unable to open", "disk i/o", "connection"))
+    return UNREACHABLE if unreachable else None
 
 
 def alembic_config() -> Config:

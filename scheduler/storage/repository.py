@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, delete, select, update
+from sqlalchemy import MetaData, delete, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from scheduler.domain import (
@@ -43,7 +44,7 @@ from scheduler.storage.models.network import (
 )
 from scheduler.storage.records import (
     access_of,
-    bundle_records,
+    bundle_rows,
     demand_of,
     fixed_of,
     forbidden_sequence_of,
@@ -81,6 +82,7 @@ def save_bundle(session: Session, bundle: Bundle) -> int:
     A re-imported network keeps its id and its rotas (rotas are history the
     bundle does not carry); its settings and every bundle record are replaced.
     """
+    rows = bundle_rows(bundle)  # before any statement: a new transaction has no lock yet
     network = session.scalar(select(NetworkRecord).where(NetworkRecord.name == bundle.name))
     if network is None:
         network = NetworkRecord(name=bundle.name)
@@ -93,11 +95,11 @@ def save_bundle(session: Session, bundle: Bundle) -> int:
     network.settings = settings_of(bundle)
     network.imported_at = now()
     session.flush()
-    records = bundle_records(bundle)
-    for record in records:
-        record.network_id = network.id
-    session.add_all(records)
-    session.flush()
+    for kind, kind_rows in rows:
+        # A bulk insert, not the session's unit of work: tracking hundreds of thousands
+        # of objects would hold the write lock for most of a minute.
+        values = [{**row, "network_id": network.id} for row in kind_rows]
+        session.execute(insert(sa_inspect(kind).local_table), values)
     return network.id
 
 

@@ -166,12 +166,52 @@ def authenticate(
 ) -> User | None:
     """The account these credentials open, or None; raises ``LoginThrottledError``.
 
-    Every failure is recorded; a success clears the e-mail's failures.
+    Every failure is recorded; a success clears the e-mail's failures. The web app runs
+    the two halves in separate transactions (``check_credentials`` while reading,
+    ``record_attempt`` in a short write) so the slow password hash never holds the lock.
+    """
+    at = at or now()
+    user = check_credentials(session, email, password, at)
+    record_attempt(session, email, user, at)
+    return user
+
+
+def check_credentials(
+    session: Session, email: str, password: str, at: dt.datetime | None = None
+) -> User | None:
+    """The account these credentials open, or None; reads only. Raises ``LoginThrottledError``."""
+    email = normalise_email(email)
+    if len(email) > LABEL:
+        return None  # no account has so long an address, and the failure table could not hold it
+    _refuse_if_throttled(session, email, at or now())
+    record = session.scalar(select(UserRecord).where(UserRecord.email == email))
+    stored = record.password_hash if record is not None else _NO_ACCOUNT_HASH
+    if check_password_hash(stored, password) and record is not None and record.active:
+        return user_of(record)
+    return None
+
+
+def record_attempt(
+    session: Session, email: str, user: User | None, at: dt.datetime | None = None
+) -> None:
+    """Remember a login attempt: a failure counts towards the throttle, a success clears it.
+
+    The throttle is asked again: failures recorded since the credentials were checked
+    (another browser, another process) still refuse this login.
     """
     at = at or now()
     email = normalise_email(email)
     if len(email) > LABEL:
-        return None  # no account has so long an address, and the failure table could not hold it
+        return
+    if user is None:
+        session.add(LoginFailureRecord(email=email, at=at))
+        session.flush()
+        return
+    _refuse_if_throttled(session, email, at)
+    session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.email == email))
+
+
+def _refuse_if_throttled(session: Session, email: str, at: dt.datetime) -> None:
     recent = select(func.count()).where(
         LoginFailureRecord.email == email, LoginFailureRecord.at > at - FAILURE_WINDOW
     )
@@ -179,14 +219,6 @@ def authenticate(
         raise LoginThrottledError(
             f"too many failed logins; try again in {FAILURE_WINDOW.seconds // 60} minutes"
         )
-    record = session.scalar(select(UserRecord).where(UserRecord.email == email))
-    stored = record.password_hash if record is not None else _NO_ACCOUNT_HASH
-    if check_password_hash(stored, password) and record is not None and record.active:
-        session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.email == email))
-        return user_of(record)
-    session.add(LoginFailureRecord(email=email, at=at))
-    session.flush()
-    return None
 
 
 def find_user(session: Session, user_id: int) -> User | None:
