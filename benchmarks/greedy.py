@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from scheduler.domain import Assignment, DemandRow, Fixed, Staff
-from scheduler.horizon import Horizon, Need, Shift
+from scheduler.horizon import Horizon, Need, Shift, duties
 
 Slot = tuple[dt.date, str, str]  # date, session_id, site_id
 
@@ -51,6 +51,7 @@ class _Plan:
         self.rooms = {s.site_id: s.rooms for s in horizon.bundle.sites}
         self.loads = {p.staff_id: self._new_load(p) for p in horizon.staff}
         self.in_room: Counter[Slot] = Counter()
+        self.at_site: dict[str, list[Shift]] = defaultdict(list)
         self.filled: Counter[int] = Counter()  # need index -> people counted against it
         self.assignments: set[Assignment] = set()
 
@@ -71,13 +72,31 @@ class _Plan:
             and self._within_caps(load, shift)
             and self._no_clash(load, shift, site_id)
             and self._rested(load, shift)
+            and self._day_off_kept(load, shift)
             and self._available(staff_id, shift, site_id)
         )
 
     def _room_free(self, shift: Shift, site_id: str) -> bool:
-        """A site with rooms never holds more people in one session than rooms."""
+        """At no moment more people at a site than its rooms, nor in its building."""
         rooms = self.rooms.get(site_id, 0)
-        return rooms <= 0 or self.in_room[(shift.date, shift.session_id, site_id)] < rooms
+        if rooms > 0 and self._most_at_once({site_id}, shift) >= rooms:
+            return False
+        building = self.horizon.bundle.building_of(site_id)
+        if building is None or building.rooms <= 0:
+            return True
+        members = {s.site_id for s in self.horizon.bundle.sites if s.building == building.building}
+        return self._most_at_once(members, shift) < building.rooms
+
+    def _most_at_once(self, site_ids: set[str], shift: Shift) -> int:
+        """The most people booked at these sites at one moment of ``shift``."""
+        booked = [
+            other
+            for site_id in site_ids
+            for other in self.at_site[site_id]
+            if other.start < shift.end and shift.start < other.end
+        ]
+        moments = {shift.start} | {o.start for o in booked if o.start > shift.start}
+        return max((sum(o.start <= t < o.end for o in booked) for t in moments), default=0)
 
     def _within_caps(self, load: _Load, shift: Shift) -> bool:
         """Sessions per day, hours, evenings and weekend sessions all stay within limits."""
@@ -90,9 +109,10 @@ class _Plan:
         )
 
     def _no_clash(self, load: _Load, shift: Shift, site_id: str) -> bool:
-        """Same-date sessions neither overlap nor leave too little time to travel between sites."""
+        """Sessions (a night and the next morning too) neither overlap nor leave too little
+        time to travel between sites."""
         for other, other_site in load.booked:
-            if other.date != shift.date:
+            if abs((other.date - shift.date).days) > 1:
                 continue
             if other.start < shift.end and shift.start < other.end:
                 return False
@@ -104,15 +124,21 @@ class _Plan:
         return True
 
     def _rested(self, load: _Load, shift: Shift) -> bool:
-        """Sessions on different dates leave at least ``min_rest_hours`` between them."""
+        """Sessions less than ``min_rest_hours`` apart are one duty, at most the person's
+        ``max_duty_hours`` long."""
         rest = dt.timedelta(hours=self.rules.min_rest_hours)
-        for other, _ in load.booked:
-            if other.date == shift.date:
-                continue
-            first, second = (other, shift) if other.date < shift.date else (shift, other)
-            if second.start - first.end < rest:
-                return False
-        return True
+        cap = dt.timedelta(hours=load.person.duty_hours(self.rules))
+        spans = [(o.start, o.end) for o, _ in load.booked] + [(shift.start, shift.end)]
+        return all(end - start <= cap for start, end in duties(spans, rest))
+
+    def _day_off_kept(self, load: _Load, shift: Shift) -> bool:
+        """Each ISO week keeps the person's days without any working moment."""
+        most = 7 - load.person.days_off_per_week(self.rules)
+        worked: dict[tuple[int, int], set[dt.date]] = defaultdict(set)
+        for one in [o for o, _ in load.booked] + [shift]:
+            for day in self.horizon.dates_touched(one):
+                worked[day.isocalendar()[:2]].add(day)
+        return all(len(days) <= most for days in worked.values())
 
     def _available(self, staff_id: str, shift: Shift, site_id: str) -> bool:
         """Not on leave and not marked unavailable for this session (slowest look-ups last)."""
@@ -133,6 +159,7 @@ class _Plan:
         load.evenings += shift.is_evening
         load.weekends += shift.is_weekend
         self.in_room[(shift.date, shift.session_id, site_id)] += 1
+        self.at_site[site_id].append(shift)
         self.assignments.add(Assignment(shift.date, shift.session_id, site_id, staff_id))
         if need is not None:
             self.filled[need.index] += 1

@@ -71,7 +71,13 @@ RULES: tuple[Rule, ...] = (
         "work more sessions in a day than allowed",
         PERSON,
     ),
-    Rule("rest", H, "Too little rest between days", "not get their daily rest", PERSON),
+    Rule(
+        "rest",
+        H,
+        "Duty too long for the daily rest",
+        "work too long a duty without their daily rest",
+        PERSON,
+    ),
     Rule("max_hours", H, "Over weekly hours", "go over their weekly hours", PERSON),
     Rule("min_hours", H, "Under minimum hours", "fall under their minimum hours"),
     Rule("evenings", H, "Too many evenings", "work more evenings than allowed", PERSON),
@@ -84,6 +90,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("rooms", H, "More people than rooms", "need a room the site does not have", SITE),
     Rule("fixed", H, "Pinned session missing", "miss a pinned session"),
+    Rule("days_off", H, "No weekly day off", "not get their days off in the week", PERSON),
     Rule(
         "sequence",
         H,

@@ -32,6 +32,7 @@ FIXED = "fixed.csv"
 TRAVEL = "travel.csv"
 FORBIDDEN_SEQUENCES = "forbidden_sequences.csv"
 SESSION_LIMITS = "session_limits.csv"
+BUILDINGS = "buildings.csv"
 NETWORK = "network.toml"
 
 FEDERATION = "FED"
@@ -41,6 +42,7 @@ CHANGE_ROW_BASE = 1_000_000  # demand changes number their rows from here on
 class SiteKind(StrEnum):
     PRACTICE = "practice"
     HUB = "hub"
+    SERVICE = "service"  # a minor injuries unit, urgent care centre or out-of-hours base
 
 
 class SessionKind(StrEnum):
@@ -69,6 +71,17 @@ class Rules:
     min_rest_hours: float = 11.0
     max_week_hours: float = 48.0
     max_sessions_per_day: int = 2
+    # Sessions less than min_rest_hours apart form one duty of at most this many hours,
+    # first start to last end; None = 24 - min_rest_hours (13 with the default rest).
+    max_duty_hours: float | None = None
+    min_days_off_per_week: int = 1  # whole calendar days without any work, per ISO week
+
+    @property
+    def duty_hours(self) -> float:
+        """The longest duty: ``max_duty_hours``, else what a day leaves after its rest."""
+        if self.max_duty_hours is not None:
+            return self.max_duty_hours
+        return max(24.0 - self.min_rest_hours, 1.0)
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,23 @@ class Site:
     rooms: int  # 0 = no limit
     lat: float | None = None
     lon: float | None = None
+    building: str | None = None  # sites of one building share its rooms (buildings.csv)
+    organisation: str | None = None  # who runs the site; None = the site itself
+    bank_holidays: str | None = None  # "open" or "closed"; None = the network's default
+    row: int = 0
+
+    @property
+    def runs_as(self) -> str:
+        """The organisation that runs the site (recharges arise only between organisations)."""
+        return self.organisation or self.site_id
+
+
+@dataclass(frozen=True)
+class Building:
+    """A building whose consulting rooms its sites share (buildings.csv)."""
+
+    building: str
+    rooms: int  # usable at any one moment by all its sites together; 0 = no limit
     row: int = 0
 
 
@@ -137,6 +167,8 @@ class Staff:
     skills: frozenset[str] = frozenset()
     sites: frozenset[str] | None = None  # None = any site ("*")
     max_sessions_per_day: int | None = None  # None = the network rule
+    max_duty_hours: float | None = None  # None = the network rule
+    min_days_off_per_week: int | None = None  # None = the network rule
     max_evenings: int = 0
     max_weekend_sessions: int = 0
     hourly_rate: float | None = None
@@ -153,6 +185,15 @@ class Staff:
 
     def may_work_at(self, site_id: str) -> bool:
         return self.sites is None or site_id in self.sites
+
+    def duty_hours(self, rules: Rules) -> float:
+        """This person's longest duty: their own ``max_duty_hours``, else the network's."""
+        return self.max_duty_hours if self.max_duty_hours is not None else rules.duty_hours
+
+    def days_off_per_week(self, rules: Rules) -> int:
+        """Whole days without work this person needs in each ISO week."""
+        own = self.min_days_off_per_week
+        return own if own is not None else rules.min_days_off_per_week
 
 
 # The optional staff.csv columns of rules over the whole planning horizon.
@@ -414,11 +455,14 @@ class Bundle:
     travel: tuple[Travel, ...] = ()
     forbidden_sequences: tuple[ForbiddenSequence, ...] = ()
     session_limits: tuple[SessionLimit, ...] = ()
+    buildings: tuple[Building, ...] = ()
     enhanced_access: dict[str, float] = field(default_factory=dict)
     # The typed [enhanced_access] settings; None when the bundle has no such section (the
     # dict above keeps the section's numbers as written).
     enhanced_access_settings: EnhancedAccess | None = None
-    bank_holidays_closed: bool = True  # weekday demand rows do not apply on bank holidays
+    # Weekday demand rows do not apply on bank holidays at a site that does not say
+    # otherwise (sites.csv ``bank_holidays``; ``[calendar] bank_holidays`` in network.toml).
+    bank_holidays_closed: bool = True
     # How each logical file is shown to the user (e.g. "staff.csv" -> "net.xlsx[staff]").
     file_labels: dict[str, str] = field(default_factory=dict)
     # Hub hours each practice did beyond (or short of) its list share of the network's, over
@@ -432,6 +476,33 @@ class Bundle:
 
     def site(self, site_id: str) -> Site:
         return next(s for s in self.sites if s.site_id == site_id)
+
+    def closed_on_bank_holidays(self, site_id: str) -> bool:
+        """Whether the site's weekday demand rows stop on bank holidays (dated rows apply)."""
+        own = self._sites_by_id[site_id].bank_holidays if site_id in self._sites_by_id else None
+        return self.bank_holidays_closed if own is None else own == "closed"
+
+    def organisation_of(self, employer: str) -> str:
+        """The organisation an employer (a site id, an organisation, or FED) stands for."""
+        site = self._sites_by_id.get(employer)
+        return site.runs_as if site is not None else employer
+
+    def recharged(self, person: Staff, site_id: str) -> bool:
+        """Whether the person's work at the site is recharged: their employer is another
+        organisation than the one that runs the site (a super-partnership's own staff at
+        its own sites are not; a practice's are anywhere but at that practice)."""
+        return self.organisation_of(person.employer) != self.organisation_of(site_id)
+
+    def building_of(self, site_id: str) -> Building | None:
+        """The building whose rooms the site shares, if it names one."""
+        site = self._sites_by_id.get(site_id)
+        if site is None or site.building is None:
+            return None
+        return next((b for b in self.buildings if b.building == site.building), None)
+
+    @cached_property
+    def _sites_by_id(self) -> dict[str, Site]:
+        return {s.site_id: s for s in reversed(self.sites)}
 
     def session_type(self, session_id: str) -> SessionType:
         return next(s for s in self.session_types if s.session_id == session_id)

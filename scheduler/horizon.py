@@ -108,6 +108,65 @@ def haversine_minutes(a: tuple[float, float], b: tuple[float, float]) -> int:
     return int(math.ceil(minutes / TRAVEL_ROUND_MINUTES - 1e-9) * TRAVEL_ROUND_MINUTES)
 
 
+@dataclass(frozen=True)
+class BankHolidaySites:
+    """A bank holiday of the plan: which sites close (their weekday needs stop) and which open."""
+
+    date: dt.date
+    name: str
+    closed: tuple[str, ...]
+    open: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "date": self.date.isoformat(),
+            "name": self.name,
+            "closed": list(self.closed),
+            "open": list(self.open),
+        }
+
+    def text(self) -> str:
+        """``Fri 2026-12-25 Christmas Day: closed P01, P02; open MIU``."""
+        parts = [
+            f"{word} {', '.join(ids)}"
+            for word, ids in (("closed", self.closed), ("open", self.open))
+            if ids
+        ]
+        said = "; ".join(parts)
+        return f"{self.date:%a %Y-%m-%d} {self.name}: {said}"
+
+
+def bank_holidays(years: Iterable[int]) -> dict[dt.date, str]:
+    """England and Wales bank holidays in these years, with their names, as published.
+
+    When Christmas Day, Boxing Day or New Year's Day falls on a weekend, the bank holiday
+    is the substitute weekday: the ``holidays`` package lists the weekend date as well
+    (Saturday 26 December 2026), which is an ordinary Saturday. A bank holiday is always
+    a weekday, so the weekend dates are left out.
+    """
+    england = holidays.country_holidays("GB", subdiv="ENG", years=sorted(set(years)))
+    return {
+        day: str(name).removesuffix(" (observed)")
+        for day, name in sorted(england.items())
+        if day.weekday() not in WEEKEND
+    }
+
+
+Span = tuple[dt.datetime, dt.datetime]  # a session's real start and end
+
+
+def duties(spans: Iterable[Span], rest: dt.timedelta) -> list[Span]:
+    """Sessions grouped into duties, as (first start, last end) in order: sessions less than
+    ``rest`` apart (the end of one to the start of the next) are one duty (format v2, rule 5)."""
+    found: list[Span] = []
+    for start, end in sorted(spans):
+        if found and start - found[-1][1] < rest:
+            found[-1] = (found[-1][0], max(found[-1][1], end))
+        else:
+            found.append((start, end))
+    return found
+
+
 def applicable_rows(rows: Iterable[DemandRow], day: dt.date, bank_holiday: bool) -> list[DemandRow]:
     """Demand rows in force on a date: date rows replace weekday rows with the same key."""
     rows = list(rows)
@@ -167,18 +226,52 @@ class Horizon:
 
     @cached_property
     def bank_holidays(self) -> frozenset[dt.date]:
-        years = sorted({d.year for d in self.dates})
-        england = holidays.country_holidays("GB", subdiv="ENG", years=years)
-        return frozenset(d for d in self.dates if d in england)
+        """The horizon's bank holidays (England and Wales, substitute days, never a weekend)."""
+        return frozenset(d for d in bank_holidays(d.year for d in self.dates) if d in self.dates)
+
+    def bank_holiday_sites(self) -> list[BankHolidaySites]:
+        """Each bank holiday of the horizon, with the sites closed and open on it."""
+        names = bank_holidays(d.year for d in self.dates)
+        closed_ids = {
+            s.site_id for s in self.bundle.sites if self.bundle.closed_on_bank_holidays(s.site_id)
+        }
+        every = [s.site_id for s in self.bundle.sites]
+        return [
+            BankHolidaySites(
+                day,
+                names[day],
+                tuple(s for s in every if s in closed_ids),
+                tuple(s for s in every if s not in closed_ids),
+            )
+            for day in sorted(self.bank_holidays)
+        ]
+
+    def dates_touched(self, shift: Shift) -> list[dt.date]:
+        """The local dates with working moments of a session: its own, and the next for a
+        night past midnight (weekly days off count these)."""
+        last = (shift.end - dt.timedelta(microseconds=1)).astimezone(self.zone).date()
+        return [shift.date + dt.timedelta(days=i) for i in range((last - shift.date).days + 1)]
+
+    def closed_sites(self, day: dt.date) -> frozenset[str]:
+        """Sites whose weekday demand rows stop on this date (a bank holiday they close on)."""
+        if day not in self.bank_holidays:
+            return frozenset()
+        return frozenset(
+            s.site_id for s in self.bundle.sites if self.bundle.closed_on_bank_holidays(s.site_id)
+        )
 
     def _build_needs(self) -> tuple[Need, ...]:
         needs: list[Need] = []
-        closed = self.bank_holidays if self.bundle.bank_holidays_closed else frozenset()
         by_date = rows_by_date(self.bundle.demand)
         weekly = by_date.get(None, [])
         for day in self.dates:
+            closed = self.closed_sites(day)
             rows = weekly + by_date.get(day, [])
-            for row in applicable_rows(rows, day, day in closed):
+            open_rows = [r for r in rows if r.site_id not in closed]
+            shut_rows = [r for r in rows if r.site_id in closed]
+            in_force = applicable_rows(open_rows, day, False)
+            in_force += applicable_rows(shut_rows, day, True)
+            for row in sorted(in_force, key=lambda r: r.row):
                 if (day, row.session_id) in self.shifts:
                     needs.append(Need(len(needs), row, day))
         return tuple(needs)

@@ -6,15 +6,16 @@ whole horizon are in ``horizon_rules``; the registry is ``solver.rules``."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import combinations
 
 from ortools.sat.python import cp_model
 
 from scheduler.domain import (
+    BUILDINGS,
     DAY_NAMES,
     FIXED,
     NETWORK,
@@ -27,6 +28,7 @@ from scheduler.domain import (
     SessionKind,
     Staff,
 )
+from scheduler.horizon import Shift
 from solver.model import Guard, Key, RotaModel
 
 INF = cp_model.INT_MAX
@@ -47,22 +49,24 @@ def fill_a_demand_row(m: RotaModel) -> None:
 
 
 def forbid_two_places_at_once(m: RotaModel) -> None:
-    """A person's sessions on one date never overlap and leave time to travel between sites."""
+    """A person's sessions never overlap (a night running into the next day included) and
+    leave time to travel between sites."""
     for person in m.horizon.staff:
-        if m.one_session_a_day(person.staff_id) and not m.explain:
-            continue  # one session a date: ``limit_sessions_per_day`` already forbids any clash
+        skip_same_date = m.one_session_a_day(person.staff_id) and not m.explain
         literals: list | None = None
-        for day_keys in _keys_by_day(m, person.staff_id).values():
-            for group in _clashing_groups(m, day_keys):
-                if literals is None:
-                    literals = m.guard(
-                        "overlap",
-                        STAFF,
-                        person.row,
-                        "staff_id",
-                        f"{person.staff_id} cannot be in two places at once",
-                    )
-                m.add_guarded(m.model.add_at_most_one([m.x[k] for k in group]), literals)
+        for group in _clashing_groups(m, _slots_of(m, person.staff_id), skip_same_date):
+            if literals is None:
+                literals = m.guard(
+                    "overlap",
+                    STAFF,
+                    person.row,
+                    "staff_id",
+                    f"{person.staff_id} cannot be in two places at once",
+                )
+            m.add_guarded(m.model.add_at_most_one([m.x[k] for k in group]), literals)
+
+
+Slot = tuple[Shift, list[Key]]  # one session on one date, and the person's options in it
 
 
 def _keys_by_day(m: RotaModel, staff_id: str) -> dict[object, list[Key]]:
@@ -72,27 +76,38 @@ def _keys_by_day(m: RotaModel, staff_id: str) -> dict[object, list[Key]]:
     return by_day
 
 
-def _clashing_groups(m: RotaModel, keys: list[Key]) -> Iterable[list[Key]]:
-    """Groups of one date's options of which at most one can be worked."""
-    by_session: dict[str, list[Key]] = defaultdict(list)
-    for key in keys:
-        by_session[key[2]].append(key)
-    for group in by_session.values():
-        if len(group) > 1:
-            yield group
-    for first, second in combinations(by_session.values(), 2):
-        a, b = m.shift(first[0]), m.shift(second[0])
-        if a.start < b.end and b.start < a.end:
-            yield first + second
-            continue
-        earlier, later = (first, second) if a.start < b.start else (second, first)
-        gap = (m.shift(later[0]).start - m.shift(earlier[0]).end).total_seconds() / 60
-        if gap >= m.horizon.max_travel_minutes:
-            continue
-        for k1 in earlier:
-            for k2 in later:
-                if gap < m.horizon.travel_minutes(k1[3], k2[3]):
-                    yield [k1, k2]
+def _slots_of(m: RotaModel, staff_id: str) -> list[Slot]:
+    """A person's options grouped by session and date, in order of real start."""
+    by_slot: dict[tuple[dt.date, str], list[Key]] = defaultdict(list)
+    for key in m.keys_of(staff_id):
+        by_slot[(key[1], key[2])].append(key)
+    slots = [(m.horizon.shifts[slot], keys) for slot, keys in by_slot.items()]
+    return sorted(slots, key=lambda s: (s[0].start, s[0].session_id))
+
+
+def _clashing_groups(m: RotaModel, slots: list[Slot], skip_same_date: bool) -> Iterable[list[Key]]:
+    """Groups of a person's options of which at most one can be worked.
+
+    With one session a date (``skip_same_date``), ``limit_sessions_per_day`` already
+    keeps apart the sessions of one date; sessions of different dates still can clash.
+    """
+    travel = dt.timedelta(minutes=m.horizon.max_travel_minutes)
+    for i, (first, keys_1) in enumerate(slots):
+        if len(keys_1) > 1 and not skip_same_date:
+            yield keys_1
+        for second, keys_2 in slots[i + 1 :]:
+            if second.start >= first.end + travel:
+                break  # in order of start: no later slot can clash with the first
+            if skip_same_date and first.date == second.date:
+                continue
+            if second.start < first.end:  # they overlap in time
+                yield keys_1 + keys_2
+                continue
+            gap = (second.start - first.end).total_seconds() / 60
+            for k1 in keys_1:
+                for k2 in keys_2:
+                    if gap < m.horizon.travel_minutes(k1[3], k2[3]):
+                        yield [k1, k2]
 
 
 def forbid_work_on_leave(m: RotaModel) -> None:
@@ -174,47 +189,81 @@ def _cap_guard(m: RotaModel, person: Staff, column: str, text: str) -> list:
 
 
 def require_daily_rest(m: RotaModel) -> None:
-    """Sessions on different dates leave at least ``min_rest_hours`` between them."""
-    rest = dt.timedelta(hours=m.bundle.rules.min_rest_hours)
-    literals: list | None = None
-    for person in m.horizon.staff:
-        for a, b in _too_close(m, person.staff_id, rest):
-            if literals is None:
-                literals = m.guard(
-                    "rest",
-                    NETWORK,
-                    1,
-                    "rules.min_rest_hours",
-                    f"at least {m.bundle.rules.min_rest_hours:g} h rest between days",
-                )
-            m.add_guarded(m.model.add_at_most_one([m.x[k] for k in a + b]), literals)
+    """Duties: sessions less than ``min_rest_hours`` apart are one duty, which lasts at most
+    the person's ``max_duty_hours`` from its first start to its last end.
 
-
-def _too_close(
-    m: RotaModel, staff_id: str, rest: dt.timedelta
-) -> Iterable[tuple[list[Key], list[Key]]]:
-    """Pairs of a person's shifts on different dates with less than ``rest`` between them.
-
-    A session lasts under a day, so only dates a few days apart can clash, and
-    a pair of dates whose latest end and earliest start are far enough apart
-    is skipped whole: a year-long horizon stays linear.
+    For each pair of a person's sessions too far apart to be one duty, some session
+    between them (the first one included) must be followed by a full rest: a boolean
+    per session says so, and forbids any session starting within the rest after it.
+    Only pairs starting less than a duty plus a rest apart need this: a longer duty
+    has a shorter one inside it that already breaks the limit.
     """
-    by_day: dict[dt.date, dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
-    for key in m.keys_of(staff_id):
-        by_day[key[1]][key[2]].append(key)
-    reach = dt.timedelta(days=2 + math.ceil(rest / dt.timedelta(days=1)))
-    days = sorted(by_day)
-    for i, first in enumerate(days):
-        for second in days[i + 1 :]:
-            if second - first > reach:
-                break
-            if m.horizon.earliest_start(second) - m.horizon.latest_end(first) >= rest:
-                continue
-            for a, keys_a in by_day[first].items():
-                end = m.horizon.shifts[(first, a)].end
-                for b, keys_b in by_day[second].items():
-                    if m.horizon.shifts[(second, b)].start - end < rest:
-                        yield keys_a, keys_b
+    rest = dt.timedelta(hours=m.bundle.rules.min_rest_hours)
+    for person in m.horizon.staff:
+        cap = dt.timedelta(hours=person.duty_hours(m.bundle.rules))
+        slots = _slots_of(m, person.staff_id)
+        breaks: dict[int, cp_model.IntVar] = {}
+        literals: list | None = None
+        for first, keys in slots:
+            if first.end - first.start > cap:  # one session alone is longer than a duty may be
+                literals = literals or _duty_guard(m, person, cap)
+                for key in keys:
+                    m.add_guarded(m.model.add(m.x[key] == 0), literals)
+        for i, (first, keys_1) in enumerate(slots):
+            for j in range(i + 1, len(slots)):
+                last, keys_2 = slots[j]
+                if last.start >= first.start + cap + rest:
+                    break
+                if last.start < first.end or last.end - first.start <= cap:
+                    continue  # overlapping (another rule), or short enough to be one duty
+                if literals is None:
+                    literals = _duty_guard(m, person, cap)
+                between = [
+                    k
+                    for k in range(i, j)
+                    if slots[k][0].start >= first.start
+                    and first.end <= slots[k][0].end <= last.start - rest
+                ]
+                worked = m.count(keys_1 + keys_2)
+                rests = [
+                    _rest_after(m, slots, k, rest, made=breaks, literals=literals) for k in between
+                ]
+                m.add_guarded(m.model.add(worked - 1 <= cp_model.LinearExpr.sum(rests)), literals)
+
+
+def _rest_after(
+    m: RotaModel,
+    slots: list[Slot],
+    index: int,
+    rest: dt.timedelta,
+    *,
+    made: dict[int, cp_model.IntVar],
+    literals: list,
+) -> cp_model.IntVar:
+    """A boolean: the session ``index`` is worked and no session starts in the rest after it."""
+    if index in made:
+        return made[index]
+    shift, keys = slots[index]
+    var = m.model.new_bool_var(f"rest_{keys[0][0]}_{shift.date:%Y%m%d}_{shift.session_id}")
+    made[index] = var
+    m.model.add(var <= m.count(keys))
+    for later, later_keys in slots[index + 1 :]:
+        if later.start >= shift.end + rest:
+            break
+        if later.start >= shift.end:
+            m.add_guarded(m.model.add(var + m.count(later_keys) <= 1), literals)
+    return var
+
+
+def _duty_guard(m: RotaModel, person: Staff, cap: dt.timedelta) -> list:
+    """The guard of a person's duty limit: their staff row when they override it, else the
+    network's rule."""
+    hours = cap.total_seconds() / 3600
+    text = f"{person.staff_id}: duties of at most {hours:g} h"
+    if person.max_duty_hours is not None:
+        return m.guard("rest", STAFF, person.row, "max_duty_hours", text)
+    column = "rules.max_duty_hours" if m.bundle.rules.max_duty_hours else "rules.min_rest_hours"
+    return m.guard("rest", NETWORK, 1, column, text)
 
 
 def cap_weekly_hours(m: RotaModel) -> None:
@@ -325,24 +374,115 @@ def _limit_count(
 
 
 def limit_rooms(m: RotaModel) -> None:
-    """At a site with rooms, no more people in one session than rooms."""
-    if not any(site.rooms > 0 for site in m.bundle.sites):
-        return  # no site limits its rooms
-    by_slot: dict[tuple, list[Key]] = defaultdict(list)
-    for key in m.x:
-        by_slot[(key[1], key[2], key[3])].append(key)
-    for site in m.bundle.sites:
-        crowded = [
-            keys
-            for slot, keys in by_slot.items()
-            if slot[2] == site.site_id and 0 < site.rooms < len(keys)
-        ]
-        if crowded:
-            literals = m.guard(
-                "rooms", SITES, site.row, "rooms", f"{site.site_id} has {site.rooms} rooms"
+    """At no moment more people at a site than its rooms, nor in a building than the
+    building's rooms (its sites share them)."""
+    groups = [
+        (
+            frozenset({site.site_id}),
+            site.rooms,
+            (SITES, site.row, f"{site.site_id} has {site.rooms} rooms"),
+        )
+        for site in m.bundle.sites
+        if site.rooms > 0
+    ]
+    for building in m.bundle.buildings:
+        if building.rooms > 0:
+            members = frozenset(
+                s.site_id for s in m.bundle.sites if s.building == building.building
             )
-            for keys in crowded:
-                m.add_guarded(m.model.add(m.count(keys) <= site.rooms), literals)
+            text = f"building {building.building} has {building.rooms} rooms"
+            groups.append((members, building.rooms, (BUILDINGS, building.row, text)))
+    if not groups:
+        return  # nothing limits rooms
+    by_site: dict[str, dict[tuple[dt.date, str], list[Key]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for key in m.x:
+        by_site[key[3]][(key[1], key[2])].append(key)
+    for members, rooms, (file, row, text) in groups:
+        slots: dict[tuple[dt.date, str], list[Key]] = defaultdict(list)
+        for site_id in sorted(members):
+            for slot, keys in by_site.get(site_id, {}).items():
+                slots[slot].extend(keys)
+        crowds = _crowds(m, slots, rooms)
+        if crowds:
+            literals = m.guard("rooms", file, row, "rooms", text)
+            for keys in crowds:
+                m.add_guarded(m.model.add(m.count(keys) <= rooms), literals)
+
+
+def _crowds(
+    m: RotaModel, slots: dict[tuple[dt.date, str], list[Key]], rooms: int
+) -> list[list[Key]]:
+    """The options worked at each moment a session starts, where they could exceed ``rooms``.
+
+    The most people at once is reached as some session starts, so those moments suffice;
+    with sessions that do not overlap this is one group per session, as before v2.
+    """
+    timed = sorted(
+        ((m.horizon.shifts[slot], keys) for slot, keys in slots.items()), key=lambda s: s[0].start
+    )
+    starts = [shift.start for shift, _ in timed]
+    seen: set[frozenset[Key]] = set()
+    crowds = []
+    for shift, _ in timed:
+        moment = shift.start
+        first = bisect.bisect_left(starts, moment - dt.timedelta(days=2))
+        present = [
+            key
+            for other, keys in timed[first : bisect.bisect_right(starts, moment)]
+            if other.end > moment
+            for key in keys
+        ]
+        group = frozenset(present)
+        if len(present) > rooms and group not in seen:
+            seen.add(group)
+            crowds.append(present)
+    return crowds
+
+
+def require_days_off(m: RotaModel) -> None:
+    """In each ISO week, at least the person's ``min_days_off_per_week`` dates without work at
+    any moment (a night ending in the morning makes that date a working day too)."""
+    dates = set(m.horizon.dates)
+    for person in m.horizon.staff:
+        needed = person.days_off_per_week(m.bundle.rules)
+        if needed <= 0:
+            continue
+        touching: dict[dt.date, list[Key]] = defaultdict(list)
+        for shift, keys in _slots_of(m, person.staff_id):
+            for day in m.horizon.dates_touched(shift):
+                if day in dates:
+                    touching[day].extend(keys)
+        literals: list | None = None
+        for week in m.horizon.weeks:
+            most = len(DAY_NAMES) - needed
+            days = [day for day in week if touching.get(day)]
+            if len(days) <= most:
+                continue  # too few dates with any option to break the rule
+            if literals is None:
+                literals = _days_off_guard(m, person, needed)
+            busy = [_busy(m, person.staff_id, day, touching[day]) for day in days]
+            m.add_guarded(m.model.add(cp_model.LinearExpr.sum(busy) <= most), literals)
+
+
+def _busy(m: RotaModel, staff_id: str, day: dt.date, keys: list[Key]) -> cp_model.IntVar:
+    """A boolean at least as true as any of these options (those touching the date)."""
+    if all(k[1] == day for k in keys):
+        works = m.works(staff_id, day)
+        if works is not None:
+            return works
+    var = m.model.new_bool_var(f"busy_{staff_id}_{day:%Y%m%d}")
+    for key in keys:
+        m.model.add_implication(m.x[key], var)
+    return var
+
+
+def _days_off_guard(m: RotaModel, person: Staff, needed: int) -> list:
+    text = f"{person.staff_id}: {needed} days off a week"
+    if person.min_days_off_per_week is not None:
+        return m.guard("days_off", STAFF, person.row, "min_days_off_per_week", text)
+    return m.guard("days_off", NETWORK, 1, "rules.min_days_off_per_week", text)
 
 
 def keep_fixed_assignments(m: RotaModel) -> None:

@@ -26,6 +26,7 @@ from solver.hard_rules import (
     limit_weekend_sessions,
     meet_minimum_hours,
     require_daily_rest,
+    require_days_off,
 )
 from solver.horizon_rules import (
     forbid_sequences,
@@ -76,6 +77,7 @@ HARD_RULES: tuple[Rule, ...] = (
     Rule("weekends", limit_weekend_sessions),
     Rule("rooms", limit_rooms),
     Rule("fixed", keep_fixed_assignments),
+    Rule("days_off", require_days_off),
     Rule("sequence", forbid_sequences),
     Rule("max_consecutive", limit_consecutive_days),
     Rule("min_runs", require_minimum_runs),

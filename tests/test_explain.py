@@ -376,7 +376,7 @@ EVENING_ROW = make_row("HUB", TUE, "EVE", "GP", None, minimum=1)
 def test_evenings_bites() -> None:
     staff = (make_staff("S1", role="GP"), make_staff("S2", role="GP"))
     assert reasons_of(make_horizon(staff, (replace(EVENING_ROW, min=2),))) == (
-        "2 of 2 GP do not do evenings",
+        "2 of 2 GP have max_evenings 0 (the default for a blank cell)",
     )
 
 
@@ -401,7 +401,9 @@ SATURDAY_ROW = make_row("HUB", SAT, "SAT", "GP", None, minimum=1)
 
 def test_weekends_bites() -> None:
     horizon = make_horizon((make_staff("S1", role="GP"),), (SATURDAY_ROW,))
-    assert reasons_of(horizon) == ("1 of 1 GP does not work weekends",)
+    assert reasons_of(horizon) == (
+        "1 of 1 GP has max_weekend_sessions 0 (the default for a blank cell)",
+    )
 
 
 def test_weekends_bites_when_allowance_used() -> None:
@@ -437,7 +439,7 @@ def _rest_reasons(rest_hours: float) -> tuple[str, ...]:
 
 def test_rest_bites() -> None:
     assert _rest_reasons(12.5) == (
-        "1 of 1 PN with cytology would not get 12.5 hours' rest between working days",
+        "1 of 1 PN with cytology would work a duty of over 11.5 hours without 12.5 hours' rest",
     )
 
 

@@ -166,10 +166,11 @@ def test_verbs_agree_with_the_people_named() -> None:
     staff = tuple(make_staff(f"S{i}", role="GP", skills=frozenset()) for i in (1, 2, 3))
     row = make_row("HUB", TUE, "EVE", "GP", None, minimum=1)
     assert only_note(make_horizon(staff[:1], (row,))).causes == (
-        "S1 Person S1 does not do evenings",
+        "S1 Person S1 has max_evenings 0 (the default for a blank cell)",
     )
     assert only_note(make_horizon(staff, (row,))).causes == (
-        "S1 Person S1, S2 Person S2 and S3 Person S3 do not do evenings",
+        "S1 Person S1, S2 Person S2 and S3 Person S3 have max_evenings 0 "
+        "(the default for a blank cell)",
     )
 
 

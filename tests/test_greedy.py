@@ -103,10 +103,10 @@ def test_home_staff_go_first_then_the_nearest_and_filling_stops_at_target() -> N
 @pytest.mark.parametrize(
     ("travel", "expected"),
     [
-        # P02's PM starts 15 min after P01's AM ends: too soon with 30 min to travel, so
-        # Monday's second session is the late one, and its 23:00 end leaves only 9 h of rest
-        # before Tuesday 08:00.
-        (30, [("2026-11-30", "AM", "P01"), ("2026-11-30", "LATE", "P01")]),
+        # P02's PM starts 15 min after P01's AM ends: too soon with 30 min to travel. The late
+        # one (18:00-23:00) would make Monday one duty of 15 hours, over the 13 a day leaves
+        # after 11 hours' rest; Tuesday's AM comes 19.5 hours after Monday's.
+        (30, [("2026-11-30", "AM", "P01"), ("2026-12-01", "AM", "P01")]),
         # With 10 min to travel the PM fits, the day is full at two sessions, Tuesday is rested.
         (
             10,

@@ -175,7 +175,8 @@ def test_extra_column_is_a_warning(folder: Path) -> None:
     assert [str(w) for w in warnings] == [
         "staff.csv:1: notes: warning: unknown column, ignored; check the spelling if it was "
         "meant to be one of staff_id,name,role,home_site,employer,contract_hours,min_hours,"
-        "max_hours,skills,sites,max_sessions_per_day,max_evenings,max_weekend_sessions,"
+        "max_hours,skills,sites,max_sessions_per_day,max_duty_hours,min_days_off_per_week,"
+        "max_evenings,max_weekend_sessions,"
         "hourly_rate,email,max_consecutive_days,min_consecutive_days,min_days_off_in_row,"
         "max_weekends,min_horizon_hours,max_horizon_hours"
     ]

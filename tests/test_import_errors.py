@@ -202,22 +202,16 @@ BROKEN_BUNDLES: list[Broken] = [
         "not a time of day",
     ),
     Broken(
-        "zero length session",
-        cell("session_types", 4, "end", "18:30"),
-        "session_types.csv:4: end",
-        "no length",
+        "a building nobody listed",
+        lambda folder: add_column(folder, "sites", "building", "HHC"),
+        "sites.csv:2: building",
+        "unknown building 'HHC'; add it to buildings.csv",
     ),
     Broken(
-        "overlapping sessions",
-        row("session_types", "LUNCH,Lunch,12:00,14:00,Wed,core"),
-        "session_types.csv:7: start",
-        "overlaps session 'AM' (row 2) on Wed",
-    ),
-    Broken(
-        "overnight runs into next morning",
-        row("session_types", "OOH,Out of hours,22:00,09:00,Sun,extended"),
-        "session_types.csv:7: start",
-        "overlaps session 'AM' (row 2) on Mon",
+        "a duty of no length",
+        lambda folder: add_column(folder, "staff", "max_duty_hours", "0"),
+        "staff.csv:2: max_duty_hours",
+        "is not a possible duty",
     ),
     Broken(
         "bad days",
@@ -244,7 +238,12 @@ BROKEN_BUNDLES: list[Broken] = [
         "Mon-Fri",
     ),
     # enums
-    Broken("site kind", cell("sites", 2, "kind", "clinic"), "sites.csv:2: kind", "practice or hub"),
+    Broken(
+        "site kind",
+        cell("sites", 2, "kind", "clinic"),
+        "sites.csv:2: kind",
+        "practice, hub or service",
+    ),
     Broken(
         "session kind",
         cell("session_types", 2, "kind", "normal"),
@@ -503,7 +502,7 @@ def test_blank_line_keeps_csv_row_numbers(tmp_path: Path) -> None:
     folder = write_bundle(tmp_path)
     path = folder / "sites.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n\nP04,New,clinic,1,1,,\n", "utf-8")
-    find(errors_of(folder), "sites.csv:8: kind", "practice or hub")
+    find(errors_of(folder), "sites.csv:8: kind", "practice, hub or service")
 
 
 def test_workbook_row_numbers_with_a_blank_row(tmp_path: Path) -> None:
@@ -515,7 +514,7 @@ def test_workbook_row_numbers_with_a_blank_row(tmp_path: Path) -> None:
     sheet["C4"] = "clinic"
     book.save(path)
     problems = errors_of(path.read_bytes(), "net.xlsx")
-    find(problems, "net.xlsx[sites]:4: kind", "practice or hub")
+    find(problems, "net.xlsx[sites]:4: kind", "practice, hub or service")
 
 
 def test_workbook_names_missing_sheet_and_network_keys(tmp_path: Path) -> None:
@@ -538,3 +537,14 @@ def test_broken_zip_is_one_clear_error() -> None:
 def test_missing_references_file_does_not_flood(tmp_path: Path) -> None:
     problems = errors_of(write_bundle(tmp_path, sites=None))
     assert [str(p).split(": ")[0] for p in problems] == ["sites.csv:1"]
+
+
+def test_a_session_ending_when_it_starts_is_24_hours_with_a_warning(tmp_path: Path) -> None:
+    """Format v2: an end at or before the start is the next day, so equal times are a day."""
+    folder = write_bundle(tmp_path)
+    set_cell(folder, "session_types", 4, "end", "18:30")
+    bundle, warnings = read_bundle(folder)
+    (said,) = [str(w) for w in warnings if "end" in str(w)]
+    assert said.startswith("session_types.csv:4: end: warning: equals start (18:30): a 24-hour")
+    session = bundle.session_types[2]
+    assert session.overnight and session.start == session.end

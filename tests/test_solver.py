@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.checks.validator import check_rota
-from scheduler.domain import Bundle, Weights
+from scheduler.domain import Building, Bundle, Rules, Weights
 from scheduler.horizon import Horizon
 from solver import SolveOptions, SolveStatus, solve
 from tests.factories import (
@@ -199,8 +199,73 @@ def small_bundles(draw: st.DrawFn) -> Bundle:
 )
 @given(small_bundles())
 def test_random_bundles_always_give_a_rota_the_validator_accepts(bundle: Bundle) -> None:
+    assert_the_validator_accepts_the_optimum(bundle)
+
+
+def assert_the_validator_accepts_the_optimum(bundle: Bundle) -> None:
+    """The solver proves an optimum; the validator accepts it and counts the same shortfall."""
     result = solve(Horizon(bundle, WEEK), SolveOptions(time_limit=10, workers=2, seed=0))
     assert result.status is SolveStatus.OPTIMAL
     report = check_rota(bundle, WEEK, result.assignments)
     assert report.ok, [v.message for v in report.violations]
     assert report.shortfall == result.shortfall
+
+
+DAY = make_session("DAY", "08:00", "20:00", "Mon-Sun")
+NIGHT = make_session("NIGHT", "18:30", "08:00", "Mon-Sun")
+LATE = make_session("LATE", "23:00", "08:00", "Mon-Sun")
+V2_SESSIONS = {"AM": make_session(), "PM": PM, "DAY": DAY, "NIGHT": NIGHT, "LATE": LATE}
+
+
+@st.composite
+def v2_bundles(draw: st.DrawFn) -> Bundle:
+    """Format v2: overlapping day shifts beside AM/PM, nights of two patterns, two sites in
+    one building, per-person duty limits and days off, and a site open on bank holidays."""
+    rng = random.Random(draw(st.integers(0, 10_000)))
+    sites = [
+        make_site(rooms=rng.choice([0, 2]), building="B1"),
+        make_site(site_id="P02", rooms=0, building="B1", bank_holidays=rng.choice([None, "open"])),
+    ]
+    staff = [
+        make_staff(
+            rng.choice(ROLES),
+            staff_id=f"S{i:04d}",
+            home_site=rng.choice(["P01", "P02"]),
+            sites="*",
+            contract_hours=rng.choice([22.5, 37.5, 48]),
+            max_weekend_sessions=rng.randint(0, 3),
+            max_sessions_per_day=rng.choice([None, 1, 3]),
+            max_duty_hours=rng.choice([None, None, 14, 10]),
+            min_days_off_per_week=rng.choice([None, 0, 2]),
+        )
+        for i in range(1, draw(st.integers(2, 6)))
+    ]
+    demand = [
+        make_demand(
+            rng.choice(["P01", "P02"]),
+            rng.choice(["Mon", "Tue", "Sat", "Mon-Sun"])
+            if session not in ("AM", "PM")
+            else "Mon-Fri",
+            session,
+            role=rng.choice([*ROLES, None]),
+            min=rng.randint(0, 2),
+            target=2,
+        )
+        for session in rng.sample(sorted(V2_SESSIONS), rng.randint(2, 4))
+    ]
+    return make_bundle(
+        sites=sites,
+        buildings=(Building("B1", rng.choice([0, 1, 2, 3]), row=2),),
+        session_types=list(V2_SESSIONS.values()),
+        staff=staff,
+        demand=demand,
+        rules=Rules(min_days_off_per_week=rng.choice([0, 1])),
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(v2_bundles())
+def test_random_v2_bundles_give_a_rota_the_validator_accepts(bundle: Bundle) -> None:
+    assert_the_validator_accepts_the_optimum(bundle)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 import tests.test_fairness as fairness_tests
+import tests.test_format_v2 as v2_tests
 import tests.test_report_ea as report_ea_tests
 import tests.test_solver_horizon_rules as horizon_tests
 from scheduler.domain import Bundle, Rules, Weights
@@ -496,6 +497,10 @@ PAIRS: dict[str, tuple[Callable[..., None], ...]] = {
     "fixed": (
         test_fixed_bites_and_keeps_the_dearer_pinned_person,
         test_fixed_does_not_bite_without_a_pin,
+    ),
+    "days_off": (
+        v2_tests.test_a_weekly_day_off_leaves_one_day_of_seven_uncovered,
+        v2_tests.test_no_day_off_needed_lets_a_person_work_all_week,
     ),
     "min_cover": (
         test_min_cover_goes_to_the_heavier_row,

@@ -11,6 +11,7 @@ from scheduler.domain import (
     Assignment,
     Bundle,
     ForbiddenSequence,
+    Rules,
     SessionLimit,
 )
 from tests.factories import (
@@ -230,12 +231,14 @@ def _night_bundle() -> Bundle:
 
 
 def test_rest_bites() -> None:
-    """An overnight session ends the next morning, two hours before the AM starts."""
+    """An overnight session ends the next morning, two hours before the AM starts: one duty
+    from 22:00 to 12:30, longer than the 13 hours a day leaves after 11 hours' rest."""
     report = check(_night_bundle(), assign(date="2026-11-30", session_id="NIGHT"), assign(date=TUE))
     message = only(report, "rest")
-    assert "only 2 hours of rest" in message
-    assert "NIGHT at P01 on Mon 2026-11-30" in message
-    assert "at least 11 are needed" in message
+    assert "would work Mon 22:00 to Tue 12:30 with 2 h rest" in message
+    assert "NIGHT at P01 on Mon 2026-11-30, AM at P01 on Tue 2026-12-01" in message
+    assert "one duty of 14.5 h" in message
+    assert "the longest duty is 13 h (rules.max_duty_hours in network.toml)" in message
 
 
 def test_rest_passes() -> None:
@@ -245,13 +248,15 @@ def test_rest_passes() -> None:
     assert report.ok
 
 
-def test_rest_bites_when_an_overnight_session_runs_into_the_next() -> None:
+def test_a_night_running_into_the_next_morning_is_an_overlap() -> None:
     bundle = make_bundle(
         session_types=[make_session(start="05:00", end="09:00"), NIGHT],
         demand=[make_demand(), make_demand(day="Mon-Sun", session_id="NIGHT")],
     )
     report = check(bundle, assign(date="2026-11-30", session_id="NIGHT"), assign(date=TUE))
-    assert "runs into AM at P01 on Tue 2026-12-01" in only(report, "rest")
+    message = only(report, "overlap")
+    assert "NIGHT at P01 on Mon 2026-11-30 and AM at P01 on Tue 2026-12-01" in message
+    assert "which overlap in time" in message
 
 
 def test_rest_ignores_two_sessions_on_one_date() -> None:
@@ -415,7 +420,35 @@ def test_fixed_passes() -> None:
     assert check(bundle, assign(date=TUE)).ok
 
 
-# -- 10. rules over the whole horizon ------------------------------------------------------
+# -- 10. weekly days off -----------------------------------------------------------------
+
+SEVEN_DAYS = make_session("DAY", "08:00", "18:00", days="Mon-Sun")
+
+
+def _all_week(days_off: int | None) -> Bundle:
+    return make_bundle(
+        session_types=[SEVEN_DAYS],
+        staff=[make_staff(max_weekend_sessions=2, max_hours=70, min_days_off_per_week=days_off)],
+        demand=[make_demand(day="Mon-Sun", session_id="DAY")],
+        rules=Rules(max_week_hours=70),
+    )
+
+
+def test_days_off_bites() -> None:
+    rota = [assign(date=d, session_id="DAY") for d in WEEK]
+    message = only(check(_all_week(None), *rota), "days_off")
+    assert "works on 7 days of 2026-W49" in message
+    assert "leaving 0 days off; at least 1 day off a week" in message
+    assert "(rules.min_days_off_per_week in network.toml)" in message
+
+
+def test_days_off_passes() -> None:
+    rota = [assign(date=d, session_id="DAY") for d in WEEK]
+    assert check(_all_week(0), *rota).ok
+    assert check(_all_week(None), *rota[:6]).ok
+
+
+# -- 11. rules over the whole horizon ------------------------------------------------------
 
 TWO_WEEKS = tuple(WEEK[0] + dt.timedelta(days=i) for i in range(14))
 
@@ -545,4 +578,4 @@ def test_every_rule_has_a_biting_and_a_passing_test(rule_id: str) -> None:
 
 
 def test_rules_have_unique_ids_and_labels() -> None:
-    assert len({r[0] for r in RULES}) == len({r[1] for r in RULES}) == len(RULES) == 18
+    assert len({r[0] for r in RULES}) == len({r[1] for r in RULES}) == len(RULES) == 19

@@ -18,9 +18,9 @@ from scheduler.bundle.consistency import (
     repeated_demand,
     repeated_limits,
     repeated_trips,
-    session_overlaps,
 )
 from scheduler.bundle.rows import (
+    building_from,
     demand_from,
     fixed_from,
     forbidden_sequence_from,
@@ -41,6 +41,7 @@ from scheduler.bundle.specs import (
     collect_ids,
     convert_rows,
     demand_roles,
+    named_values,
 )
 from scheduler.bundle.tables import (
     CSV_FILES,
@@ -53,6 +54,7 @@ from scheduler.bundle.tables import (
     read_zip,
 )
 from scheduler.domain import (
+    BUILDINGS,
     DEMAND,
     FIXED,
     FORBIDDEN_SEQUENCES,
@@ -80,8 +82,13 @@ def known_ids(
     tables: Mapping[str, RawTable | None], raw: RawBundle, problems: list[Problem]
 ) -> Known:
     """The ids each file defines, reporting repeated ones."""
+    buildings = collect_ids(tables[BUILDINGS], "building", problems)
+    if buildings is None and BUILDINGS not in raw.tables:
+        buildings = frozenset()  # no buildings.csv: a site naming a building is an error
     return Known(
         sites=collect_ids(tables[SITES], "site_id", problems),
+        buildings=buildings,
+        organisations=named_values(tables[SITES], "organisation"),
         sessions=collect_ids(tables[SESSION_TYPES], "session_id", problems),
         staff=collect_ids(tables[STAFF], "staff_id", problems),
         roles=demand_roles(tables[DEMAND]),
@@ -105,7 +112,6 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
     sites = rows(SITES, site_from)
     sessions = rows(SESSION_TYPES, session_type_from)
     ctx.sessions = {s.session_id: s for s in reversed(sessions)}  # the first of a repeated id
-    problems.extend(session_overlaps(list(sessions), raw.labels[SESSION_TYPES]))
     bundle = Bundle(
         name=network.name,
         timezone=network.timezone,
@@ -121,6 +127,7 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         travel=rows(TRAVEL, travel_from),
         forbidden_sequences=rows(FORBIDDEN_SEQUENCES, forbidden_sequence_from),
         session_limits=rows(SESSION_LIMITS, session_limit_from),
+        buildings=rows(BUILDINGS, building_from),
         enhanced_access=network.enhanced_access,
         enhanced_access_settings=access_settings(network),
         bank_holidays_closed=network.bank_holidays_closed,

@@ -33,6 +33,7 @@ from scheduler.bundle.specs import Context, RowReader
 from scheduler.domain import (
     FEDERATION,
     SESSION_TYPES,
+    Building,
     DayRule,
     DemandRow,
     Fixed,
@@ -49,6 +50,8 @@ from scheduler.domain import (
     Staff,
     Travel,
 )
+
+MAX_DUTY_HOURS = 48  # a duty longer than two days is a typo, not a rota
 
 # -- row converters, one per file ---------------------------------------------------------
 
@@ -69,12 +72,34 @@ def site_from(r: RowReader) -> Site:
         rooms=r.get("rooms", count("rooms", "4 (0 = no limit)"), 0),
         lat=lat,
         lon=lon,
+        building=r.get("building", r.ctx.building, None),
+        organisation=r.get("organisation", parse_id, None),
+        bank_holidays=r.get("bank_holidays", open_or_closed, None),
+        row=r.line,
+    )
+
+
+def open_or_closed(text: str) -> str:
+    """Whether a site works on bank holidays."""
+    if text not in ("open", "closed"):
+        raise CellError(
+            f"'{text}' is not allowed; write open (a 365-day service) or closed (or leave it "
+            "blank for the network's [calendar] bank_holidays)"
+        )
+    return text
+
+
+def building_from(r: RowReader) -> Building:
+    """A buildings.csv row: the consulting rooms its sites share."""
+    return Building(
+        building=r.get("building", parse_id, ""),
+        rooms=r.get("rooms", count("rooms", "10 (0 = no limit)"), 0),
         row=r.line,
     )
 
 
 def session_type_from(r: RowReader) -> SessionType:
-    """A session_types.csv row; equal start and end would be a session of no length."""
+    """A session_types.csv row; equal start and end make a 24-hour session (format v2)."""
     session = SessionType(
         session_id=r.get("session_id", parse_id, ""),
         label=r.get("label", parse_text, ""),
@@ -85,10 +110,10 @@ def session_type_from(r: RowReader) -> SessionType:
         row=r.line,
     )
     if r.valid("start", "end") and session.start == session.end:
-        r.error(
+        r.warn(
             "end",
-            f"equals start ({session.start:%H:%M}), so the session has no length; "
-            "fix the times (an end before start means overnight)",
+            f"equals start ({session.start:%H:%M}): a 24-hour session, which only people "
+            "whose max_duty_hours is 24 or more can work; an end before start means overnight",
         )
     return session
 
@@ -121,6 +146,8 @@ def staff_from(r: RowReader) -> Staff:
         skills=r.get("skills", parse_skills, frozenset()),
         sites=r.get("sites", sites_parser(ctx), home_only),
         max_sessions_per_day=r.get("max_sessions_per_day", count("sessions", "2", 1), None),
+        max_duty_hours=r.get("max_duty_hours", duty_hours, None),
+        min_days_off_per_week=r.get("min_days_off_per_week", count("days", "1", 0, 7), None),
         max_evenings=r.get("max_evenings", count("evening sessions", "1"), 0),
         max_weekend_sessions=r.get("max_weekend_sessions", count("weekend sessions", "1"), 0),
         hourly_rate=r.get("hourly_rate", non_negative("85"), None),
@@ -128,6 +155,17 @@ def staff_from(r: RowReader) -> Staff:
         **horizon_rules(r),
         row=r.line,
     )
+
+
+def duty_hours(text: str) -> float:
+    """The longest duty in hours: above 0, and no longer than two days."""
+    hours = non_negative("13")(text)
+    if not 0 < hours <= MAX_DUTY_HOURS:
+        raise CellError(
+            f"{text} hours is not a possible duty; write hours above 0 and at most "
+            f"{MAX_DUTY_HOURS}, e.g. 13"
+        )
+    return hours
 
 
 def horizon_rules(r: RowReader) -> dict[str, Any]:
@@ -179,16 +217,22 @@ def check_staff_hours(r: RowReader, min_hours: float, max_hours: float) -> None:
 
 
 def employer_parser(ctx: Context) -> Callable[[str], str]:
-    """The employer is a practice (site id) or the federation (``FED``)."""
+    """The employer: a practice (site id), an organisation named in sites.csv, or ``FED``."""
     site = ctx.site
 
     def parse(text: str) -> str:
-        if text == FEDERATION:
+        if text == FEDERATION or text in ctx.known.organisations:
             return text
         try:
             return site(text)
         except CellError as err:
-            raise CellError(f"{err} (or write {FEDERATION} for the federation)") from None
+            organisations = ""
+            if ctx.known.organisations:
+                named = ", ".join(sorted(ctx.known.organisations))
+                organisations = f", an organisation of sites.csv ({named})"
+            raise CellError(
+                f"{err}{organisations} (or write {FEDERATION} for the federation)"
+            ) from None
 
     return parse
 

@@ -26,6 +26,7 @@ from scheduler.bundle.cells import (
     parse_weekdays,
     weekday,
 )
+from scheduler.bundle.rows import MAX_DUTY_HOURS
 from scheduler.bundle.tables import (
     WHOLE_FILE,
     Setting,
@@ -116,11 +117,30 @@ def bank_holiday_setting(value: object) -> bool:
     return value == "closed"
 
 
+def duty_setting(value: object) -> float:
+    """The longest duty in hours (two days at most: longer is a typo)."""
+    hours = positive_setting(value)
+    if hours > MAX_DUTY_HOURS:
+        raise CellError(f"{value} is more than {MAX_DUTY_HOURS} hours")
+    return hours
+
+
+def days_off_setting(value: object) -> int:
+    """Whole days off in a week: 0 to 7."""
+    number = setting_number(value)
+    if not number.is_integer() or not 0 <= number <= DAYS_IN_WEEK:
+        raise CellError(f"{value} must be a whole number of days from 0 to {DAYS_IN_WEEK}")
+    return int(number)
+
+
 RULE_PARSERS: dict[str, Callable[[object], Any]] = {
     "min_rest_hours": positive_setting,
+    "max_duty_hours": duty_setting,
+    "min_days_off_per_week": days_off_setting,
     "max_week_hours": positive_setting,
     "max_sessions_per_day": whole_setting,
 }
+DAYS_IN_WEEK = 7
 WEIGHT_NAMES = tuple(f.name for f in dataclasses.fields(Weights))
 SECTIONS = "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs]"
 
@@ -322,7 +342,8 @@ def rule_value(name: str, value: object) -> Any:
     try:
         return RULE_PARSERS[name](value)
     except CellError as err:
-        raise CellError(f"{err}; the usual value is {getattr(Rules(), name):g}") from None
+        usual = Rules().duty_hours if name == "max_duty_hours" else getattr(Rules(), name)
+        raise CellError(f"{err}; the usual value is {usual:g}") from None
 
 
 def unknown_setting(section: str, name: str) -> str:

@@ -21,6 +21,7 @@ from scheduler.bundle.tables import (
     RawTable,
 )
 from scheduler.domain import (
+    BUILDINGS,
     DEMAND,
     FIXED,
     FORBIDDEN_SEQUENCES,
@@ -58,7 +59,12 @@ class TableSpec:
 
 
 SPECS: dict[str, TableSpec] = {
-    SITES: TableSpec(SITES, ("site_id", "name", "kind", "list_size", "rooms"), ("lat", "lon")),
+    SITES: TableSpec(
+        SITES,
+        ("site_id", "name", "kind", "list_size", "rooms"),
+        ("lat", "lon", "building", "organisation", "bank_holidays"),
+    ),
+    BUILDINGS: TableSpec(BUILDINGS, ("building", "rooms"), needed=False),
     SESSION_TYPES: TableSpec(
         SESSION_TYPES, ("session_id", "label", "start", "end", "days", "kind")
     ),
@@ -71,6 +77,8 @@ SPECS: dict[str, TableSpec] = {
             "skills",
             "sites",
             "max_sessions_per_day",
+            "max_duty_hours",
+            "min_days_off_per_week",
             "max_evenings",
             "max_weekend_sessions",
             "hourly_rate",
@@ -142,6 +150,8 @@ class Known:
     """Ids each file defines (None when that file is unusable, so references are not checked)."""
 
     sites: frozenset[str] | None
+    buildings: frozenset[str] | None  # None: buildings.csv is absent or unusable
+    organisations: frozenset[str]  # named in sites.csv's organisation column
     sessions: frozenset[str] | None
     staff: frozenset[str] | None
     roles: frozenset[str]
@@ -170,6 +180,10 @@ class Context:
     @property
     def site(self) -> Callable[[str], str]:
         return self.ref(self.known.sites, "site", SITES)
+
+    @property
+    def building(self) -> Callable[[str], str]:
+        return self.ref(self.known.buildings, "building", BUILDINGS)
 
     @property
     def session(self) -> Callable[[str], str]:
@@ -369,6 +383,13 @@ def collect_ids(
         elif value:
             first[value] = row.line
     return frozenset(first)
+
+
+def named_values(table: RawTable | None, column: str) -> frozenset[str]:
+    """The non-blank values of a column (organisations named in sites.csv)."""
+    if table is None or column not in table.header:
+        return frozenset()
+    return frozenset(row.cells[column] for row in table.rows if row.cells[column])
 
 
 def demand_roles(table: RawTable | None) -> frozenset[str]:

@@ -25,6 +25,7 @@ import openpyxl
 import pandas as pd
 
 from scheduler.domain import (
+    BUILDINGS,
     DEMAND,
     FIXED,
     FORBIDDEN_SEQUENCES,
@@ -41,6 +42,7 @@ from scheduler.domain import (
 
 CSV_FILES: tuple[str, ...] = (
     SITES,
+    BUILDINGS,
     SESSION_TYPES,
     STAFF,
     DEMAND,
@@ -58,6 +60,7 @@ CSV_FILES: tuple[str, ...] = (
 # deployment's settings) changes any of them; docs/configuration.md lists them.
 MAX_ROWS: Mapping[str, int] = {
     SITES: 2_000,
+    BUILDINGS: 2_000,
     SESSION_TYPES: 500,
     STAFF: 20_000,
     DEMAND: 300_000,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from scheduler.checks.rota_facts import fits_row
+from scheduler.checks.rota_facts import DAYS_PER_WEEK, fits_row
 from scheduler.checks.rule_table import RULES
 from scheduler.checks.validator import CoverageLine, coverage_of
 from scheduler.domain import (
@@ -36,7 +36,7 @@ from scheduler.domain import (
     Staff,
     iso_week_label,
 )
-from scheduler.horizon import Horizon, Shift
+from scheduler.horizon import Horizon, Shift, duties
 from scheduler.money import SECONDS_PER_HOUR, cents, hours_of
 
 RULE_LABELS = {rule_id: label for rule_id, label, _ in RULES}
@@ -188,6 +188,36 @@ class RotaIndex:
             out[(a.date, a.session_id, a.site_id)].append(a)
         return out
 
+    def most_present(self, site_ids: set[str], shift: Shift) -> int:
+        """The most people working at once at these sites during the session (cached)."""
+        key = (frozenset(site_ids), shift.date, shift.session_id)
+        if key not in self._present:
+            timed = [
+                other
+                for site_id in key[0]
+                for other in self._shifts_at.get(site_id, ())
+                if other.start < shift.end and shift.start < other.end
+            ]
+            moments = {shift.start} | {o.start for o in timed if o.start > shift.start}
+            self._present[key] = max(
+                (sum(1 for o in timed if o.start <= t < o.end) for t in moments), default=0
+            )
+        return self._present[key]
+
+    @cached_property
+    def _present(self) -> dict[tuple[frozenset[str], dt.date, str], int]:
+        return {}
+
+    @cached_property
+    def _shifts_at(self) -> dict[str, list[Shift]]:
+        """Each site's worked sessions, one entry per person assigned."""
+        out: dict[str, list[Shift]] = defaultdict(list)
+        for a in self.assignments:
+            shift = self.shift(a.date, a.session_id)
+            if shift is not None:
+                out[a.site_id].append(shift)
+        return dict(out)
+
     def spare_seconds(self, week: PersonWeek) -> float:
         """Contracted time not yet planned nor taken as leave this week."""
         leave = self.horizon.leave_minutes(week.person) * 60
@@ -251,10 +281,8 @@ SiteRule = Callable[[RotaIndex, PersonWeek, Shift, str], bool]
 
 
 def keeps_clear_of_other_sessions(index: RotaIndex, week: PersonWeek, shift: Shift) -> bool:
-    """No session of the same date overlaps it in time (the slot itself included)."""
-    return not any(
-        other.start < shift.end and shift.start < other.end for _, other in week.on(shift.date)
-    )
+    """No session overlaps it in time (the slot itself, and a night of the day before, included)."""
+    return not any(other.start < shift.end and shift.start < other.end for _, other in week.shifts)
 
 
 def keeps_off_leave(index: RotaIndex, week: PersonWeek, shift: Shift) -> bool:
@@ -271,15 +299,21 @@ def keeps_sessions_per_day(index: RotaIndex, week: PersonWeek, shift: Shift) -> 
 
 
 def keeps_daily_rest(index: RotaIndex, week: PersonWeek, shift: Shift) -> bool:
-    """Enough rest between it and every session on another date."""
-    need = index.bundle.rules.min_rest_hours * SECONDS_PER_HOUR
-    for a, other in week.shifts:
-        if a.date == shift.date:
-            continue
-        first, second = (other, shift) if a.date < shift.date else (shift, other)
-        if (second.start - first.end).total_seconds() < need:
-            return False
-    return True
+    """The duty it joins (sessions less than the rest apart) stays within the longest duty."""
+    rest = dt.timedelta(hours=index.bundle.rules.min_rest_hours)
+    cap = dt.timedelta(hours=week.person.duty_hours(index.bundle.rules))
+    spans = [(other.start, other.end) for _, other in week.shifts] + [(shift.start, shift.end)]
+    return all(end - start <= cap for start, end in duties(spans, rest))
+
+
+def keeps_days_off(index: RotaIndex, week: PersonWeek, shift: Shift) -> bool:
+    """Each ISO week keeps the person's days off: dates with no working moment."""
+    needed = week.person.days_off_per_week(index.bundle.rules)
+    worked: dict[tuple[int, int], set[dt.date]] = defaultdict(set)
+    for one in [other for _, other in week.shifts] + [shift]:
+        for day in index.horizon.dates_touched(one):
+            worked[day.isocalendar()[:2]].add(day)
+    return all(len(days) <= DAYS_PER_WEEK - needed for days in worked.values())
 
 
 def keeps_weekly_hours(index: RotaIndex, week: PersonWeek, shift: Shift) -> bool:
@@ -396,6 +430,7 @@ PERSON_RULES: tuple[tuple[str, PersonRule], ...] = (
     ("sessions_per_day", keeps_sessions_per_day),
     ("max_hours", keeps_weekly_hours),
     ("rest", keeps_daily_rest),
+    ("days_off", keeps_days_off),
     ("evenings", keeps_evenings),
     ("weekends", keeps_weekend_sessions),
     ("sequence", keeps_sequences),
@@ -424,8 +459,8 @@ def available_there(index: RotaIndex, week: PersonWeek, shift: Shift, site_id: s
 
 
 def leaves_time_to_travel(index: RotaIndex, week: PersonWeek, shift: Shift, site_id: str) -> bool:
-    """The gap to each other session that date is at least the travel between the sites."""
-    for a, other in week.on(shift.date):
+    """The gap to each of the person's other sessions is at least the travel between the sites."""
+    for a, other in week.shifts:
         if other.start <= shift.start:
             gap, need = shift.start - other.end, index.travel(a.site_id, site_id)
         else:
@@ -436,9 +471,15 @@ def leaves_time_to_travel(index: RotaIndex, week: PersonWeek, shift: Shift, site
 
 
 def has_a_room(index: RotaIndex, week: PersonWeek, shift: Shift, site_id: str) -> bool:
-    """The site has a consulting room left in that session."""
-    rooms = index.sites[site_id].rooms
-    return rooms <= 0 or index.per_slot[(shift.date, shift.session_id, site_id)] < rooms
+    """The site, and the building it shares, have a consulting room left throughout the session."""
+    site = index.sites[site_id]
+    if site.rooms > 0 and index.most_present({site_id}, shift) >= site.rooms:
+        return False
+    building = index.bundle.building_of(site_id)
+    if building is None or building.rooms <= 0:
+        return True
+    members = {s.site_id for s in index.bundle.sites if s.building == building.building}
+    return index.most_present(members, shift) < building.rooms
 
 
 SITE_RULES: tuple[tuple[str, SiteRule], ...] = (

@@ -31,12 +31,14 @@ from scheduler.domain import (
     Assignment,
     Bundle,
     DemandRow,
+    SiteKind,
     Staff,
     iso_week_label,
 )
 from scheduler.horizon import Horizon, Need, Shift
 from scheduler.money import cents
 
+DAYS = len(DAY_NAMES)
 CANDIDATES_SHOWN = 10  # per shortfall; the rest are counted, not listed
 
 
@@ -350,11 +352,21 @@ class CoverContext:
         )
 
     def rooms_left(self, need: Need) -> int | None:
-        """Consulting rooms still free in the need's slot; None when the site has no limit."""
-        rooms = self.bundle.site(need.site_id).rooms
-        if rooms <= 0:
+        """Consulting rooms free throughout the need's session, at the site and in the building
+        it shares; None when neither limits rooms."""
+        index = self.plan.week_index(need.date)
+        shift = index.shift(need.date, need.session_id)
+        if shift is None:
             return None
-        return max(0, rooms - self.plan.per_slot[(need.date, need.session_id, need.site_id)])
+        left: list[int] = []
+        rooms = self.bundle.site(need.site_id).rooms
+        if rooms > 0:
+            left.append(rooms - index.most_present({need.site_id}, shift))
+        building = self.bundle.building_of(need.site_id)
+        if building is not None and building.rooms > 0:
+            members = {s.site_id for s in self.bundle.sites if s.building == building.building}
+            left.append(building.rooms - index.most_present(members, shift))
+        return max(0, min(left)) if left else None
 
     def rooms_full(self, need: Need) -> bool:
         """No consulting room left in the slot: nobody can be added, whoever they are."""
@@ -462,7 +474,14 @@ class CoverContext:
         return [FreeSeat(p, Decimal(0), ()) for p in spare] + added
 
     def clinic_moves(self, need: Need, short: int) -> list[FixOption]:
-        """Each nearby session where enough people who fit are free to run the clinic."""
+        """Each nearby session where enough people who fit are free to run the clinic.
+
+        Never for a service (an MIU, urgent care, out of hours) or a need of every day:
+        its patients come that day, and the same need stands on the other days too.
+        """
+        every_day = need.demand.day.date is None and len(need.demand.day.weekdays) == DAYS
+        if self.bundle.site(need.site_id).kind is SiteKind.SERVICE or every_day:
+            return []
         moves = []
         for day, session_id in self.nearby_sessions(need):
             free = self.free_for_clinic(need, day, session_id)

@@ -8,7 +8,7 @@ Rules over the whole plan (runs, weekends, hours over the horizon) are in
 from __future__ import annotations
 
 import datetime as dt
-import math
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -26,6 +26,7 @@ from scheduler.checks.rota_facts import (
     session_bounds,
 )
 from scheduler.domain import (
+    BUILDINGS,
     DAY_NAMES,
     DEMAND,
     FIXED,
@@ -41,6 +42,7 @@ from scheduler.domain import (
     PreferenceKind,
     SessionKind,
     Staff,
+    iso_week_label,
 )
 
 # -- 1. eligible ---------------------------------------------------------------------
@@ -113,7 +115,7 @@ def require_eligible(ctx: Rota) -> list[Finding]:
 
 
 def _clash(ctx: Rota, first: Assignment, second: Assignment) -> str | None:
-    """Why two same-day assignments, the first starting no later, cannot both be worked."""
+    """Why two assignments, the first starting no later, cannot both be worked."""
     one, two = ctx.bounds(first), ctx.bounds(second)
     if one is None or two is None:
         return None
@@ -130,13 +132,18 @@ def _clash(ctx: Rota, first: Assignment, second: Assignment) -> str | None:
 
 
 def forbid_overlap(ctx: Rota) -> list[Finding]:
-    """Nobody can be in two places at once or travel faster than the roads allow."""
+    """Nobody can be in two places at once or travel faster than the roads allow.
+
+    Sessions of different dates count too: a night running into the next morning.
+    """
     found: list[Finding] = []
     for staff_id, mine in ctx.by_person.items():
         timed = sorted((a for a in mine if ctx.bounds(a)), key=lambda a: (ctx.bounds(a), a))
         for i, first in enumerate(timed):
             for second in timed[i + 1 :]:
-                reason = _clash(ctx, first, second) if first.date == second.date else None
+                if second.date - first.date > dt.timedelta(days=2):
+                    break  # a session lasts under a day: no later one can clash
+                reason = _clash(ctx, first, second)
                 if reason:
                     found.append((f"{ctx.who(staff_id)} is assigned {reason}", (first, second)))
     return found
@@ -230,42 +237,80 @@ def limit_sessions_per_day(ctx: Rota) -> list[Finding]:
     return found
 
 
-# -- 5. rest --------------------------------------------------------------------------------
+# -- 5. duties and daily rest ----------------------------------------------------------------
 
 
-def _short_rest(ctx: Rota, first: Assignment, second: Assignment) -> str | None:
-    """Why the rest between sessions on two different dates is too short, if it is."""
-    one, two = ctx.bounds(first), ctx.bounds(second)
-    if one is None or two is None:
-        return None
-    need = ctx.bundle.rules.min_rest_hours
-    rest = (two[0] - one[1]).total_seconds()
-    if rest >= need * SECONDS_PER_HOUR:
-        return None
-    if rest <= 0:
-        return f"is assigned {ctx.slot(first)}, which runs into {ctx.slot(second)}"
-    return (
-        f"has only {seconds_as_hours(rest)} hours of rest between {ctx.slot(first)} "
-        f"and {ctx.slot(second)}; at least {limit_text(need)} are needed"
-    )
+def _duties(ctx: Rota, mine: Sequence[Assignment]) -> list[list[Assignment]]:
+    """A person's assignments cut into duties: less than ``min_rest_hours`` apart is one duty."""
+    rest = dt.timedelta(hours=ctx.bundle.rules.min_rest_hours)
+    timed = sorted((a for a in mine if ctx.bounds(a)), key=lambda a: (ctx.bounds(a), a))
+    duties: list[list[Assignment]] = []
+    duty_end: dt.datetime | None = None
+    for a in timed:
+        start, end = ctx.bounds(a) or (None, None)
+        assert start is not None and end is not None
+        if duty_end is None or start - duty_end >= rest:
+            duties.append([a])
+            duty_end = end
+        else:
+            duties[-1].append(a)
+            duty_end = max(duty_end, end)
+    return duties
+
+
+def _moment(ctx: Rota, instant: dt.datetime) -> str:
+    """A real instant as the network's wall clock reads it: ``Mon 13:30``."""
+    local = instant.astimezone(ctx.zone)
+    return f"{DAY_NAMES[local.weekday()]} {local:%H:%M}"
+
+
+def _rest_text(ctx: Rota, duty: Sequence[Assignment]) -> str:
+    """The shortest rest inside a duty, in words (none when its sessions overlap or touch)."""
+    bounds = [ctx.bounds(a) for a in duty]
+    gaps = [
+        (later[0] - earlier[1]).total_seconds()
+        for earlier, later in itertools.pairwise(bounds)
+        if earlier is not None and later is not None
+    ]
+    shortest = max(min(gaps, default=0.0), 0.0)
+    return f"{seconds_as_hours(shortest)} h rest"
+
+
+def _rule_source(ctx: Rota, person: Staff, column: str) -> str:
+    """Where a person's limit comes from: their staff row when they set it, else network.toml."""
+    if getattr(person, column) is not None:
+        return f"{column}, {ctx.ref(STAFF, person.row)}"
+    return f"rules.{column} in {ctx.bundle.label(NETWORK)}"
 
 
 def require_daily_rest(ctx: Rota) -> list[Finding]:
-    """Working Time Regulations: enough rest between sessions on different dates.
-
-    Sessions last under a day, so only sessions starting within the rest
-    period plus two days of each other can be too close.
-    """
-    reach = dt.timedelta(days=2 + math.ceil(ctx.bundle.rules.min_rest_hours / 24))
+    """Working Time Regulations, as duties: sessions less than ``min_rest_hours`` apart form
+    one duty, which lasts at most ``max_duty_hours`` from its first start to its last end."""
     found: list[Finding] = []
+    rest = ctx.bundle.rules.min_rest_hours
     for staff_id, mine in ctx.by_person.items():
-        for i, first in enumerate(mine):
-            for second in mine[i + 1 :]:
-                if second.date - first.date > reach:
-                    break
-                reason = _short_rest(ctx, first, second) if first.date < second.date else None
-                if reason:
-                    found.append((f"{ctx.who(staff_id)} {reason}", (first, second)))
+        person = ctx.staff[staff_id]
+        cap = person.duty_hours(ctx.bundle.rules)
+        source = _rule_source(ctx, person, "max_duty_hours")
+        for duty in _duties(ctx, mine):
+            bounds = [ctx.bounds(a) for a in duty]
+            start = min(b[0] for b in bounds if b)
+            end = max(b[1] for b in bounds if b)
+            length = (end - start).total_seconds()
+            if length <= cap * SECONDS_PER_HOUR:
+                continue  # one session alone is a duty too: a night longer than the limit
+            listed = ", ".join(ctx.slot(a) for a in duty)
+            span = f"{ctx.who(staff_id)} would work {_moment(ctx, start)} to {_moment(ctx, end)}"
+            why = f"one duty of {seconds_as_hours(length)} h"
+            if len(duty) > 1:
+                span += f" with {_rest_text(ctx, duty)}"
+                why += f", as sessions less than {limit_text(rest)} h apart are one duty"
+            found.append(
+                (
+                    f"{span} ({listed}): {why}; the longest duty is {limit_text(cap)} h ({source})",
+                    tuple(duty),
+                )
+            )
     return found
 
 
@@ -384,24 +429,117 @@ def limit_weekend_sessions(ctx: Rota) -> list[Finding]:
 # -- 8. rooms ----------------------------------------------------------------------------------
 
 
+def _crowds(
+    ctx: Rota, there: Sequence[Assignment], rooms: int
+) -> list[tuple[dt.datetime, tuple[Assignment, ...]]]:
+    """Moments at which more of these assignments are worked at once than there are rooms.
+
+    The most people at once is reached as some assignment starts, so only starts are
+    looked at; of the moments with the same people, the first is kept.
+    """
+    timed = [(ctx.bounds(a), a) for a in there]
+    crowds: list[tuple[dt.datetime, tuple[Assignment, ...]]] = []
+    seen: set[tuple[Assignment, ...]] = set()
+    for moment in sorted({b[0] for b, _ in timed if b}):
+        present = tuple(sorted(a for b, a in timed if b and b[0] <= moment < b[1]))
+        if len(present) > rooms and present not in seen:
+            seen.add(present)
+            crowds.append((moment, present))
+    return crowds
+
+
+def _when(ctx: Rota, moment: dt.datetime, present: Sequence[Assignment]) -> str:
+    """``in AM on Tue 2026-12-01``, or for sessions that overlap, the moment they meet."""
+    slots = sorted({(a.date, a.session_id) for a in present})
+    if len(slots) == 1:
+        return f"in {slots[0][1]} on {day_text(slots[0][0])}"
+    local = moment.astimezone(ctx.zone)
+    sessions = ", ".join(sorted({session_id for _, session_id in slots}))
+    return f"at once at {local:%H:%M} on {day_text(local.date())} ({sessions})"
+
+
 def limit_people_to_rooms(ctx: Rota) -> list[Finding]:
-    """A site never has more people in one session than consulting rooms."""
-    slots: dict[tuple[dt.date, str, str], list[Assignment]] = defaultdict(list)
+    """At no moment more people working at a site than its rooms, nor in a building than the
+    building's rooms (its sites share them)."""
+    by_site: dict[str, list[Assignment]] = defaultdict(list)
     for a in ctx.assignments:
-        slots[(a.date, a.session_id, a.site_id)].append(a)
+        by_site[a.site_id].append(a)
     found: list[Finding] = []
-    for (day, session_id, site_id), there in sorted(slots.items()):
+    for site_id, there in sorted(by_site.items()):
         site = ctx.sites.get(site_id)
-        if site is None or site.rooms <= 0 or len(there) <= site.rooms:
+        if site is None or site.rooms <= 0:
             continue
-        names = ", ".join(ctx.who(a.staff_id) for a in there)
-        found.append(
-            (
-                f"{site_id} {site.name} has {len(there)} people in {session_id} on {day_text(day)} "
-                f"({names}) but only {count_text(site.rooms, 'room')} ({ctx.ref(SITES, site.row)})",
-                tuple(there),
+        for moment, present in _crowds(ctx, there, site.rooms):
+            names = ", ".join(ctx.who(a.staff_id) for a in present)
+            found.append(
+                (
+                    f"{site_id} {site.name} has {len(present)} people "
+                    f"{_when(ctx, moment, present)} ({names}) "
+                    f"but only {count_text(site.rooms, 'room')} ({ctx.ref(SITES, site.row)})",
+                    present,
+                )
             )
-        )
+    for building in ctx.bundle.buildings:
+        if building.rooms <= 0:
+            continue
+        members = sorted(s.site_id for s in ctx.bundle.sites if s.building == building.building)
+        inside = [a for site_id in members for a in by_site.get(site_id, ())]
+        for moment, present in _crowds(ctx, inside, building.rooms):
+            names = ", ".join(f"{ctx.who(a.staff_id)} at {a.site_id}" for a in present)
+            found.append(
+                (
+                    f"building {building.building} ({', '.join(members)}) has {len(present)} "
+                    f"people {_when(ctx, moment, present)} "
+                    f"({names}) but only {count_text(building.rooms, 'room')} "
+                    f"({ctx.ref(BUILDINGS, building.row)})",
+                    present,
+                )
+            )
+    return found
+
+
+# -- 10. weekly days off -----------------------------------------------------------------------
+
+
+def _days_touched(ctx: Rota, a: Assignment) -> set[dt.date]:
+    """Calendar dates (local) on which an assignment has any working moment."""
+    bounds = ctx.bounds(a)
+    if bounds is None:
+        return {a.date}
+    start = bounds[0].astimezone(ctx.zone)
+    last = (bounds[1] - dt.timedelta(microseconds=1)).astimezone(ctx.zone)
+    return {
+        start.date() + dt.timedelta(days=i) for i in range((last.date() - start.date()).days + 1)
+    }
+
+
+def require_days_off(ctx: Rota) -> list[Finding]:
+    """Each ISO week, each person has ``min_days_off_per_week`` dates with no work at any moment
+    (a night ending at 08:00 makes its second date a working day; leave days are days off)."""
+    found: list[Finding] = []
+    for staff_id, mine in ctx.by_person.items():
+        person = ctx.staff[staff_id]
+        needed = person.days_off_per_week(ctx.bundle.rules)
+        source = _rule_source(ctx, person, "min_days_off_per_week")
+        worked: dict[str, set[dt.date]] = defaultdict(set)
+        by_week: dict[str, list[Assignment]] = defaultdict(list)
+        for a in mine:
+            for day in _days_touched(ctx, a):
+                worked[iso_week_label(day)].add(day)
+                by_week[iso_week_label(day)].append(a)
+        for week, days in sorted(worked.items()):
+            off = DAYS_PER_WEEK - len(days)
+            if off >= needed:
+                continue
+            found.append(
+                (
+                    f"{ctx.who(staff_id)} works on {len(days)} days of {week} "
+                    f"({', '.join(day_text(d) for d in sorted(days))}), leaving "
+                    f"{count_text(off, 'day')} off; at least {count_text(needed, 'day')} off "
+                    f"a week ({source})",
+                    tuple(sorted(set(by_week[week]))),
+                )
+            )
     return found
 
 

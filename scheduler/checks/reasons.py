@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from scheduler import catalogue
-from scheduler.checks.capacity import PERSON_RULES, RotaIndex
+from scheduler.checks.capacity import PERSON_RULES, PersonWeek, RotaIndex, keeps_daily_rest
 from scheduler.checks.validator import allocate
 from scheduler.checks.wording import Reason, Wording, hours_words, same_reason
 from scheduler.domain import FIXED, Assignment, Fixed, LeaveKind, SiteKind, Staff
@@ -240,11 +240,14 @@ def over_weekly_hours(slot: Slot, person: Staff) -> Reason | None:
 
 
 def out_of_evenings(slot: Slot, person: Staff) -> Reason | None:
-    """Weekday evenings are capped per person; a cap of 0 means they do not do evenings."""
+    """Weekday evenings are capped per person; 0 (also a blank cell) allows none."""
     if not slot.shift.is_evening:
         return None
-    if person.max_evenings == 0:
-        return same_reason("does not do evenings", "do not do evenings")
+    if person.max_evenings == 0:  # blank and 0 read alike: say what the data says
+        return same_reason(
+            "has max_evenings 0 (the default for a blank cell)",
+            "have max_evenings 0 (the default for a blank cell)",
+        )
     used = sum(1 for s in slot.plan.shifts_of(person.staff_id) if s.is_evening)
     if used < person.max_evenings:
         return None
@@ -254,11 +257,14 @@ def out_of_evenings(slot: Slot, person: Staff) -> Reason | None:
 
 
 def out_of_weekends(slot: Slot, person: Staff) -> Reason | None:
-    """Weekend sessions are capped per person; a cap of 0 means they do not work weekends."""
+    """Weekend sessions are capped per person; 0 (also a blank cell) allows none."""
     if not slot.shift.is_weekend:
         return None
-    if person.max_weekend_sessions == 0:
-        return same_reason("does not work weekends", "do not work weekends")
+    if person.max_weekend_sessions == 0:  # blank and 0 read alike: say what the data says
+        return same_reason(
+            "has max_weekend_sessions 0 (the default for a blank cell)",
+            "have max_weekend_sessions 0 (the default for a blank cell)",
+        )
     used = sum(1 for s in slot.plan.shifts_of(person.staff_id) if s.is_weekend)
     if used < person.max_weekend_sessions:
         return None
@@ -268,26 +274,49 @@ def out_of_weekends(slot: Slot, person: Staff) -> Reason | None:
     )
 
 
+def _week_and_shift(slot: Slot, person: Staff) -> tuple[RotaIndex, PersonWeek, Shift] | None:
+    """The ISO week of the need as spare capacity indexes it, the person's week and the shift."""
+    index = slot.plan.week_index(slot.need.date)
+    shift = index.shift(slot.need.date, slot.need.session_id)
+    return None if shift is None else (index, index.week_of(person), shift)
+
+
 def short_of_rest(slot: Slot, person: Staff) -> Reason | None:
-    """A session on another date would end or start within the daily rest of this one."""
-    rest = slot.horizon.bundle.rules.min_rest_hours
-    for other in slot.plan.shifts_of(person.staff_id):
-        if other.date != slot.shift.date and _gap_minutes(other, slot.shift) < rest * 60:
-            return same_reason(
-                f"would not get {hours_words(rest)} hours' rest between working days"
-            )
-    return None
+    """The session would join a duty (sessions less than the rest apart) longer than allowed."""
+    found = _week_and_shift(slot, person)
+    if found is None or keeps_daily_rest(*found):
+        return None
+    rules = slot.horizon.bundle.rules
+    return same_reason(
+        f"would work a duty of over {hours_words(person.duty_hours(rules))} hours without "
+        f"{hours_words(rules.min_rest_hours)} hours' rest"
+    )
 
 
 def rooms_full(slot: Slot, person: Staff) -> Reason | None:
-    """Free, but the site has no consulting room left in this session."""
-    need = slot.need
-    rooms = slot.horizon.bundle.site(need.site_id).rooms
-    if rooms == 0 or slot.plan.per_slot[(need.date, need.session_id, need.site_id)] < rooms:
+    """Free, but the site, or the building it shares, has no consulting room left then."""
+    found = _week_and_shift(slot, person)
+    if found is None:
         return None
+    index, _, shift = found
+    site_id = slot.need.site_id
+    site = index.sites[site_id]
+    if site.rooms > 0 and index.most_present({site_id}, shift) >= site.rooms:
+        return same_reason(
+            f"is free but {site_id} has no room left",
+            f"are free but {site_id} has no room left",
+        )
+    building = index.bundle.building_of(site_id)
+    if building is None or building.rooms <= 0:
+        return None
+    members = {s.site_id for s in index.bundle.sites if s.building == building.building}
+    if index.most_present(members, shift) < building.rooms:
+        return None
+    shared = f"building {building.building} ({', '.join(sorted(members))})"
+    in_use = f"all {building.rooms} in use" if building.rooms > 1 else "its one room in use"
     return same_reason(
-        f"is free but {need.site_id} has no room left",
-        f"are free but {need.site_id} has no room left",
+        f"is free but {shared} has no room left ({in_use})",
+        f"are free but {shared} has no room left ({in_use})",
     )
 
 
@@ -317,6 +346,7 @@ class Check:
 ASSIGNED = "assigned"
 # The hard rules of one person's week that no reason above names on its own.
 OTHER_RULES = (
+    "days_off",
     "sequence",
     "max_consecutive",
     "min_runs",
@@ -349,13 +379,14 @@ CHECKS: tuple[Check, ...] = (
     Check("pinned_elsewhere", fixed_elsewhere, named=True),
     Check("needed", needed_at_home),
     Check("overlap", working_elsewhere),
+    # A full site or building keeps out everyone free: the cause to fix before anyone's limits.
+    Check("rooms", rooms_full),
     Check("sessions_per_day", at_daily_limit, named=True),
     Check("max_hours", over_weekly_hours, named=True),
     Check("evenings", out_of_evenings, named=True),
     Check("weekends", out_of_weekends, named=True),
     Check("rest", short_of_rest, named=True),
     Check("other_rule", breaks_another_rule, named=True),
-    Check("rooms", rooms_full),
     Check("free", free_but_not_used),
 )
 # The reasons that describe the rota rather than a rule of the catalogue.

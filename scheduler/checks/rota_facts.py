@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from scheduler.domain import (
     DAY_NAMES,
     Assignment,
@@ -26,6 +24,7 @@ from scheduler.domain import (
     Staff,
     iso_week_label,
 )
+from scheduler.horizon import bank_holidays
 
 TRAVEL_KMH = 30.0
 TRAVEL_ROUND_MINUTES = 5
@@ -143,9 +142,9 @@ class Rota:
 
     @cached_property
     def bank_holidays(self) -> frozenset[dt.date]:
-        """English bank holidays (observed days included) in every year the rota touches."""
-        years = sorted({d.year for d in self.dates} | {a.date.year for a in self.assignments})
-        return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=years))
+        """Bank holidays (England and Wales, as published) in every year the rota touches."""
+        years = {d.year for d in self.dates} | {a.date.year for a in self.assignments}
+        return frozenset(bank_holidays(years))
 
     @cached_property
     def demand_by_slot(self) -> dict[tuple[str, str], list[DemandRow]]:
@@ -160,7 +159,7 @@ class Rota:
         rows = self.demand_by_slot.get((site_id, session_id), [])
         dated = [r for r in rows if r.day.date == day]
         replaced = {r.key for r in dated}
-        closed = self.bundle.bank_holidays_closed and day in self.bank_holidays
+        closed = day in self.bank_holidays and self.bundle.closed_on_bank_holidays(site_id)
         weekly = [
             r
             for r in rows

@@ -19,6 +19,7 @@ from scheduler.checks.hard_rules import (
     limit_sessions_per_day,
     limit_weekend_sessions,
     require_daily_rest,
+    require_days_off,
     require_eligible,
     require_minimum_hours,
 )
@@ -50,6 +51,7 @@ VALIDATOR_CHECKS: tuple[tuple[str, RuleCheck], ...] = (
     ("weekends", limit_weekend_sessions),
     ("rooms", limit_people_to_rooms),
     ("fixed", keep_pinned_sessions),
+    ("days_off", require_days_off),
     ("sequence", forbid_forbidden_sequences),
     ("max_consecutive", limit_consecutive_days),
     ("min_runs", require_minimum_runs),

@@ -95,6 +95,8 @@ def print_summary(outcome: PlanOutcome) -> None:
         f"Minimum cover {s['min_cover_pct']}%, target cover {s['target_cover_pct']}%, "
         f"{s['shortfall']} people short of minimum."
     )
+    for holiday in outcome.holidays:
+        print(f"Bank holiday {holiday.text()}.")
     for note in outcome.notes:
         print(f"  SHORT {note.headline}")
         for number, option in enumerate(note.shown_options, start=1):

@@ -149,7 +149,7 @@ def _borrowed_seconds(
     seconds: dict[tuple[str, str, str], int] = defaultdict(int)
     for a in set(assignments):
         person, session = staff.get(a.staff_id), sessions.get(a.session_id)
-        if person is None or session is None or person.employer == a.site_id:
+        if person is None or session is None or not bundle.recharged(person, a.site_id):
             continue
         start, end = session_bounds(session, a.date, zone)
         seconds[(a.site_id, person.employer, a.staff_id)] += int((end - start).total_seconds())

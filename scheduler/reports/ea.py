@@ -47,7 +47,6 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy.orm import Session
 
 from scheduler.checks.rota_facts import session_bounds
@@ -64,6 +63,7 @@ from scheduler.domain import (
     iso_weeks,
     parse_iso_week,
 )
+from scheduler.horizon import bank_holidays as england_and_wales
 from scheduler.money import cents
 from scheduler.outputs.exports import Header, Row, Table, write_csv, write_workbook
 from scheduler.storage.events import current_bundle
@@ -236,9 +236,9 @@ class Worked:
 
 
 def bank_holidays(dates: Sequence[dt.date]) -> dict[dt.date, str]:
-    """England's bank holidays among the dates, with their names."""
-    england = holidays.country_holidays("GB", subdiv="ENG", years=sorted({d.year for d in dates}))
-    return {d: str(england.get(d)) for d in dates if d in england}
+    """Bank holidays among the dates (England and Wales, as published), with their names."""
+    published = england_and_wales(d.year for d in dates)
+    return {d: published[d] for d in dates if d in published}
 
 
 def _absent(bundle: Bundle, a: Assignment) -> bool:

@@ -452,7 +452,7 @@ def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[Staf
     by_host: dict[str, list[Assignment]] = defaultdict(list)
     for a in set(assignments):
         person = staff.get(a.staff_id)
-        if person is not None and person.employer != a.site_id:
+        if person is not None and bundle.recharged(person, a.site_id):
             by_host[a.site_id].append(a)
     lines = []
     for host, found in by_host.items():

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,7 @@ from scheduler.domain import (
     Leave,
     LeaveKind,
 )
-from scheduler.horizon import applicable_rows
+from scheduler.horizon import applicable_rows, bank_holidays
 from scheduler.storage import repository
 from scheduler.storage.clock import utc
 from scheduler.storage.models.app import AbsenceRecord, DemandChangeRecord
@@ -220,8 +219,9 @@ def _change_rows(bundle: Bundle, change: DemandChange) -> list[DemandRow]:
         ]
     # Asked of the holidays alone: a Horizon of the date would time its sessions, which
     # overflows for an overnight one on the calendar's last day (a typo for a year).
-    england = holidays.country_holidays("GB", subdiv="ENG", years=change.date.year)
-    closed = bundle.bank_holidays_closed and change.date in england
+    closed = change.date in bank_holidays([change.date.year]) and bundle.closed_on_bank_holidays(
+        change.site_id
+    )
     in_force = [
         r
         for r in applicable_rows(bundle.demand, change.date, closed)

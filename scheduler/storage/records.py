@@ -14,6 +14,7 @@ from typing import Any
 from scheduler.domain import (
     HORIZON_RULE_FIELDS,
     AccessWindow,
+    Building,
     Bundle,
     DayRule,
     DemandRow,
@@ -35,6 +36,7 @@ from scheduler.domain import (
 )
 from scheduler.storage.models.base import NetworkOwned
 from scheduler.storage.models.network import (
+    BuildingRecord,
     DemandRecord,
     FixedRecord,
     ForbiddenSequenceRecord,
@@ -175,8 +177,16 @@ def site_row(site: Site) -> Row:
         rooms=site.rooms,
         lat=site.lat,
         lon=site.lon,
+        building=site.building,
+        organisation=site.organisation,
+        bank_holidays=site.bank_holidays,
         source_row=site.row,
     )
+
+
+def building_row(building: Building) -> Row:
+    """A buildings.csv row."""
+    return dict(building=building.building, rooms=building.rooms, source_row=building.row)
 
 
 def session_type_row(session_type: SessionType) -> Row:
@@ -206,6 +216,8 @@ def staff_row(person: Staff) -> Row:
         skills=join_set(person.skills),
         sites=None if person.sites is None else join_set(person.sites),
         max_sessions_per_day=person.max_sessions_per_day,
+        max_duty_hours=person.max_duty_hours,
+        min_days_off_per_week=person.min_days_off_per_week,
         max_evenings=person.max_evenings,
         max_weekend_sessions=person.max_weekend_sessions,
         hourly_rate=person.hourly_rate,
@@ -305,6 +317,7 @@ def bundle_rows(bundle: Bundle) -> list[tuple[type[NetworkOwned], list[Row]]]:
     """
     tables: list[tuple[type[NetworkOwned], Callable[[Any], Row], Sequence[Any]]] = [
         (SiteRecord, site_row, bundle.sites),
+        (BuildingRecord, building_row, bundle.buildings),
         (SessionTypeRecord, session_type_row, bundle.session_types),
         (StaffRecord, staff_row, bundle.staff),
         (DemandRecord, demand_row, bundle.demand),
@@ -336,8 +349,16 @@ def site_of(record: SiteRecord) -> Site:
         rooms=record.rooms,
         lat=record.lat,
         lon=record.lon,
+        building=record.building,
+        organisation=record.organisation,
+        bank_holidays=record.bank_holidays,
         row=record.source_row,
     )
+
+
+def building_of(record: BuildingRecord) -> Building:
+    """A Building back from its row."""
+    return Building(building=record.building, rooms=record.rooms, row=record.source_row)
 
 
 def session_type_of(record: SessionTypeRecord) -> SessionType:
@@ -367,6 +388,8 @@ def staff_of(record: StaffRecord) -> Staff:
         skills=split_set(record.skills),
         sites=None if record.sites is None else split_set(record.sites),
         max_sessions_per_day=record.max_sessions_per_day,
+        max_duty_hours=record.max_duty_hours,
+        min_days_off_per_week=record.min_days_off_per_week,
         max_evenings=record.max_evenings,
         max_weekend_sessions=record.max_weekend_sessions,
         hourly_rate=record.hourly_rate,

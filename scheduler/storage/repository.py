@@ -30,6 +30,7 @@ from scheduler.storage.models.app import FeedTokenRecord, LeaveRequestRecord
 from scheduler.storage.models.base import NetworkOwned
 from scheduler.storage.models.network import (
     BUNDLE_TABLES,
+    BuildingRecord,
     DemandRecord,
     FixedRecord,
     ForbiddenSequenceRecord,
@@ -44,6 +45,7 @@ from scheduler.storage.models.network import (
 )
 from scheduler.storage.records import (
     access_of,
+    building_of,
     bundle_rows,
     demand_of,
     fixed_of,
@@ -176,6 +178,7 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
         session_limits=tuple(
             map(session_limit_of, rows_of(session, SessionLimitRecord, network.id))
         ),
+        buildings=tuple(map(building_of, rows_of(session, BuildingRecord, network.id))),
         enhanced_access=dict(settings["enhanced_access"]),
         enhanced_access_settings=access_of(settings),
         bank_holidays_closed=settings["bank_holidays_closed"],

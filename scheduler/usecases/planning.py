@@ -22,7 +22,7 @@ from scheduler.checks.explain import ShortfallNote, explain_shortfalls
 from scheduler.checks.fixes import shortfall_items
 from scheduler.checks.validator import CoverageLine, ValidationReport, check_rota
 from scheduler.domain import Assignment, Bundle, iso_week_label, iso_weeks
-from scheduler.horizon import Horizon
+from scheduler.horizon import BankHolidaySites, Horizon
 from scheduler.outputs.exports import atomic_write_text, write_csv, write_exports
 from scheduler.storage.rotas import save_rota
 from solver import SolveOptions, SolveResult, solve
@@ -51,6 +51,7 @@ class PlanOutcome:
     result: SolveResult
     report: ValidationReport | None
     notes: tuple[ShortfallNote, ...]
+    holidays: tuple[BankHolidaySites, ...] = ()  # the horizon's bank holidays, site by site
 
     @property
     def assignments(self) -> tuple[Assignment, ...]:
@@ -87,6 +88,7 @@ class PlanOutcome:
             "min_cover_pct": _cover_pct(coverage, lambda c: c.min),
             "target_cover_pct": _cover_pct(coverage, lambda c: c.target),
             "penalties": {k: round(v, 2) for k, v in self.result.penalties.items()},
+            "bank_holidays": [h.as_json() for h in self.holidays],
         }
 
 
@@ -120,7 +122,7 @@ def plan_week(
     horizon = Horizon(bundle, dates)
     result = solve(horizon, options, progress, stop)
     if not result.status.has_rota:
-        return PlanOutcome(week, dates, result, None, ())
+        return PlanOutcome(week, dates, result, None, (), tuple(horizon.bank_holiday_sites()))
     report = check_rota(bundle, dates, result.assignments)
     if not report.ok:
         details = "; ".join(v.message for v in report.violations[:5])
@@ -128,7 +130,8 @@ def plan_week(
             f"internal error: the planned rota breaks hard rules: {details}",
             (v.rule_id for v in report.violations),
         )
-    return PlanOutcome(week, dates, result, report, tuple(shortfall_notes(horizon, result, report)))
+    notes = tuple(shortfall_notes(horizon, result, report))
+    return PlanOutcome(week, dates, result, report, notes, tuple(horizon.bank_holiday_sites()))
 
 
 def save_draft(

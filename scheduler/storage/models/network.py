@@ -59,6 +59,20 @@ class SiteRecord(NetworkOwned, Base):
     rooms: Mapped[int] = mapped_column(Integer)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    building: Mapped[str | None] = mapped_column(String(ID))
+    organisation: Mapped[str | None] = mapped_column(String(ID))
+    bank_holidays: Mapped[str | None] = mapped_column(String(16))  # NULL: the network's rule
+    source_row: Mapped[int] = mapped_column(Integer)
+
+
+class BuildingRecord(NetworkOwned, Base):
+    """One row of buildings.csv."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("network_id", "building"),)
+
+    building: Mapped[str] = mapped_column(String(ID))
+    rooms: Mapped[int] = mapped_column(Integer)
     source_row: Mapped[int] = mapped_column(Integer)
 
 
@@ -94,6 +108,8 @@ class StaffRecord(NetworkOwned, Base):
     skills: Mapped[str] = mapped_column(Text)
     sites: Mapped[str | None] = mapped_column(Text)
     max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
+    max_duty_hours: Mapped[float | None] = mapped_column(Float)
+    min_days_off_per_week: Mapped[int | None] = mapped_column(Integer)
     max_evenings: Mapped[int] = mapped_column(Integer)
     max_weekend_sessions: Mapped[int] = mapped_column(Integer)
     hourly_rate: Mapped[float | None] = mapped_column(Float)
@@ -259,6 +275,7 @@ class AssignmentRecord(Base):
 # Tables that hold one imported bundle, in the order they are written.
 BUNDLE_TABLES = (
     SiteRecord,
+    BuildingRecord,
     SessionTypeRecord,
     StaffRecord,
     DemandRecord,
