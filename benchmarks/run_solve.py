@@ -10,6 +10,7 @@ Usage::
 
     python -m benchmarks.run_solve --sample --practices 5 8 --time-limit 20 --workers 2
     python -m benchmarks.run_solve --practices 60 --time-limit 120 --workers 2
+    python -m benchmarks.run_solve --practices --bundle sample_data/coastal --time-limit 60
 
 Generated networks are written to a temporary folder from ``--seed``, which
 also seeds the solver, so the same command builds the same networks.
@@ -198,6 +199,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--practices", type=int, nargs="*", default=[5, 8, 60])
     parser.add_argument("--sample", action="store_true", help="also solve sample_data/riverside")
+    parser.add_argument(
+        "--bundle", type=Path, action="append", default=[], help="also solve this bundle folder"
+    )
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="generator and solver seed")
@@ -221,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="rotapool-bench-") as tmp:
-        for name, folder in networks(args.sample, args.practices, args.seed, Path(tmp)):
+        chosen = networks(args.sample, args.practices, args.seed, Path(tmp))
+        given = [(f"{folder.name} (given)", folder) for folder in args.bundle]
+        for name, folder in [*given, *chosen]:
             print(f"{name}: solving ...", file=sys.stderr, flush=True)
             rows.append(measure(name, folder, options))
             write_csv(rows, args.out)  # keep what is measured if a later network fails

@@ -216,6 +216,8 @@ def require_daily_rest(m: RotaModel) -> None:
                     break
                 if last.start < first.end or last.end - first.start <= cap:
                     continue  # overlapping (another rule), or short enough to be one duty
+                if not _may_be_one_duty(slots, i, j, rest):
+                    continue  # no chain of sessions bridges the rest between them
                 if literals is None:
                     literals = _duty_guard(m, person, cap)
                 between = [
@@ -229,6 +231,21 @@ def require_daily_rest(m: RotaModel) -> None:
                     _rest_after(m, slots, k, rest, made=breaks, literals=literals) for k in between
                 ]
                 m.add_guarded(m.model.add(worked - 1 <= cp_model.LinearExpr.sum(rests)), literals)
+
+
+def _may_be_one_duty(slots: list[Slot], i: int, j: int, rest: dt.timedelta) -> bool:
+    """Whether sessions ``i`` and ``j`` can fall in one duty: directly less than ``rest``
+    apart, or through sessions between them each starting less than ``rest`` after one
+    before it ends (the chain a person would work)."""
+    first, last = slots[i][0], slots[j][0]
+    ends = [first.end]
+    for k in range(i + 1, j):
+        middle = slots[k][0]
+        if middle.start < first.end or middle.end > last.start:
+            continue  # overlaps one of the pair: never worked with both
+        if any(end <= middle.start < end + rest for end in ends):
+            ends.append(middle.end)
+    return any(end <= last.start < end + rest for end in ends)
 
 
 def _rest_after(

@@ -38,7 +38,10 @@ def test_plan_writes_every_export(riverside_plan: Path) -> None:
     expected = {"rota.csv", "coverage.csv", "recharges.csv", "rota.xlsx", "summary.json"}
     assert expected <= names
     header = (riverside_plan / "rota.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header == ["week", "date", "session_id", "start", "end", "site_id", "staff_id", "role"]
+    assert header == [
+        *("week", "date", "session_id", "start", "end", "site_id", "staff_id", "role"),
+        *("duty_start", "duty_end"),  # rotapool's own columns, after the format's
+    ]
 
 
 def test_plan_summary_matches_coverage_csv(riverside_plan: Path) -> None:

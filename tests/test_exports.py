@@ -77,7 +77,7 @@ def test_headers_are_exact(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["rota.csv", "coverage.csv", "recharges.csv", "rota.xlsx"]
     first_lines = [p.read_text(encoding="utf-8").splitlines()[0] for p in paths[:3]]
     assert first_lines == [
-        "week,date,session_id,start,end,site_id,staff_id,role",
+        "week,date,session_id,start,end,site_id,staff_id,role,duty_start,duty_end",
         "date,site_id,session_id,role,skill,min,target,assigned,shortfall",
         "host_site,employer,staff_id,hours,cost",
     ]
@@ -89,12 +89,19 @@ def test_rota_rows_sorted_by_date_start_site_staff() -> None:
     header, rows = rota_rows(_network(), reversed(ROTA))
     assert header[0] == "week"
     assert rows == [
-        ("2026-W49", "2026-11-30", "PM", "13:30", "18:00", "P01", "S0001", "GP"),
-        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P01", "S0002", "PN"),
-        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P01", "S0003", "PHARM"),
-        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P02", "S0001", "GP"),
-        ("2026-W49", "2026-12-01", "PM", "13:30", "18:00", "P01", "S0003", "PHARM"),
+        ("2026-W49", "2026-11-30", "PM", "13:30", "18:00", "P01", "S0001", "GP", *MON_PM),
+        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P01", "S0002", "PN", *TUE_AM),
+        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P01", "S0003", "PHARM", *TUE_DAY),
+        ("2026-W49", "2026-12-01", "AM", "08:00", "12:30", "P02", "S0001", "GP", *TUE_AM),
+        ("2026-W49", "2026-12-01", "PM", "13:30", "18:00", "P01", "S0003", "PHARM", *TUE_DAY),
     ]
+
+
+# Each row's duty: S0003's AM and PM, an hour apart, are one duty; S0001's Monday PM and
+# Tuesday AM, 14 hours apart, are two.
+MON_PM = ("2026-11-30 13:30", "2026-11-30 18:00")
+TUE_AM = ("2026-12-01 08:00", "2026-12-01 12:30")
+TUE_DAY = ("2026-12-01 08:00", "2026-12-01 18:00")
 
 
 def test_coverage_rows_leave_blank_role_and_skill() -> None:

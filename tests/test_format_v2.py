@@ -8,6 +8,7 @@ where it does not) and in the independent validator, which must agree.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from scheduler.bundle.reader import read_bundle
 from scheduler.checks.rota_facts import Rota
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Building, Bundle, Rules, SiteKind
-from scheduler.horizon import Horizon, bank_holidays
+from scheduler.horizon import Horizon, bank_holidays, duties
 from scheduler.outputs.exports import recharge_rows
+from solver import SolveOptions, solve
 from tests.bundles import read_rows, set_cell, write_bundle, write_rows
 from tests.factories import (
     WEEK,
@@ -483,3 +485,76 @@ def test_rooms_of_a_building_bite_across_its_sites() -> None:
     report = check(bundle, assign(date=TUE), assign("S0002", TUE, site_id="P02"))
     message = only(report, "rooms")
     assert "building HHC (P01, P02) has 2 people in AM on Tue 2026-12-01" in message
+
+
+# -- the model bundles, end to end -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["miu", "ucc", "ooh", "building"])
+def test_each_model_plans_a_week_that_rotapool_check_accepts(
+    model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scheduler.cli.common import EXIT_OK
+    from scheduler.cli.main import main
+
+    out = tmp_path / "out"
+    words = ["plan", str(V2 / model), "--week", "2026-W49", "--out", str(out)]
+    assert main([*words, "--time-limit", "10", "--workers", "2"]) == EXIT_OK
+    assert main(["check", str(V2 / model), str(out / "rota.csv")]) == EXIT_OK
+
+
+def test_the_out_of_hours_plan_keeps_every_duty_and_every_rest() -> None:
+    """No duty over the person's limit (13 h, or 14 h for those allowed the 18:30-08:00
+    night), and at least 11 hours between duties, measured here from the rota alone."""
+    bundle, _ = read_bundle(V2 / "ooh")
+    result = plan(bundle)
+    rota = Rota(bundle, WEEK, result.assignments)
+    rest = dt.timedelta(hours=11)
+    for person in bundle.staff:
+        spans = sorted(
+            b for a in rota.assignments if a.staff_id == person.staff_id if (b := rota.bounds(a))
+        )
+        spells = duties(spans, rest)
+        limit = dt.timedelta(hours=person.max_duty_hours or 13)
+        assert all(end - start <= limit for start, end in spells), person.staff_id
+        assert all(later[0] - earlier[1] >= rest for earlier, later in itertools.pairwise(spells))
+    assert any(a.session_id == "OOH_NIGHT" for a in result.assignments)
+
+
+def test_the_minor_injuries_unit_is_staffed_on_christmas_day() -> None:
+    bundle, _ = read_bundle(V2 / "miu")
+    christmas = tuple(dt.date(2026, 12, 21) + dt.timedelta(days=i) for i in range(7))
+    result = solve(Horizon(bundle, christmas), SolveOptions(time_limit=10, workers=2, seed=0))
+    units = {s.site_id for s in bundle.sites if s.bank_holidays == "open"}
+    practices = {s.site_id for s in bundle.sites} - units
+    on_the_day = {a.site_id for a in result.assignments if a.date == dt.date(2026, 12, 25)}
+    assert units and on_the_day & units and not on_the_day & practices
+
+
+def test_the_person_page_shows_a_night_as_next_day_and_a_joined_duty() -> None:
+    from scheduler.views.person_rota import duties_of, person_session
+
+    bundle = _surgery_then_night(max_duty_hours=19)
+    person = bundle.staff[0]
+    pm, night = assign(date=MON, session_id="PM"), assign(date=MON, session_id="NIGHT")
+    sessions = [person_session(bundle, person, a) for a in (pm, night)]
+    assert [s.overnight for s in sessions] == [False, True]
+    (duty,) = duties_of(bundle, sessions)
+    assert (f"{duty.start:%a %H:%M}", f"{duty.end:%a %H:%M}") == ("Mon 13:30", "Tue 08:00")
+    assert (duty.hours, duty.sessions) == (18.5, 2)
+
+
+def test_an_edit_that_makes_too_long_a_duty_is_refused_naming_the_duty() -> None:
+    from scheduler.usecases.editing import Cells, HardRuleError, check_edit
+
+    bundle = _surgery_then_night()
+    pm, night = assign(date=MON, session_id="PM"), assign(date=MON, session_id="NIGHT")
+    before = Cells(frozenset({pm}), frozenset())
+    after = Cells(frozenset({pm, night}), frozenset())
+    with pytest.raises(HardRuleError) as refused:
+        check_edit(bundle, "2026-W49", before, after)
+    assert str(refused.value).startswith(
+        "Duty too long for the daily rest: S0001 Ann Example would work Mon 13:30 to Tue 08:00 "
+        "with 5 h rest"
+    )
+    assert "the longest duty is 13 h" in str(refused.value)

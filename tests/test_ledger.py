@@ -182,6 +182,24 @@ def test_staff_at_their_employer_are_no_recharge_even_away_from_home() -> None:
     assert "nothing to recharge" in "\n".join(summary_lines(ledger))
 
 
+def test_a_super_partnership_is_one_party_and_its_own_staff_are_no_recharge() -> None:
+    """P01 and P02 belong to CHP: A (of P01) at P02 is no recharge; C of FED at P01 is owed
+    to FED by CHP, not by P01; the hub stays a party of its own."""
+    sites = [
+        make_site(site_id="P01", name="Mill Lane", organisation="CHP"),
+        make_site(site_id="P02", name="Station Road", organisation="CHP"),
+        make_site(site_id="HUB1", name="Hub", kind=SiteKind.HUB, list_size=0),
+    ]
+    bundle = network(sites=sites)
+    ledger = build_ledger(bundle, W49, WEEK_ROTA)
+    assert sorted((x.host, x.employer, x.staff_id) for x in ledger.lines) == [
+        ("CHP", "FED", "C"),
+        ("HUB1", "CHP", "A"),
+    ]
+    assert [p.party_id for p in ledger.parties] == ["CHP", "HUB1", "FED"]
+    assert ledger.only("CHP").lines == ledger.lines
+
+
 def test_each_line_is_rounded_once_and_totals_add_the_lines() -> None:
     """4 h 10 min at £95.55 is £398.125 exactly: £398.13 per line, £796.26 for two lines
     (rounding the total instead would give £796.25 and 8.33 h)."""

@@ -107,6 +107,7 @@ def _person_page(
         network_id=network_id,
         person=person,
         weeks=weeks,
+        rest_hours=bundle.rules.min_rest_hours,
         requests=requests,
         kinds=LEAVE_KINDS,
         form=form,

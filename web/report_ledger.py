@@ -97,7 +97,7 @@ def _load(network_id: int, period: Period | None, site: str | None) -> tuple[str
             not_found(f"There is no network {network_id}. Pick one from the front page.")
         except NothingPublishedError:
             return bundle.name, None
-    return bundle.name, found if site is None else found.only(site)
+    return bundle.name, found if site is None else found.only(bundle.organisation_of(site))
 
 
 def ledger_chart(ledger: Ledger) -> Markup:

@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scheduler.checks.rota_facts import session_bounds
 from scheduler.checks.validator import CoverageLine
 from scheduler.domain import Assignment, Bundle, iso_week_label
+from scheduler.horizon import duties
 from scheduler.money import SECONDS_PER_HOUR, cents
 
 Cell = str | int | Decimal | None
@@ -46,6 +47,8 @@ ROTA_HEADER: Header = (
     "site_id",
     "staff_id",
     "role",
+    "duty_start",  # optional columns of rotapool: the duty the session belongs to (format v2,
+    "duty_end",  # rule 5), local date and time; readers of the format's columns ignore them
 )
 COVERAGE_HEADER: Header = (
     "date",
@@ -111,13 +114,41 @@ def rota_rows(bundle: Bundle, assignments: Iterable[Assignment]) -> Table:
         return (a.date, start, a.site_id, a.staff_id, a.session_id)
 
     rows: list[Row] = []
+    assignments = set(assignments)  # read twice: for the duties, then for the rows
+    spans = duty_spans(bundle, assignments)
     for a in sorted(set(assignments), key=order):
         session = sessions.get(a.session_id)
         start, end = (_hhmm(session.start), _hhmm(session.end)) if session else ("", "")
         day, role = a.date.isoformat(), roles.get(a.staff_id, "")
         week = iso_week_label(a.date)
-        rows.append((week, day, a.session_id, start, end, a.site_id, a.staff_id, role))
+        duty = spans.get(a, ("", ""))
+        rows.append((week, day, a.session_id, start, end, a.site_id, a.staff_id, role, *duty))
     return ROTA_HEADER, rows
+
+
+def duty_spans(
+    bundle: Bundle, assignments: Iterable[Assignment]
+) -> dict[Assignment, tuple[str, str]]:
+    """Each assignment's duty (sessions less than ``min_rest_hours`` apart), as local
+    ``YYYY-MM-DD HH:MM`` first start and last end."""
+    zone = ZoneInfo(bundle.timezone)
+    sessions = {s.session_id: s for s in bundle.session_types}
+    rest = dt.timedelta(hours=bundle.rules.min_rest_hours)
+    mine: dict[str, list[tuple[tuple[dt.datetime, dt.datetime], Assignment]]] = defaultdict(list)
+    for a in set(assignments):
+        if a.session_id in sessions:
+            mine[a.staff_id].append((session_bounds(sessions[a.session_id], a.date, zone), a))
+    found: dict[Assignment, tuple[str, str]] = {}
+    for timed in mine.values():
+        for first, last in duties((span for span, _ in timed), rest):
+            text = (
+                f"{first.astimezone(zone):%Y-%m-%d %H:%M}",
+                f"{last.astimezone(zone):%Y-%m-%d %H:%M}",
+            )
+            for (start, _), a in timed:
+                if first <= start < last:
+                    found[a] = text
+    return found
 
 
 def coverage_rows(lines: Iterable[CoverageLine]) -> Table:

@@ -1,12 +1,16 @@
 """The recharge ledger: the hours and cost each party lent and borrowed over a period.
 
 Parties and direction
-    The parties are the network's sites (practices and hubs) and the
-    federation (``FED``).  A person is *lent* by their employer (staff.csv's
-    ``employer``) whenever they work at a site other than it, and *borrowed*
-    by that site, the *host*, which owes the employer those hours at the
-    person's ``hourly_rate``.  This is the rule of ``recharges.csv``
-    (``host_site,employer,staff_id,hours,cost``), applied to any period.
+    The parties are the network's organisations (format v2: a site naming an
+    organisation in sites.csv belongs to it; a site naming none is its own
+    party, as every practice and hub was before) and the federation (``FED``).
+    A person is *lent* by their employer's organisation (staff.csv's
+    ``employer``) whenever they work at a site another organisation runs, and
+    *borrowed* by that organisation, the *host*, which owes the employer those
+    hours at the person's ``hourly_rate``; work between sites of one
+    organisation is no recharge at all.  This is the rule of ``recharges.csv``
+    (``host_site,employer,staff_id,hours,cost``), applied to any period, with
+    sites of one organisation counted together.
 
 Hub sessions
     A hub is a party of its own and the host of its sessions, exactly as in
@@ -404,7 +408,11 @@ class Ledger:
         if self.viewer is not None:
             return [self.summary(self.party(self.viewer))]
         active = {x.host for x in self.lines} | {x.employer for x in self.lines}
-        shown = [p.party_id for p in self.parties if p.kind == "practice"]
+        shown = [
+            p.party_id
+            for p in self.parties
+            if p.kind == "practice" or p.kind.startswith("organisation")
+        ]
         shown += sorted(active - set(shown), key=self.order)
         return [self.summary(self.party(p)) for p in sorted(shown, key=self.order)]
 
@@ -424,9 +432,24 @@ class Ledger:
 
 
 def parties_of(bundle: Bundle) -> tuple[Party, ...]:
-    """The sites in the bundle's order (practices and hubs), then the federation."""
-    sites = tuple(Party(s.site_id, s.name, s.kind.value) for s in bundle.sites)
-    return (*sites, Party(FEDERATION, FEDERATION_NAME, "federation"))
+    """The organisations in the bundle's order, then the federation.
+
+    A site that names no organisation is its own (a practice, a hub); sites of one
+    organisation (a super-partnership) are one party, named by its id, and its
+    sites are listed as its kind ("organisation: P01, P02").
+    """
+    parties: dict[str, Party] = {}
+    for site in bundle.sites:
+        if site.organisation is None:
+            parties[site.site_id] = Party(site.site_id, site.name, site.kind.value)
+            continue
+        members = [s.site_id for s in bundle.sites if s.organisation == site.organisation]
+        if site.organisation not in parties:
+            what = f"organisation: {', '.join(members)}"
+            parties[site.organisation] = Party(site.organisation, site.organisation, what)
+    if FEDERATION not in parties:
+        parties[FEDERATION] = Party(FEDERATION, FEDERATION_NAME, "federation")
+    return tuple(parties.values())
 
 
 def _rate(person: Staff) -> Decimal | None:
@@ -459,7 +482,13 @@ def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[Staf
         for staff_id, seconds in worked_seconds(bundle, found).items():
             person = staff[staff_id]
             line = StaffLine(
-                host, person.employer, staff_id, person.name, person.role, seconds, _rate(person)
+                bundle.organisation_of(host),
+                bundle.organisation_of(person.employer),
+                staff_id,
+                person.name,
+                person.role,
+                seconds,
+                _rate(person),
             )
             lines.append(line)
     return tuple(sorted(lines, key=lambda x: (x.host, x.employer, x.staff_id)))

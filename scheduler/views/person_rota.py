@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from scheduler.domain import Assignment, Bundle, Leave, Staff, iso_week_label, parse_iso_week
-from scheduler.horizon import session_instants
+from scheduler.horizon import duties, session_instants
 from scheduler.storage.repository import approved_leave
 from scheduler.storage.rotas import load_rota
 
@@ -37,6 +37,26 @@ class PersonSession:
     site_name: str
     hours: float
     away: bool  # at a site other than the person's home site
+    starts_at: dt.datetime  # real instants (UTC), for duties
+    ends_at: dt.datetime
+
+    @property
+    def overnight(self) -> bool:
+        """Ends on the next date (an out-of-hours night)."""
+        return self.end <= self.start
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Sessions less than the daily rest apart, worked as one stretch (format v2, rule 5)."""
+
+    start: dt.datetime  # local time
+    end: dt.datetime
+    sessions: int
+
+    @property
+    def hours(self) -> float:
+        return round((self.end - self.start).total_seconds() / SECONDS_PER_HOUR, 2)
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,7 @@ class PersonWeek:
     sessions: tuple[PersonSession, ...]
     contract_hours: float
     leave_days: int  # dates of the week with any leave of theirs
+    duties: tuple[Duty, ...] = ()
 
     @property
     def hours(self) -> float:
@@ -89,6 +110,23 @@ def person_session(bundle: Bundle, person: Staff, item: Assignment) -> PersonSes
         site_name=bundle.site(item.site_id).name,
         hours=round((end - start).total_seconds() / SECONDS_PER_HOUR, 2),
         away=item.site_id != person.home_site,
+        starts_at=start,
+        ends_at=end,
+    )
+
+
+def duties_of(bundle: Bundle, sessions: Sequence[PersonSession]) -> tuple[Duty, ...]:
+    """The person's duties among these sessions, in local time."""
+    zone = ZoneInfo(bundle.timezone)
+    rest = dt.timedelta(hours=bundle.rules.min_rest_hours)
+    spans = [(s.starts_at, s.ends_at) for s in sessions]
+    return tuple(
+        Duty(
+            first.astimezone(zone),
+            last.astimezone(zone),
+            sum(1 for s in sessions if first <= s.starts_at < last),
+        )
+        for first, last in duties(spans, rest)
     )
 
 
@@ -121,6 +159,7 @@ def person_week(
         sessions=sessions,
         contract_hours=person.contract_hours,
         leave_days=leave_days(leave, person.staff_id, parse_iso_week(week)),
+        duties=duties_of(bundle, sessions),
     )
 
 
