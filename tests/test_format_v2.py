@@ -558,3 +558,39 @@ def test_an_edit_that_makes_too_long_a_duty_is_refused_naming_the_duty() -> None
         "with 5 h rest"
     )
     assert "the longest duty is 13 h" in str(refused.value)
+
+
+def test_the_heatmap_leaves_a_sites_row_empty_under_another_sites_sessions() -> None:
+    from scheduler.checks.validator import coverage_of
+    from scheduler.views.heatmap import heatmap, needed_columns, week_columns
+
+    sites = [make_site(), make_site(site_id="MIU", name="MIU", kind=SiteKind.SERVICE)]
+    bundle = make_bundle(
+        sites=sites,
+        session_types=[make_session(), DAY, NIGHT],
+        demand=[make_demand("P01", "Mon-Fri", "AM"), make_demand("MIU", "Mon-Sun", "DAY")],
+    )
+    coverage = coverage_of(bundle, WEEK, [])
+    columns = needed_columns(week_columns(bundle, WEEK), coverage)
+    assert {c.session_id for c in columns} == {"AM", "DAY"}  # nobody runs NIGHT
+    practice, unit = heatmap(bundle, columns, coverage)
+    monday = {c.column.session_id: c.status for c in practice.cells if c.column.date == WEEK[0]}
+    assert monday == {"AM": "short", "DAY": "idle"}
+    saturday = {c.column.session_id: c.status for c in unit.cells if c.column.date == WEEK[5]}
+    assert saturday == {"DAY": "short"}  # AM does not run on Saturdays
+    assert next(c for c in practice.cells if c.status == "idle").text == ""
+
+
+def test_the_plan_says_which_sites_close_on_each_bank_holiday() -> None:
+    sites = [make_site(), make_site(site_id="MIU", name="MIU", bank_holidays="open")]
+    bundle = make_bundle(
+        sites=sites, session_types=[DAY], demand=[make_demand("MIU", "Mon-Sun", "DAY")]
+    )
+    (christmas,) = Horizon(bundle, CHRISTMAS).bank_holiday_sites()
+    assert christmas.text() == "Fri 2026-12-25 Christmas Day: closed P01; open MIU"
+    assert christmas.as_json() == {
+        "date": "2026-12-25",
+        "name": "Christmas Day",
+        "closed": ["P01"],
+        "open": ["MIU"],
+    }

@@ -183,18 +183,24 @@ CELL = re.compile(
 
 
 def expected_cells(bundle: Bundle, rota: tuple[Assignment, ...]) -> dict[tuple[str, ...], str]:
-    """Each heatmap cell's colour worked out from the validator's coverage lines."""
+    """Each heatmap cell's colour worked out from the validator's coverage lines: a column
+    for each session some site needs that day; empty ("idle") under a session the site
+    never needs in the week."""
     lines = defaultdict(list)
     for line in coverage_of(bundle, DATES, rota):
         lines[(line.site_id, line.date.isoformat(), line.session_id)].append(line)
+    runs = {(site, session) for site, _, session in lines}
+    asked = {(day, session) for _, day, session in lines}
     cells = {}
     for site in bundle.sites:
         for day in DATES:
             for session in bundle.session_types:
-                if not session.runs_on(day):
+                if not session.runs_on(day) or (day.isoformat(), session.session_id) not in asked:
                     continue
                 found = lines.get((site.site_id, day.isoformat(), session.session_id), [])
-                if not found:
+                if (site.site_id, session.session_id) not in runs:
+                    status = "idle"
+                elif not found:
                     status = "none"
                 elif any(line.shortfall for line in found):
                     status = "short"

@@ -22,13 +22,14 @@ from werkzeug.wrappers import Response as Redirect
 
 from scheduler.checks.fixes import shortfall_items
 from scheduler.checks.validator import check_rota
+from scheduler.horizon import Horizon
 from scheduler.jobs import alerts as routine_alerts
 from scheduler.jobs.alerts import AlertNotFoundError, open_alerts
 from scheduler.outputs.downloads import EXPORT_TYPES, download_name, export_bytes
 from scheduler.storage.clock import now
 from scheduler.usecases.accounts import User
 from scheduler.views.grid import GridFilter, filter_options, person_grid, site_grid
-from scheduler.views.heatmap import columns_by_date, heatmap, week_columns
+from scheduler.views.heatmap import columns_by_date, heatmap, needed_columns, week_columns
 from scheduler.views.totals import shortfall_count, week_totals
 from scheduler.views.week import (
     week_coverage,
@@ -56,8 +57,8 @@ def overview(network_id: int, week: str) -> str | Redirect:
         return moved
     state = chosen_state()
     name, loaded = read_week(network_id, checked_week(week), state)
-    columns = week_columns(loaded.bundle, loaded.dates)
     coverage = week_coverage(loaded)
+    columns = needed_columns(week_columns(loaded.bundle, loaded.dates), coverage)
     with reading() as db:
         alerts = open_alerts(db, network_id, loaded.label)
     return render_template(
@@ -66,6 +67,7 @@ def overview(network_id: int, week: str) -> str | Redirect:
         columns=columns,
         dates=columns_by_date(columns),
         rows=heatmap(loaded.bundle, columns, coverage),
+        holidays=Horizon(loaded.bundle, loaded.dates).bank_holiday_sites(),
         shortfall=shortfall_count(coverage),
         totals=week_totals(loaded.bundle, loaded.assignments),
         exports=list(EXPORT_TYPES),

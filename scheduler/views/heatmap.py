@@ -51,7 +51,9 @@ class HeatCell:
     """A site's demand rows for one session, added up.
 
     ``status`` is ``short`` (a min unmet), ``min`` (every min met, a target
-    not), ``target`` (every target met) or ``none`` (nothing asked for).
+    not), ``target`` (every target met), ``none`` (nothing asked for that day) or
+    ``idle`` (a session the site never runs in the week: another site's, such as a
+    minor injuries unit's day shift in a practice's row; shown empty).
     """
 
     column: Column
@@ -64,11 +66,13 @@ class HeatCell:
     @property
     def symbol(self) -> str:
         """A mark that says the same as the colour, for readers who cannot see it."""
-        return {"short": "✗", "min": "◑", "target": "✓"}.get(self.status, "·")
+        return {"short": "✗", "min": "◑", "target": "✓", "idle": ""}.get(self.status, "·")
 
     @property
     def text(self) -> str:
         """The count beside the mark: how many short, else assigned of target."""
+        if self.status == "idle":
+            return ""
         if self.status == "none":
             return "no need"
         if self.status == "short":
@@ -114,14 +118,25 @@ def heatmap(
 ) -> list[HeatRow]:
     """Sites by sessions of the week, each cell from the validator's coverage lines."""
     lines: dict[tuple[str, dt.date, str], list[CoverageLine]] = defaultdict(list)
+    runs: set[tuple[str, str]] = set()  # (site, session) with a need on some date of the week
     for line in coverage:
         lines[(line.site_id, line.date, line.session_id)].append(line)
+        runs.add((line.site_id, line.session_id))
     return [
         HeatRow(
             site,
             tuple(
-                heat_cell(c, lines.get((site.site_id, c.date, c.session_id), [])) for c in columns
+                heat_cell(c, lines.get((site.site_id, c.date, c.session_id), []))
+                if (site.site_id, c.session_id) in runs
+                else HeatCell(c, "idle", 0, 0, 0, 0)
+                for c in columns
             ),
         )
         for site in bundle.sites
     ]
+
+
+def needed_columns(columns: Sequence[Column], coverage: Iterable[CoverageLine]) -> list[Column]:
+    """The columns some site needs someone in: a session nobody runs that day is left out."""
+    asked = {(line.date, line.session_id) for line in coverage}
+    return [c for c in columns if (c.date, c.session_id) in asked]
