@@ -122,9 +122,19 @@ class Rota:
         return f"{a.session_id} at {a.site_id} on {day_text(a.date)}"
 
     def bounds(self, a: Assignment) -> tuple[dt.datetime, dt.datetime] | None:
-        """Real start and end of an assignment, or None when its session is unknown."""
-        session = self.sessions.get(a.session_id)
-        return session_bounds(session, a.date, self.zone) if session else None
+        """Real start and end of an assignment, or None when its session is unknown.
+
+        Worked out once per session and date: every rule about time asks it.
+        """
+        key = (a.session_id, a.date)
+        if key not in self._bounds:
+            session = self.sessions.get(a.session_id)
+            self._bounds[key] = session_bounds(session, a.date, self.zone) if session else None
+        return self._bounds[key]
+
+    @cached_property
+    def _bounds(self) -> dict[tuple[str, dt.date], tuple[dt.datetime, dt.datetime] | None]:
+        return {}
 
     def seconds(self, a: Assignment) -> int:
         """Seconds actually worked in an assignment (clock changes included)."""
