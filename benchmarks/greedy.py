@@ -84,7 +84,7 @@ class _Plan:
         building = self.horizon.bundle.building_of(site_id)
         if building is None or building.rooms <= 0:
             return True
-        members = {s.site_id for s in self.horizon.bundle.sites if s.building == building.building}
+        members = set(self.horizon.bundle.sites_in(building.building))
         return self._most_at_once(members, shift) < building.rooms
 
     def _most_at_once(self, site_ids: set[str], shift: Shift) -> int:

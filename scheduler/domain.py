@@ -500,6 +500,10 @@ class Bundle:
             return None
         return next((b for b in self.buildings if b.building == site.building), None)
 
+    def sites_in(self, building: str) -> frozenset[str]:
+        """The sites sharing a building's rooms."""
+        return frozenset(s.site_id for s in self.sites if s.building == building)
+
     @cached_property
     def _sites_by_id(self) -> dict[str, Site]:
         return {s.site_id: s for s in reversed(self.sites)}

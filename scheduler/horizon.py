@@ -167,6 +167,25 @@ def duties(spans: Iterable[Span], rest: dt.timedelta) -> list[Span]:
     return found
 
 
+def bank_holiday_sites(bundle: Bundle, dates: Iterable[dt.date]) -> list[BankHolidaySites]:
+    """Each bank holiday among ``dates``, with the sites closed and open on it (a page asks
+    this without building a whole Horizon)."""
+    dates = sorted(set(dates))
+    names = bank_holidays(d.year for d in dates)
+    closed = {s.site_id for s in bundle.sites if bundle.closed_on_bank_holidays(s.site_id)}
+    every = [s.site_id for s in bundle.sites]
+    return [
+        BankHolidaySites(
+            day,
+            names[day],
+            tuple(s for s in every if s in closed),
+            tuple(s for s in every if s not in closed),
+        )
+        for day in dates
+        if day in names
+    ]
+
+
 def applicable_rows(rows: Iterable[DemandRow], day: dt.date, bank_holiday: bool) -> list[DemandRow]:
     """Demand rows in force on a date: date rows replace weekday rows with the same key."""
     rows = list(rows)
@@ -231,20 +250,7 @@ class Horizon:
 
     def bank_holiday_sites(self) -> list[BankHolidaySites]:
         """Each bank holiday of the horizon, with the sites closed and open on it."""
-        names = bank_holidays(d.year for d in self.dates)
-        closed_ids = {
-            s.site_id for s in self.bundle.sites if self.bundle.closed_on_bank_holidays(s.site_id)
-        }
-        every = [s.site_id for s in self.bundle.sites]
-        return [
-            BankHolidaySites(
-                day,
-                names[day],
-                tuple(s for s in every if s in closed_ids),
-                tuple(s for s in every if s not in closed_ids),
-            )
-            for day in sorted(self.bank_holidays)
-        ]
+        return bank_holiday_sites(self.bundle, self.dates)
 
     def dates_touched(self, shift: Shift) -> list[dt.date]:
         """The local dates with working moments of a session: its own, and the next for a

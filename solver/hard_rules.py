@@ -206,7 +206,8 @@ def require_daily_rest(m: RotaModel) -> None:
         literals: list | None = None
         for first, keys in slots:
             if first.end - first.start > cap:  # one session alone is longer than a duty may be
-                literals = literals or _duty_guard(m, person, cap)
+                if literals is None:
+                    literals = _duty_guard(m, person, cap)
                 for key in keys:
                     m.add_guarded(m.model.add(m.x[key] == 0), literals)
         for i, (first, keys_1) in enumerate(slots):
@@ -404,9 +405,7 @@ def limit_rooms(m: RotaModel) -> None:
     ]
     for building in m.bundle.buildings:
         if building.rooms > 0:
-            members = frozenset(
-                s.site_id for s in m.bundle.sites if s.building == building.building
-            )
+            members = m.bundle.sites_in(building.building)
             text = f"building {building.building} has {building.rooms} rooms"
             groups.append((members, building.rooms, (BUILDINGS, building.row, text)))
     if not groups:

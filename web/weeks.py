@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response as Redirect
 
 from scheduler.checks.fixes import shortfall_items
 from scheduler.checks.validator import check_rota
-from scheduler.horizon import Horizon
+from scheduler.horizon import bank_holiday_sites
 from scheduler.jobs import alerts as routine_alerts
 from scheduler.jobs.alerts import AlertNotFoundError, open_alerts
 from scheduler.outputs.downloads import EXPORT_TYPES, download_name, export_bytes
@@ -67,7 +67,7 @@ def overview(network_id: int, week: str) -> str | Redirect:
         columns=columns,
         dates=columns_by_date(columns),
         rows=heatmap(loaded.bundle, columns, coverage),
-        holidays=Horizon(loaded.bundle, loaded.dates).bank_holiday_sites(),
+        holidays=bank_holiday_sites(loaded.bundle, loaded.dates),
         shortfall=shortfall_count(coverage),
         totals=week_totals(loaded.bundle, loaded.assignments),
         exports=list(EXPORT_TYPES),

@@ -188,7 +188,7 @@ class RotaIndex:
             out[(a.date, a.session_id, a.site_id)].append(a)
         return out
 
-    def most_present(self, site_ids: set[str], shift: Shift) -> int:
+    def most_present(self, site_ids: Iterable[str], shift: Shift) -> int:
         """The most people working at once at these sites during the session (cached)."""
         key = (frozenset(site_ids), shift.date, shift.session_id)
         if key not in self._present:
@@ -203,6 +203,19 @@ class RotaIndex:
                 (sum(1 for o in timed if o.start <= t < o.end) for t in moments), default=0
             )
         return self._present[key]
+
+    def rooms_left(self, site_id: str, shift: Shift) -> int | None:
+        """Rooms free throughout the session at the site and in the building it shares;
+        None when neither limits rooms."""
+        left: list[int] = []
+        rooms = self.sites[site_id].rooms
+        if rooms > 0:
+            left.append(rooms - self.most_present({site_id}, shift))
+        building = self.bundle.building_of(site_id)
+        if building is not None and building.rooms > 0:
+            members = self.bundle.sites_in(building.building)
+            left.append(building.rooms - self.most_present(members, shift))
+        return max(0, min(left)) if left else None
 
     @cached_property
     def _present(self) -> dict[tuple[frozenset[str], dt.date, str], int]:
@@ -472,14 +485,7 @@ def leaves_time_to_travel(index: RotaIndex, week: PersonWeek, shift: Shift, site
 
 def has_a_room(index: RotaIndex, week: PersonWeek, shift: Shift, site_id: str) -> bool:
     """The site, and the building it shares, have a consulting room left throughout the session."""
-    site = index.sites[site_id]
-    if site.rooms > 0 and index.most_present({site_id}, shift) >= site.rooms:
-        return False
-    building = index.bundle.building_of(site_id)
-    if building is None or building.rooms <= 0:
-        return True
-    members = {s.site_id for s in index.bundle.sites if s.building == building.building}
-    return index.most_present(members, shift) < building.rooms
+    return index.rooms_left(site_id, shift) != 0
 
 
 SITE_RULES: tuple[tuple[str, SiteRule], ...] = (

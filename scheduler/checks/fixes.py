@@ -356,17 +356,7 @@ class CoverContext:
         it shares; None when neither limits rooms."""
         index = self.plan.week_index(need.date)
         shift = index.shift(need.date, need.session_id)
-        if shift is None:
-            return None
-        left: list[int] = []
-        rooms = self.bundle.site(need.site_id).rooms
-        if rooms > 0:
-            left.append(rooms - index.most_present({need.site_id}, shift))
-        building = self.bundle.building_of(need.site_id)
-        if building is not None and building.rooms > 0:
-            members = {s.site_id for s in self.bundle.sites if s.building == building.building}
-            left.append(building.rooms - index.most_present(members, shift))
-        return max(0, min(left)) if left else None
+        return None if shift is None else index.rooms_left(need.site_id, shift)
 
     def rooms_full(self, need: Need) -> bool:
         """No consulting room left in the slot: nobody can be added, whoever they are."""

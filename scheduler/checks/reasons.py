@@ -309,7 +309,7 @@ def rooms_full(slot: Slot, person: Staff) -> Reason | None:
     building = index.bundle.building_of(site_id)
     if building is None or building.rooms <= 0:
         return None
-    members = {s.site_id for s in index.bundle.sites if s.building == building.building}
+    members = index.bundle.sites_in(building.building)
     if index.most_present(members, shift) < building.rooms:
         return None
     shared = f"building {building.building} ({', '.join(sorted(members))})"
