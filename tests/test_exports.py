@@ -78,7 +78,7 @@ def test_headers_are_exact(tmp_path: Path) -> None:
     first_lines = [p.read_text(encoding="utf-8").splitlines()[0] for p in paths[:3]]
     assert first_lines == [
         "week,date,session_id,start,end,site_id,staff_id,role,duty_start,duty_end",
-        "date,site_id,session_id,role,skill,min,target,assigned,shortfall",
+        "date,site_id,session_id,role,skill,min,target,assigned,shortfall,closed",
         "host_site,employer,staff_id,hours,cost",
     ]
     workbook = openpyxl.load_workbook(paths[3])
@@ -107,7 +107,7 @@ TUE_DAY = ("2026-12-01 08:00", "2026-12-01 18:00")
 def test_coverage_rows_leave_blank_role_and_skill() -> None:
     bundle = make_bundle(demand=[make_demand(role="GP", skill="imms", min=2, target=3)])
     _, rows = coverage_rows(coverage_of(bundle, WEEK[:1], []))
-    assert rows == [("2026-11-30", "P01", "AM", "GP", "imms", 2, 3, 0, 2)]
+    assert rows == [("2026-11-30", "P01", "AM", "GP", "imms", 2, 3, 0, 2, "")]
     _, rows = coverage_rows(coverage_of(make_bundle(), WEEK[:1], []))
     assert rows[0][3:5] == ("", "")
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +37,16 @@ from scheduler.domain import (
     Travel,
     Weights,
 )
-from scheduler.storage.db import database_url, make_engine, normalise_url, session_scope, upgrade
+from scheduler.storage.db import (
+    HEAD,
+    alembic_config,
+    at_head,
+    database_url,
+    make_engine,
+    normalise_url,
+    session_scope,
+    upgrade,
+)
 from scheduler.storage.models.app import SolveJobRecord
 from scheduler.storage.models.base import Base
 from scheduler.storage.models.network import NetworkRecord, RotaRecord, StaffRecord
@@ -217,6 +227,22 @@ def test_upgrade_creates_every_table(empty_db_url: str) -> None:
     finally:
         engine.dispose()
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_head_is_the_newest_migration_and_an_upgraded_database_is_at_it(
+    empty_db_url: str,
+) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [HEAD]  # a new migration must move HEAD, or it never runs
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as connection:
+            assert not at_head(connection)  # an empty database is migrated
+        upgrade(empty_db_url)
+        with engine.connect() as connection:
+            assert at_head(connection)
+    finally:
+        engine.dispose()
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scheduler.checks.rota_facts import session_bounds
 from scheduler.checks.validator import CoverageLine
 from scheduler.domain import Assignment, Bundle, iso_week_label
-from scheduler.horizon import duties
+from scheduler.horizon import applicable_rows, bank_holiday_sites, duties
 from scheduler.money import SECONDS_PER_HOUR, cents
 
 Cell = str | int | Decimal | None
@@ -60,6 +60,7 @@ COVERAGE_HEADER: Header = (
     "target",
     "assigned",
     "shortfall",
+    "closed",  # optional column of rotapool: the bank holiday a site closed on (format v2)
 )
 RECHARGE_HEADER: Header = ("host_site", "employer", "staff_id", "hours", "cost")
 
@@ -151,8 +152,9 @@ def duty_spans(
     return found
 
 
-def coverage_rows(lines: Iterable[CoverageLine]) -> Table:
-    """coverage.csv: one row per demand row and date, in the order the validator gives."""
+def coverage_rows(lines: Iterable[CoverageLine], closed: Iterable[Row] = ()) -> Table:
+    """coverage.csv: one row per demand row and date, in the order the validator gives, then
+    the rows a bank holiday stopped (``closed_rows``), each in its date's place."""
     rows: list[Row] = [
         (
             c.date.isoformat(),
@@ -164,10 +166,29 @@ def coverage_rows(lines: Iterable[CoverageLine]) -> Table:
             c.target,
             c.assigned,
             c.shortfall,
+            "",
         )
         for c in lines
     ]
+    rows.extend(closed)
+    rows.sort(key=lambda row: str(row[0]))  # stable: the validator's order within a date
     return COVERAGE_HEADER, rows
+
+
+def closed_rows(bundle: Bundle, dates: Iterable[dt.date]) -> list[Row]:
+    """Coverage rows for the weekday demand rows a bank holiday stopped at a closed site:
+    nothing needed, and the holiday's name in ``closed`` so a reader sees why."""
+    rows: list[Row] = []
+    for holiday in bank_holiday_sites(bundle, dates):
+        for site_id in holiday.closed:
+            mine = [r for r in bundle.demand if r.site_id == site_id]
+            kept = set(applicable_rows(mine, holiday.date, bank_holiday=True))
+            for r in applicable_rows(mine, holiday.date, bank_holiday=False):
+                if r not in kept:
+                    day = holiday.date.isoformat()
+                    row = (day, site_id, r.session_id, r.role or "", r.skill or "")
+                    rows.append((*row, 0, 0, 0, 0, f"bank holiday: {holiday.name}"))
+    return rows
 
 
 def _borrowed_seconds(
@@ -363,7 +384,7 @@ def write_exports(
     rota = sorted(set(assignments))
     tables = {
         "rota": rota_rows(bundle, rota),
-        "coverage": coverage_rows(coverage),
+        "coverage": coverage_rows(coverage, closed_rows(bundle, dates)),
         "recharges": recharge_rows(bundle, rota),
     }
     paths = [write_csv(folder / f"{name}.csv", *table) for name, table in tables.items()]

@@ -11,16 +11,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_INSTANCE = "instance"
@@ -162,8 +164,16 @@ def database_trouble(err: BaseException) -> str | None:
     return UNREACHABLE if unreachable else None
 
 
+# The newest migration. A database already there is left alone without loading alembic,
+# which would cost every command a quarter of a second; tests/test_migrations.py checks
+# that this is alembic's head.
+HEAD = "0009"
+
+
 def alembic_config() -> Config:
     """Alembic settings built in code, so no alembic.ini is needed next to the caller."""
+    from alembic.config import Config  # noqa: PLC0415 - loaded only when migrating
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -179,11 +189,23 @@ def migrate(connection: Connection, revision: str = "head") -> None:
     processes, workers and the scheduler starting together migrate one after
     another: the first upgrades, the others then find the database current.
     """
+    if revision == "head" and at_head(connection):
+        return
+    from alembic import command  # noqa: PLC0415 - loaded only when migrating
+
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def at_head(connection: Connection) -> bool:
+    """Whether the database has every migration (a read; no lock is taken)."""
+    if not sa_inspect(connection).has_table("alembic_version"):
+        return False
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found == [HEAD]
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:

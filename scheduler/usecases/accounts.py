@@ -9,6 +9,7 @@ the throttle says nothing about which addresses have accounts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -27,8 +28,13 @@ MIN_PASSWORD_LENGTH = 12
 MAX_FAILURES = 5  # failed logins per e-mail within the window before logins are refused
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Compared against when no account matches, so a miss costs as long as a wrong password.
-_NO_ACCOUNT_HASH = generate_password_hash("no account has this password")
+
+
+@functools.cache
+def no_account_hash() -> str:
+    """Compared against when no account matches, so a miss costs as long as a wrong password
+    (made on first use: hashing takes a sixth of a second every command would pay)."""
+    return generate_password_hash("no account has this password")
 
 
 class AccountError(ValueError):
@@ -185,7 +191,7 @@ def check_credentials(
         return None  # no account has so long an address, and the failure table could not hold it
     _refuse_if_throttled(session, email, at or now())
     record = session.scalar(select(UserRecord).where(UserRecord.email == email))
-    stored = record.password_hash if record is not None else _NO_ACCOUNT_HASH
+    stored = record.password_hash if record is not None else no_account_hash()
     if check_password_hash(stored, password) and record is not None and record.active:
         return user_of(record)
     return None
