@@ -13,7 +13,9 @@ Usage::
 
     python -m benchmarks.web_render --practices 60 --time-limit 30 --renders 30
 
-The target of the issue is p95 under 300 ms per page.
+It also times the week board (sites and people), a cell's side panel (as htmx
+asks for it) and an edit round trip (pin, then unpin, one person of that cell).
+The targets: p95 under 300 ms per page and per edit, 150 ms for the panel.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ MANAGER = "bench-manager@example.test"
 PASSWORD = "a long benchmark password"
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 TARGET_MS = 300.0
+TARGETS = {"board: a cell's panel": 150.0}  # the issue's targets; every other page 300 ms
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,15 @@ def log_in(client: FlaskClient) -> None:
         raise SystemExit(f"login failed with HTTP {response.status_code}")
 
 
-def render(client: FlaskClient, url: str) -> tuple[float, int]:
+HTMX = {"HX-Request": "true"}
+
+
+def render(
+    client: FlaskClient, url: str, headers: dict[str, str] | None = None
+) -> tuple[float, int]:
     """Milliseconds to answer one GET of ``url``, and the page's size; any non-200 stops."""
     started = time.perf_counter()
-    response = client.get(url)
+    response = client.get(url, headers=headers or {})
     body = response.get_data()
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
@@ -133,11 +141,46 @@ def render(client: FlaskClient, url: str) -> tuple[float, int]:
     return elapsed, len(body)
 
 
-def time_page(client: FlaskClient, name: str, url: str, renders: int) -> Timing:
+def time_page(
+    client: FlaskClient, name: str, url: str, renders: int, headers: dict[str, str] | None = None
+) -> Timing:
     """The first render, then ``renders`` more, timed one by one."""
-    first, size = render(client, url)
-    times = tuple(render(client, url)[0] for _ in range(renders))
+    first, size = render(client, url, headers)
+    times = tuple(render(client, url, headers)[0] for _ in range(renders))
     return Timing(name, first, times, size)
+
+
+def busiest_short_cell(client: FlaskClient, base: str) -> str:
+    """The query of the board's first short cell (the one a manager opens first)."""
+    page = client.get(f"{base}/board").get_data(as_text=True)
+    found = re.search(r'href="[^"]*/board\?(cell_site=[^"]+)"', page)
+    if found is None:
+        raise SystemExit("the board has no cell to open")
+    return found.group(1).replace("&amp;", "&")
+
+
+def time_edits(client: FlaskClient, base: str, query: str, edits: int) -> Timing:
+    """Pin and unpin one person of a cell, in turn: each a whole edit round trip (checked by
+    the validator, saved, and the touched rows, the short list and the panel sent back)."""
+    panel = client.get(f"{base}/board/cell?{query}", headers=HTMX).get_data(as_text=True)
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', panel.split("Remove")[0]))
+    token = TOKEN.search(client.get(f"{base}/board").get_data(as_text=True))
+    if token is None or "staff_id" not in fields:
+        raise SystemExit("the cell has nobody to pin")
+    times = []
+    for i in range(edits + 1):
+        revision = re.search(
+            r'data-revision="(\d+)"', client.get(f"{base}/board").get_data(as_text=True)
+        )
+        form = {**fields, "action": "pin" if i % 2 == 0 else "unpin", "csrf_token": token.group(1)}
+        form["revision"] = revision.group(1) if revision else "0"
+        started = time.perf_counter()
+        response = client.post(f"{base}/board/edit", data=form, headers=HTMX)
+        body = response.get_data(as_text=True)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200 or "Not saved" in body:
+            raise SystemExit(f"the edit was refused: {body[:300]}")
+    return Timing("board: an edit round trip", times[0], tuple(times[1:]), len(body))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -166,7 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "grid by site": f"{base}/grid?by=site",
                 "grid by person": f"{base}/grid?by=person",
             }
+            pages["week board"] = f"{base}/board"
+            pages["week board, people"] = f"{base}/board?view=people"
             timings = [time_page(client, n, u, args.renders) for n, u in pages.items()]
+            query = busiest_short_cell(client, base)
+            cell = f"{base}/board/cell?{query}"
+            timings.append(time_page(client, "board: a cell's panel", cell, args.renders, HTMX))
+            timings.append(time_edits(client, base, query, args.renders))
         finally:
             dispose(app)
     print("| page | renders | first ms | p50 ms | p95 ms | KiB |\n|---|---|---|---|---|---|")
@@ -175,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {t.page} | {len(t.times_ms)} | {t.first_ms:.0f} | {t.p50:.0f} | {t.p95:.0f} "
             f"| {t.bytes // 1024} |"
         )
-    return 0 if all(t.p95 < TARGET_MS for t in timings) else 1
+    return 0 if all(t.p95 < TARGETS.get(t.page, TARGET_MS) for t in timings) else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Page
 from werkzeug.serving import BaseWSGIServer, make_server
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -75,3 +76,25 @@ def launch_options() -> dict[str, object]:
 def server_for(app: Flask) -> Iterator[LiveServer]:
     with LiveServer(app) as live:
         yield live
+
+
+AXE = Path(__file__).resolve().parent / "assets" / "axe-core-4.14.1.min.js"
+# axe-core's verdict on the page: the violations a person would be stopped by.
+RUN_AXE = """async () => {
+  const found = await axe.run(document, {resultTypes: ['violations']});
+  return found.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.id + ' (' + v.impact + '): '
+      + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join('; '));
+}"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Serious and critical accessibility violations axe-core finds on the page as it is.
+
+    The page's own Content-Security-Policy forbids injected scripts: the browser
+    context that runs axe is opened with ``bypass_csp``.
+    """
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return list(page.evaluate(RUN_AXE))

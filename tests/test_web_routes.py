@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from scheduler.domain import iso_weeks
+from scheduler.domain import Assignment, iso_weeks
 from scheduler.jobs.alerts import add_alert
 from scheduler.jobs.records import create_job
 from scheduler.storage.clock import now
@@ -70,6 +70,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("rota.edit", "GET"): (M, C),
     ("rota.edit", "POST"): (M, C),
     ("rota.publish", "POST"): (M, C),
+    ("rota.publish_check", "GET"): (M, C),
+    ("board.board", "GET"): (M, C),
+    ("help.glossary", "GET"): (M, C, P, K),
+    ("board.cell", "GET"): (M, C),
+    ("board.moves", "GET"): (M, C),
+    ("board.edit", "POST"): (M, C),
     ("rota.versions", "GET"): (M, C),
     ("rota.diff", "GET"): (M, C),
     ("people.person", "GET"): (M, C, K),
@@ -102,8 +108,9 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("ledger.download", "GET"): (M, C, P),
 }
 
-# What an allowed GET answers: 200, except the clinician's front page, which is their own page.
-REDIRECTING_GETS = {("views.index", K)}
+# What an allowed GET answers: 200, except a clinician's front page (their own page) and a
+# cell's panel without htmx (the board with the panel open).
+REDIRECTING_GETS = {("views.index", K), ("board.cell", M), ("board.cell", C)}
 # A POST with an empty form: allowed roles get a validation answer, never 403 and never a crash.
 POST_ANSWERS = {200, 302, 400, 409}
 
@@ -116,6 +123,7 @@ class Seeded:
     job_id: int
     rota_id: int
     feed_token: str
+    first_cell: Assignment
 
 
 @pytest.fixture
@@ -155,7 +163,8 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         save_week(session, network_id, "2026-W50", [], state="published")
         # Alert 1 of WEEK, for weeks.clear_alert (cleared by the first role, then "already").
         add_alert(session, network_id, WEEK, "reminder", "a reminder", at=now())
-    yield Seeded(app, engine, network_id, job_id, rota_id, token)
+    first = min(outcome.assignments)
+    yield Seeded(app, engine, network_id, job_id, rota_id, token, first)
     engine.dispose()
 
 
@@ -186,6 +195,7 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "rota.cancel_job": f"{n}/jobs/{seeded.job_id}/cancel",
         "rota.edit": f"{week}/edit",
         "rota.publish": f"{week}/publish",
+        **board_urls(seeded, week),
         "rota.versions": f"{week}/versions",
         "rota.diff": f"{week}/diff?a={seeded.rota_id}&b={seeded.rota_id}",
         "people.person": f"{n}/people/{CLINICIAN_STAFF}",
@@ -216,6 +226,20 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "ledger.page": f"{n}/reports/recharges?week={WEEK}",
         "ledger.download": f"{n}/reports/recharges/recharges.xlsx?week=2026-W50",
     }[endpoint]
+
+
+def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
+    """The week board's routes, the publication check and the help page."""
+    first = seeded.first_cell
+    cell = f"cell_site={first.site_id}&cell_date={first.date}&cell_session={first.session_id}"
+    return {
+        "rota.publish_check": f"{week}/publish",
+        "board.board": f"{week}/board",
+        "board.cell": f"{week}/board/cell?{cell}",
+        "board.moves": f"{week}/board/moves?{cell}&staff_id={first.staff_id}",
+        "board.edit": f"{week}/board/edit",
+        "help.glossary": "/help/glossary",
+    }
 
 
 def call(client: FlaskClient, method: str, url: str) -> int:

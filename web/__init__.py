@@ -18,16 +18,21 @@ from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from scheduler.bundle.tables import row_caps
+from scheduler.checks.fixes import hours_text
 from scheduler.config import ConfigurationError, public_address
 from scheduler.jobs.settings import QueueSettingsError, queue_settings
+from scheduler.money import counted, pounds, pounds_change
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.usecases.sessions import SESSION_LIFETIME
+from scheduler.views.words import quality_words, status_words
 from web import (
     admin,
     auth,
+    board,
     errors,
     feeds,
+    glossary,
     jobs_admin,
     lending,
     people,
@@ -118,10 +123,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.load_user)
     app.after_request(security_headers)
     errors.register(app)
+    app.jinja_env.filters["money"] = pounds
+    app.jinja_env.filters["money_change"] = pounds_change
+    app.jinja_env.filters["counted"] = counted
+    app.jinja_env.filters["hours"] = hours_text
+    app.jinja_env.filters["status_words"] = status_words
+    app.jinja_env.filters["quality"] = quality_words
     for blueprint in (
         views.bp,
         auth.bp,
         weeks.bp,
+        board.bp,
         rota.bp,
         people.bp,
         admin.bp,
@@ -132,6 +144,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_fairness.bp,
         report_ledger.bp,
         jobs_admin.bp,
+        glossary.bp,
     ):
         app.register_blueprint(blueprint)
     return app

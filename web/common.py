@@ -100,6 +100,14 @@ def read_week(network_id: int, week: str, state: str | None) -> tuple[str, Week]
     return loaded.bundle.name, loaded
 
 
+def editable_shown(loaded: Week) -> bool:
+    """Whether the shown rota is the one edits change: the draft, else the published one."""
+    shown = loaded.shown
+    if shown is None or shown.state not in ("draft", "published"):
+        return False
+    return shown.state == "draft" or not any(r.state == "draft" for r in loaded.rotas)
+
+
 def page_context(network_id: int, name: str, week: Week, state: str | None) -> dict[str, Any]:
     """What every week page's header needs: names, neighbours and the state asked for."""
     previous, following = neighbour_weeks(week.label)

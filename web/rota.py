@@ -47,6 +47,8 @@ from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases import editing, notices, publishing
 from scheduler.usecases.planning import MAX_WEEKS
+from scheduler.usecases.publish_preview import preview_publication
+from scheduler.views.words import quality_words
 from web.auth import STAFF_ROLES, network_guard, require
 from web.common import bundle_of, feeds_changed, public_host, queue, today
 from web.db import engine, reading, transaction
@@ -139,10 +141,10 @@ def _job(network_id: int, job_id: int) -> JobView:
 
 
 def _rota_url(job: JobView) -> str | None:
-    """Where a finished job's rota is edited."""
+    """Where a finished job's rota is seen and fixed: the week board."""
     if job.state != "done":
         return None
-    return url_for(".edit", network_id=job.network_id, week=job.week)
+    return url_for("board.board", network_id=job.network_id, week=job.week)
 
 
 @bp.get("/n/<int:network_id>/jobs/<int:job_id>")
@@ -166,6 +168,7 @@ def job_json(job: JobView) -> dict[str, Any]:
         "objective": job.objective,
         "bound": job.bound,
         "gap": job.gap,
+        "quality": quality_words(job.gap, job.objective is not None),
         "elapsed": job.elapsed,
         "solutions": job.solutions,
         "attempts": job.attempts,
@@ -336,6 +339,25 @@ def edit(network_id: int, week: str) -> Page | Response:
 # -- publishing, versions, diff -------------------------------------------------------------
 
 
+def _publish_page(network_id: int, week: str, error: str | None = None, status: int = 200) -> Page:
+    """What publishing the draft would do, and the form that does it."""
+    with reading() as db:
+        bundle_of(db, network_id)
+        preview = preview_publication(db, network_id, week, today())
+    html = render_template(
+        "rota/publish.html", network_id=network_id, week=week, preview=preview, error=error
+    )
+    return html, status
+
+
+@bp.get("/n/<int:network_id>/weeks/<week>/publish")
+@require(*STAFF_ROLES)
+def publish_check(network_id: int, week: str) -> Page:
+    """The confirmation before publishing: who is short, what changed, who will be told."""
+    network_guard(network_id)
+    return _publish_page(network_id, _week(week))
+
+
 @bp.post("/n/<int:network_id>/weeks/<week>/publish")
 @require(*STAFF_ROLES)
 def publish(network_id: int, week: str) -> Page | Response:
@@ -348,13 +370,18 @@ def publish(network_id: int, week: str) -> Page | Response:
             bundle_of(db, network_id)
         with transaction() as db:  # the publication's own, beginning with its write
             done = publishing.publish_week(
-                db, network_id, week, user.email, expected_revision=revision
+                db,
+                network_id,
+                week,
+                user.email,
+                expected_revision=revision,
+                allow_short=request.form.get("accept_short") == "yes",
             )
             recorded = notices.record_notices(db, notices.notifiable(done), today())
     except editing.EditError as err:
-        return _edit_page(network_id, week, f"Not published. {err.field}: {err.message}.", 400)
+        return _publish_page(network_id, week, f"Not published. {err.field}: {err.message}.", 400)
     except publishing.PublishError as err:
-        return _edit_page(network_id, week, f"Not published: {err}.", 409)
+        return _publish_page(network_id, week, f"Not published: {err}.", 409)
     feeds_changed()
     told = _notify(len(recorded))
     flash(f"Published {week} as version {done.version}. {told}".rstrip(), "success")

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, Response, g, redirect, render_template, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as Redirect
 
+from scheduler.checks.validator import CoverageLine
 from scheduler.jobs.queue import queue_reachable
+from scheduler.storage.clock import now
 from scheduler.storage.models.network import ROTA_STATES
 from scheduler.storage.repository import list_networks
 from scheduler.storage.rotas import list_rotas
-from web.auth import ALL_ROLES, require, signed_in
-from web.common import queue
+from scheduler.views.home import WeekStep, inbox, weeks_ahead
+from scheduler.views.week import load_week, week_coverage
+from web.auth import ALL_ROLES, STAFF_ROLES, require, signed_in
+from web.common import queue, today
 from web.db import migrated, reading
 
 bp = Blueprint("views", __name__)
@@ -51,10 +56,46 @@ def _database_answers() -> bool:
     return True
 
 
+@bp.app_context_processor
+def waiting() -> dict[str, Any]:
+    """``waiting()`` for the navigation: how many things wait for this manager or coordinator."""
+
+    def count() -> int:
+        user = g.get("user")
+        if user is None or user.role not in STAFF_ROLES or not migrated():
+            return 0
+        with reading() as db:
+            return sum(
+                inbox(db, network.id, now()).total
+                for network in list_networks(db)
+                if user.may_see_network(network.id)
+            )
+
+    return {"waiting": count}
+
+
+def _practice_short(network_id: int, site_id: str) -> list[tuple[str, list[CoverageLine]]]:
+    """A practice's sessions short of a minimum in the published weeks ahead."""
+    found = []
+    for step in _steps(network_id):
+        if step.published is None:
+            continue
+        with reading() as db:
+            week = load_week(db, network_id, step.week, "published")
+        lines = [c for c in week_coverage(week) if c.site_id == site_id and c.shortfall]
+        found.append((step.week, lines))
+    return found
+
+
+def _steps(network_id: int) -> list[WeekStep]:
+    with reading() as db:
+        return weeks_ahead(db, network_id, today())
+
+
 @bp.get("/")
 @require(*ALL_ROLES)
 def index() -> str | Redirect:
-    """Each account's starting point: the networks and their weeks, or one's own page."""
+    """Each account's starting point: the weeks ahead and what waits, or one's own page."""
     user = signed_in()
     if user.role == "clinician" and user.network_id is not None and user.staff_id:
         return redirect(
@@ -70,4 +111,12 @@ def index() -> str | Redirect:
                 for network in list_networks(db)
                 if user.may_see_network(network.id)
             ]
-    return render_template("index.html", networks=networks)
+    ahead: dict[int, object] = {}
+    for network, _ in networks:
+        if user.role in STAFF_ROLES:
+            with reading() as db:
+                box = inbox(db, network.id, now())
+            ahead[network.id] = (_steps(network.id), box)
+        elif user.role == "practice" and user.site_id:
+            ahead[network.id] = _practice_short(network.id, user.site_id)
+    return render_template("index.html", networks=networks, ahead=ahead)

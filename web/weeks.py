@@ -35,7 +35,15 @@ from scheduler.views.week import (
     week_coverage,
 )
 from web.auth import STAFF_ROLES, network_guard, require, sees_leave_reasons
-from web.common import checked_week, chosen_state, not_found, page_context, picked_week, read_week
+from web.common import (
+    checked_week,
+    chosen_state,
+    editable_shown,
+    not_found,
+    page_context,
+    picked_week,
+    read_week,
+)
 from web.db import reading, transaction
 
 bp = Blueprint("weeks", __name__)
@@ -162,6 +170,7 @@ def shortfalls(network_id: int, week: str) -> str:
         "weeks/shortfalls.html",
         items=items,
         private=sees_leave_reasons(user),
+        editable=editable_shown(loaded),
         **page_context(network_id, name, loaded, state),
     )
 

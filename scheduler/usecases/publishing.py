@@ -42,6 +42,10 @@ class DraftChangedError(PublishError):
     """The draft changed since the page asking to publish it was shown."""
 
 
+class ShortNotAcceptedError(PublishError):
+    """The draft leaves people short of a minimum and the publisher did not say that is known."""
+
+
 class RotaBreaksRulesError(PublishError):
     """The draft breaks hard rules (``violations``), so it may not be published."""
 
@@ -132,13 +136,15 @@ def publish_week(
     actor: str,
     *,
     expected_revision: int | None = None,
+    allow_short: bool = True,
 ) -> PublishedVersion:
     """Publish the week's draft as its next version, in the caller's transaction.
 
     ``expected_revision`` (the web form's) refuses a draft changed since the
     page was shown; None publishes whatever the draft is (the CLI).  Raises
     ``NothingToPublishError``, ``DraftChangedError`` or
-    ``RotaBreaksRulesError`` (all ``PublishError``); ``ValueError`` for a
+    ``RotaBreaksRulesError``, or ``ShortNotAcceptedError`` when ``allow_short`` is
+    False and a minimum is unmet (all ``PublishError``); ``ValueError`` for a
     malformed week.  On any of them the caller rolls back: nothing changed.
     """
     week = normalise_week(week)
@@ -155,6 +161,11 @@ def publish_week(
     report = check_rota(current_bundle(session, network_id), week_dates(week), cells.assignments)
     if not report.ok:
         raise RotaBreaksRulesError(week, report.violations)
+    if report.shortfall and not allow_short:
+        raise ShortNotAcceptedError(
+            f"{report.shortfall} people are short of a minimum; tick the box that says you know, "
+            "or fix the shortfalls first"
+        )
     version = _next_version(session, network_id, week)
     superseded = _supersede(session, network_id, week)
     moment = now()

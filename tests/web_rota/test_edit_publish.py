@@ -190,7 +190,10 @@ def test_publish_twice_then_compare_the_versions(site: Site) -> None:
     assert draft is not None
     second_id = draft[0].id
     manager = client_as(site.app, "manager")
-    assert post(manager, site.week("publish"), {"revision": "3"}).status_code == 302
+    assert (
+        post(manager, site.week("publish"), {"revision": "3", "accept_short": "yes"}).status_code
+        == 302
+    )
     with session_scope(site.engine) as session:
         first, second = session.get(RotaRecord, first_id), session.get(RotaRecord, second_id)
         assert first is not None and second is not None

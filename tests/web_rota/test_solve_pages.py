@@ -110,7 +110,7 @@ def test_a_solve_runs_in_the_background_and_saves_a_valid_draft(site: Site) -> N
     assert status["state"] == "done" and status["finished"] is True
     assert isinstance(status["objective"], float) and isinstance(status["bound"], float)
     assert 0.0 <= status["gap"] <= 1.0 and status["elapsed"] > 0 and status["solutions"] >= 1
-    assert status["rota_url"] == site.week("edit")
+    assert status["rota_url"] == site.week("board")
     assert "saved a draft of 2026-W49" in status["message"]
     page = client.get(site.url(f"jobs/{job_id}")).get_data(as_text=True)
     assert "done" in page and "Cancel this solve" not in page
@@ -139,6 +139,7 @@ def test_the_job_page_shows_progress_and_cancel_stops_the_solve(site: Site, gate
         "objective": 123.0,
         "bound": 100.0,
         "gap": pytest.approx(23 / 123),
+        "quality": "at most 18.7% from the best possible",
         "elapsed": 0.25,
         "solutions": 1,
         "attempts": 1,
@@ -147,7 +148,8 @@ def test_the_job_page_shows_progress_and_cancel_stops_the_solve(site: Site, gate
         "rota_url": None,
     }
     page = client.get(site.url(f"jobs/{job_id}")).get_data(as_text=True)
-    assert "Cancel this solve" in page and "123.0" in page
+    assert "Cancel this solve" in page and "at most 18.7% from the best possible" in page
+    assert "Bound" not in page and "penalty" not in page  # no solver words on the page
     assert f'data-status-url="/n/{site.network_id}/jobs/{job_id}.json"' in page
     cancelled = post(client, site.url(f"jobs/{job_id}/cancel"), {})
     assert cancelled.status_code == 302

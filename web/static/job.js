@@ -19,15 +19,7 @@
 
   var formats = {
     state: function (data) { return data.state; },
-    objective: function (data) {
-      return data.objective === null ? "none yet" : number(data.objective, 1);
-    },
-    bound: function (data) {
-      return data.bound === null ? "none yet" : number(data.bound, 1);
-    },
-    gap: function (data) {
-      return data.gap === null ? "unknown" : number(data.gap * 100, 1) + "%";
-    },
+    quality: function (data) { return data.quality; },
     elapsed: function (data) {
       return data.elapsed === null ? "not started" : number(data.elapsed, 1) + " s";
     },

@@ -1,0 +1,178 @@
+"""The home page of managers and coordinators: the weeks ahead with the next step of each,
+and an inbox of what waits for them (read in one transaction, counted, never loaded whole)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.domain import iso_week_label, parse_iso_week
+from scheduler.storage.models.app import (
+    CoverRequestRecord,
+    JobRunRecord,
+    LeaveRequestRecord,
+    SolveJobRecord,
+    TransferRecord,
+    WeekAlertRecord,
+)
+from scheduler.storage.rotas import RotaInfo, list_rotas
+
+WEEKS_AHEAD = 6
+RECENT_FAILURES = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class WeekStep:
+    """One week ahead: what it has and what to do next.
+
+    ``action``: ``plan`` (no rota), ``solving`` (a solve is running), ``publish``
+    (a draft waits), ``fix`` (published with people short) or ``open`` (nothing waits).
+    """
+
+    week: str
+    monday: dt.date
+    draft: RotaInfo | None
+    published: RotaInfo | None
+    short: int | None  # people short of a minimum in the rota shown first
+    alerts: int
+    action: str
+    job_id: int | None = None  # the solve running for the week
+
+
+def _short(rota: RotaInfo | None) -> int | None:
+    if rota is None:
+        return None
+    value = rota.summary.get("shortfall")
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def weeks_ahead(
+    session: Session, network_id: int, today: dt.date, count: int = WEEKS_AHEAD
+) -> list[WeekStep]:
+    """This week and the next ones, each with its rotas, people short and next step."""
+    labels = [iso_week_label(today + dt.timedelta(weeks=i)) for i in range(count)]
+    rotas = [r for r in list_rotas(session, network_id) if r.week in labels]
+    alerts = dict(
+        session.execute(
+            select(WeekAlertRecord.week, func.count())
+            .where(
+                WeekAlertRecord.network_id == network_id,
+                WeekAlertRecord.week.in_(labels),
+                WeekAlertRecord.cleared_at.is_(None),
+            )
+            .group_by(WeekAlertRecord.week)
+        ).all()
+    )
+    solving: dict[str, int] = dict(
+        session.execute(
+            select(SolveJobRecord.week, SolveJobRecord.id).where(
+                SolveJobRecord.network_id == network_id,
+                SolveJobRecord.state.in_(("queued", "running")),
+            )
+        ).all()
+    )
+    steps = []
+    for label in labels:
+        draft = next((r for r in rotas if r.week == label and r.state == "draft"), None)
+        published = next((r for r in rotas if r.week == label and r.state == "published"), None)
+        short = _short(draft or published)
+        if label in solving:
+            action = "solving"
+        elif draft is not None:
+            action = "publish"
+        elif published is None:
+            action = "plan"
+        else:
+            action = "fix" if short else "open"
+        steps.append(
+            WeekStep(
+                label,
+                parse_iso_week(label)[0],
+                draft,
+                published,
+                short,
+                int(alerts.get(label, 0)),
+                action,
+                solving.get(label),
+            )
+        )
+    return steps
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """What waits for a manager or coordinator of one network."""
+
+    leave: int  # leave requests to decide
+    cover: int  # practices' cover requests to decide
+    lending: tuple[tuple[str, int], ...]  # (week, proposals awaiting acceptance)
+    alerts: tuple[tuple[str, int], ...]  # (week, alerts not cleared)
+    failed_solves: int  # in the last RECENT_FAILURES
+    failed_runs: int  # scheduled jobs, in the last RECENT_FAILURES
+
+    @property
+    def total(self) -> int:
+        return (
+            self.leave
+            + self.cover
+            + sum(n for _, n in self.lending)
+            + sum(n for _, n in self.alerts)
+            + self.failed_solves
+            + self.failed_runs
+        )
+
+
+def inbox(session: Session, network_id: int, moment: dt.datetime) -> Inbox:
+    """Counts of what waits, by kind, for one network."""
+
+    def count(model: type, *where: object) -> int:
+        statement = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+        return int(session.scalar(statement) or 0)
+
+    def by_week(model: type, *where: object) -> tuple[tuple[str, int], ...]:
+        statement = (
+            select(model.week, func.count())  # type: ignore[attr-defined]
+            .where(*where)  # type: ignore[arg-type]
+            .group_by(model.week)  # type: ignore[attr-defined]
+            .order_by(model.week)  # type: ignore[attr-defined]
+        )
+        return tuple((str(week), int(n)) for week, n in session.execute(statement).all())
+
+    since = moment - RECENT_FAILURES
+    return Inbox(
+        leave=count(
+            LeaveRequestRecord,
+            LeaveRequestRecord.network_id == network_id,
+            LeaveRequestRecord.state == "requested",
+        ),
+        cover=count(
+            CoverRequestRecord,
+            CoverRequestRecord.network_id == network_id,
+            CoverRequestRecord.state == "requested",
+        ),
+        lending=by_week(
+            TransferRecord,
+            TransferRecord.network_id == network_id,
+            TransferRecord.state == "proposed",
+        ),
+        alerts=by_week(
+            WeekAlertRecord,
+            WeekAlertRecord.network_id == network_id,
+            WeekAlertRecord.cleared_at.is_(None),
+        ),
+        failed_solves=count(
+            SolveJobRecord,
+            SolveJobRecord.network_id == network_id,
+            SolveJobRecord.state == "failed",
+            SolveJobRecord.created_at >= since,
+        ),
+        failed_runs=count(
+            JobRunRecord,
+            JobRunRecord.network_id == network_id,
+            JobRunRecord.outcome == "failed",
+            JobRunRecord.started_at >= since,
+        ),
+    )
