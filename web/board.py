@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response as Redirect
 
-from scheduler.checks.fixes import CoverContext
 from scheduler.domain import DAY_NAMES, Assignment, Bundle
+from scheduler.storage.repository import NetworkLookupError
 from scheduler.usecases import editing
 from scheduler.views.board import (
     BoardFilter,
@@ -29,10 +31,16 @@ from scheduler.views.board import (
 )
 from scheduler.views.grid import filter_options
 from scheduler.views.panel import cell_panel, move_choices
-from scheduler.views.week import Week, week_coverage
+from scheduler.views.week import (
+    COVERAGE,
+    Recent,
+    Week,
+    current_network,
+    week_cover,
+    week_coverage,
+)
 from web.auth import STAFF_ROLES, network_guard, require
 from web.common import (
-    bundle_of,
     checked_week,
     chosen_state,
     editable_shown,
@@ -107,16 +115,14 @@ def _pins(loaded: Week) -> frozenset[Assignment]:
     if loaded.shown is None:
         return frozenset()
     with reading() as db:
-        return editing.load_cells(db, loaded.shown.id).pinned
+        return editing.pinned_cells(db, loaded.shown.id)
 
 
-def _context(network_id: int, loaded: Week, name: str, state: str | None) -> dict[str, Any]:
-    """What every board template needs: the board, its filters and the week's header."""
+def _base_context(network_id: int, loaded: Week, name: str, state: str | None) -> dict[str, Any]:
+    """What every board template needs but the board itself: filters and the week's header."""
     flt = board_filter(loaded.bundle, request.values)
-    coverage = week_coverage(loaded)
     roles, skills = filter_options(loaded.bundle)
     return {
-        "board": build_board(loaded.bundle, loaded.dates, loaded.assignments, coverage, flt),
         "flt": flt,
         "fargs": filter_args(flt),
         "roles": roles,
@@ -126,11 +132,29 @@ def _context(network_id: int, loaded: Week, name: str, state: str | None) -> dic
         "editable": editable_shown(loaded),
         "day_heading": day_heading,
         "day_names": DAY_NAMES,
+        "board_url": url_for("board.board", network_id=network_id, week=loaded.label),
+        "cell_url": url_for("board.cell", network_id=network_id, week=loaded.label),
+        "fquery": "&" + urlencode(filter_args(flt)) if filter_args(flt) else "",
         **page_context(network_id, name, loaded, state),
     }
 
 
-def _panel(loaded: Week, slot: Slot, message: tuple[str, str] | None = None) -> dict[str, Any]:
+def _context(network_id: int, loaded: Week, name: str, state: str | None) -> dict[str, Any]:
+    """The base context and the board of the shown rota under the filter."""
+    context = _base_context(network_id, loaded, name, state)
+    key = (loaded.fingerprint, context["flt"])
+    board = BOARDS.get(key)
+    if board is None:
+        coverage = week_coverage(loaded)
+        board = build_board(loaded.bundle, loaded.dates, loaded.assignments, coverage, key[1])
+        BOARDS.put(key, board)
+    context["board"] = board
+    return context
+
+
+def _panel(
+    loaded: Week, slot: Slot, message: tuple[str, str] | None = None, defer: bool = False
+) -> dict[str, Any]:
     coverage = week_coverage(loaded)
     panel = cell_panel(
         loaded.bundle,
@@ -139,8 +163,13 @@ def _panel(loaded: Week, slot: Slot, message: tuple[str, str] | None = None) -> 
         coverage,
         pinned=_pins(loaded),
         slot=slot,
+        ctx=None if defer else week_cover(loaded),
+        defer=defer,
     )
-    return {"panel": panel, "message": message}
+    query = urlencode(
+        {"cell_site": slot[1], "cell_date": slot[0].isoformat(), "cell_session": slot[2]}
+    )
+    return {"panel": panel, "message": message, "panel_query": query}
 
 
 # -- the board ------------------------------------------------------------------------------
@@ -160,10 +189,34 @@ def board(network_id: int, week: str) -> str | Redirect:
     if view not in VIEWS:
         not_found(f"view: {view!r} is not one of {', '.join(VIEWS)}.")
     context = _page_context(network_id, loaded, name, state, view)
+    if view == "sites":
+        context["table"] = _table(loaded, context)
     slot = slot_of(loaded.bundle, loaded.dates, request.args)
     if slot is not None:
         context.update(_panel(loaded, slot))
     return render_template("board/board.html", **context)
+
+
+BOARDS: Recent[tuple[object, ...], Any] = Recent(16)  # boards and person views
+# The board's table is the same for everyone who sees a rota with a filter: the rota's
+# fingerprint changes with every edit (a new revision), so a remembered table is never stale.
+TABLES: Recent[tuple[object, ...], Markup] = Recent(32)
+
+
+def _table(loaded: Week, context: dict[str, Any]) -> Markup:
+    """The rendered table of the board, remembered per rota, filter, day and address."""
+    key = (
+        loaded.fingerprint,
+        context["flt"],
+        context["board_url"],
+        context["day"],
+        context["one_day"],
+    )
+    table = TABLES.get(key)
+    if table is None:
+        table = Markup(render_template("board/_table.html", **context))
+        TABLES.put(key, table)
+    return table
 
 
 def _page_context(
@@ -172,9 +225,12 @@ def _page_context(
     """What the whole board page needs, beyond ``_context``: the view and the phone's day."""
     context = _context(network_id, loaded, name, state)
     if view == "people":
-        context["people"] = person_board(
-            loaded.bundle, loaded.dates, loaded.assignments, context["flt"]
-        )
+        key = ("people", loaded.fingerprint, context["flt"])
+        people = BOARDS.get(key)
+        if people is None:
+            people = person_board(loaded.bundle, loaded.dates, loaded.assignments, key[2])
+            BOARDS.put(key, people)
+        context["people"] = people
     context["view"] = view
     context["day"] = shown_day(loaded.dates, request.args.get("day"))
     context["one_day"] = request.args.get("one_day") == "1"  # one day of every site, to print
@@ -194,8 +250,9 @@ def cell(network_id: int, week: str) -> str | Redirect:
     if not htmx():
         asked: dict[str, Any] = dict(request.args)
         return redirect(url_for(".board", network_id=network_id, week=loaded.label, **asked))
-    context = _context(network_id, loaded, name, state)
-    return render_template("board/_panel.html", **context, **_panel(loaded, slot))
+    context = _base_context(network_id, loaded, name, state)
+    part = "board/_offers.html" if request.args.get("part") == "offers" else "board/_panel.html"
+    return render_template(part, **context, **_panel(loaded, slot))
 
 
 @bp.get("/n/<int:network_id>/weeks/<week>/board/moves")
@@ -211,9 +268,9 @@ def moves(network_id: int, week: str) -> str:
     here = Assignment(slot[0], slot[2], slot[1], staff_id)
     if here not in loaded.assignments:
         not_found(f"staff_id: {staff_id!r} does not work in that cell; reload the board.")
-    ctx = CoverContext(loaded.bundle, loaded.dates, loaded.assignments, week_coverage(loaded))
+    ctx = week_cover(loaded)
     if htmx():
-        context = _context(network_id, loaded, name, None)
+        context = _base_context(network_id, loaded, name, None)
         template = "board/_moves.html"
     else:
         context = _page_context(network_id, loaded, name, None)
@@ -254,10 +311,17 @@ def _refusal(err: Exception) -> str:
     return f"Not saved: {err}."
 
 
-def _try_edit(network_id: int, week: str, actor: str) -> tuple[editing.Edit | None, str, str]:
-    """Make the edit the form asks for: (the edit, ``success`` or ``error``, the words)."""
+Tried = tuple[editing.Edit | None, editing.EditOutcome | None, str, str]
+
+
+def _try_edit(network_id: int, week: str, actor: str) -> Tried:
+    """Make the edit the form asks for: (the edit, its outcome, ``success`` or ``error``, the
+    words)."""
     with reading() as db:
-        bundle = bundle_of(db, network_id)
+        try:
+            bundle = current_network(db, network_id)
+        except NetworkLookupError:
+            not_found(f"There is no network {network_id}. Pick one from the home page.")
     try:
         edit = editing.parse_edit(bundle, week, request.form)
         revision = editing.parse_revision(request.form.get("revision"))
@@ -266,8 +330,8 @@ def _try_edit(network_id: int, week: str, actor: str) -> tuple[editing.Edit | No
                 db, network_id, week, edit, expected_revision=revision, actor=actor
             )
     except (editing.EditError, editing.EditRefusedError) as err:
-        return None, "error", _refusal(err)
-    return edit, "success", _done(edit, bundle, outcome)
+        return None, None, "error", _refusal(err)
+    return edit, outcome, "success", _done(edit, bundle, outcome)
 
 
 @bp.post("/n/<int:network_id>/weeks/<week>/board/edit")
@@ -276,8 +340,11 @@ def edit(network_id: int, week: str) -> str | Redirect:
     """Assign, remove, move, pin or unpin one person; the panel's cell stays open."""
     user = network_guard(network_id)
     label = checked_week(week)
-    made, kind, words = _try_edit(network_id, label, user.email)
+    made, outcome, kind, words = _try_edit(network_id, label, user.email)
     name, loaded = read_week(network_id, label, None)
+    shown = loaded.shown
+    if outcome and shown and (shown.id, shown.revision) == (outcome.rota_id, outcome.revision):
+        COVERAGE.put(loaded.fingerprint, outcome.coverage)  # the edit's check: no second one
     slot = slot_of(loaded.bundle, loaded.dates, request.form)
     if not htmx():
         flash(words, kind)
@@ -301,5 +368,5 @@ def edit(network_id: int, week: str) -> str | Redirect:
     if slot is None:
         context.update(panel=None, message=(kind, words))
     else:
-        context.update(_panel(loaded, slot, (kind, words)))
+        context.update(_panel(loaded, slot, (kind, words), defer=True))
     return render_template("board/_after_edit.html", **context)

@@ -24,10 +24,10 @@ from scheduler.checks.validator import CoverageLine, ValidationReport, Violation
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.storage import audit
 from scheduler.storage.clock import now
-from scheduler.storage.events import current_bundle
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.storage.models.network import AssignmentRecord, RotaRecord
 from scheduler.storage.rotas import assignment_record, find_rota, normalise_week
+from scheduler.views.week import current_network
 
 ACTIONS = ("assign", "unassign", "move", "pin", "unpin")
 EDITED = "edited"  # the status of a rota changed by hand: the solver's figures no longer apply
@@ -97,6 +97,7 @@ class EditOutcome:
     rota_id: int
     revision: int
     shortfall: int
+    coverage: tuple[CoverageLine, ...] = ()  # the validator's, of the rota as saved
 
 
 # -- the edit itself, in memory -------------------------------------------------------
@@ -279,6 +280,17 @@ def load_cells(session: Session, rota_id: int) -> Cells:
         if record.pinned:
             pinned.add(cell)
     return Cells(frozenset(assignments), frozenset(pinned))
+
+
+def pinned_cells(session: Session, rota_id: int) -> frozenset[Assignment]:
+    """A stored rota's pinned cells alone (a page that shows pins reads only these)."""
+    a = AssignmentRecord
+    rows = session.execute(
+        select(a.date, a.session_id, a.site_id, a.staff_id).where(
+            a.rota_id == rota_id, a.pinned.is_(True)
+        )
+    )
+    return frozenset(Assignment(*row) for row in rows)
 
 
 def editable_rota(session: Session, network_id: int, week: str) -> EditableRota | None:
@@ -468,7 +480,7 @@ def apply_edit(
     rota = claim_draft(session, network_id, week, expected_revision)
     before = load_cells(session, rota.id)
     after = edited(before, edit)
-    report = check_edit(current_bundle(session, network_id), week, before, after)
+    report = check_edit(current_network(session, network_id), week, before, after)
     _write_cells(session, rota.id, before, after)
     _refresh_summary(rota, report, len(after.assignments), actor)
     touched = touched_cells(before, after)
@@ -486,4 +498,4 @@ def apply_edit(
         },
     )
     session.flush()
-    return EditOutcome(rota.id, rota.revision, report.shortfall)
+    return EditOutcome(rota.id, rota.revision, report.shortfall, tuple(report.coverage))

@@ -13,9 +13,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from scheduler.checks.validator import CoverageLine
 from scheduler.domain import DAY_NAMES, Assignment, Bundle, SessionType, Site, Staff
+from scheduler.views.heatmap import cover_status
 
 Slot = tuple[dt.date, str, str]  # date, site, session
 
@@ -79,6 +81,17 @@ class BoardCell:
     def key(self) -> str:
         """An id for the page: ``P01-2026-12-07-AM`` (site ids hold no spaces)."""
         return f"{self.site_id}-{self.date.isoformat()}-{self.session_id}"
+
+    @property
+    def query(self) -> str:
+        """The cell as query arguments of the board's links (``cell_site=P01&...``)."""
+        return urlencode(
+            {
+                "cell_site": self.site_id,
+                "cell_date": self.date.isoformat(),
+                "cell_session": self.session_id,
+            }
+        )
 
     @property
     def symbol(self) -> str:
@@ -184,12 +197,7 @@ def build_cell(
     short_by_role: Counter[str] = Counter()
     for line in lines:
         short_by_role[line.role or "any"] += line.shortfall
-    if short:
-        status = "short"
-    elif all(line.assigned >= line.target for line in lines):
-        status = "target"
-    else:
-        status = "min"
+    status = cover_status(lines)
     names = sorted(set(present) | {r for r, n in short_by_role.items() if n})
     roles = tuple(RoleCount(r, present.get(r, 0), short_by_role.get(r, 0)) for r in names)
     return BoardCell(

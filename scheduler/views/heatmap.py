@@ -92,17 +92,20 @@ class HeatRow:
         return sum(cell.short for cell in self.cells)
 
 
+def cover_status(lines: Sequence[CoverageLine]) -> str:
+    """How a session's needs stand: ``short`` (a minimum unmet), ``target`` (every target
+    met) or ``min`` (minimums met, a target not); the heatmap and the board both say so."""
+    if any(line.shortfall for line in lines):
+        return "short"
+    return "target" if all(line.assigned >= line.target for line in lines) else "min"
+
+
 def heat_cell(column: Column, lines: Sequence[CoverageLine]) -> HeatCell:
     """Add up the coverage lines of one site and session into a cell."""
     if not lines:
         return HeatCell(column, "none", 0, 0, 0, 0)
     short = sum(line.shortfall for line in lines)
-    if short:
-        status = "short"
-    elif all(line.assigned >= line.target for line in lines):
-        status = "target"
-    else:
-        status = "min"
+    status = cover_status(lines)
     return HeatCell(
         column,
         status,

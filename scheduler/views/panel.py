@@ -64,6 +64,7 @@ class Panel:
     offers: tuple[Offer, ...]
     more: int  # people who could come beyond those listed
     rooms_left: int | None
+    deferred: bool = False  # who could come is looked for in a request of its own
 
     @property
     def wants_more(self) -> bool:
@@ -127,8 +128,13 @@ def cell_panel(
     *,
     pinned: frozenset[Assignment],
     slot: tuple[dt.date, str, str],
+    ctx: CoverContext | None = None,
+    defer: bool = False,
 ) -> Panel:
-    """The panel of one cell (date, site, session) of the shown rota."""
+    """The panel of one cell (date, site, session) of the shown rota; ``ctx`` is the rota
+    indexed already (``views.week.week_cover``), else it is indexed here. ``defer`` leaves who
+    could come (and the rooms left) to a request of its own: a reply to an edit comes back at
+    once and the panel fills in."""
     day, site_id, session_id = slot
     site = next(s for s in bundle.sites if s.site_id == site_id)
     session = next(s for s in bundle.session_types if s.session_id == session_id)
@@ -154,8 +160,9 @@ def cell_panel(
     )
     offers: list[Offer] = []
     rooms: int | None = None
-    if any(line.assigned < line.target for line in lines):
-        ctx = CoverContext(bundle, dates, assignments, coverage)
+    wanted = any(line.assigned < line.target for line in lines)
+    if wanted and not defer:
+        ctx = ctx or CoverContext(bundle, dates, assignments, coverage)
         offers = _offers(ctx, lines, site_id)
         mine = [n for n in ctx.needs().values() if (n.date, n.site_id, n.session_id) == slot]
         rooms = ctx.rooms_left(mine[0]) if mine else None
@@ -168,6 +175,7 @@ def cell_panel(
         tuple(offers[:OFFERS_SHOWN]),
         max(0, len(offers) - OFFERS_SHOWN),
         rooms,
+        deferred=wanted and defer,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -17,6 +18,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.checks.fixes import CoverContext
 from scheduler.checks.validator import CoverageLine, coverage_of
 from scheduler.domain import (
     Assignment,
@@ -102,7 +104,9 @@ class Recent(Generic[Key, Value]):
 # ``imported_at``: that time in the key keeps a remembered bundle current.
 BUNDLES: Recent[BundleKey, Bundle] = Recent(8)
 # The same rota of the same bundle always has the same coverage: keyed by content.
-CoverageKey = tuple[BundleKey, tuple[int, ...], tuple[Assignment, ...]]
+# (import, demand changes, number of assignments, their hash): a rota of thousands of cells
+# is hashed once per page (``Week.fingerprint``), not at each look-up.
+CoverageKey = tuple[BundleKey, tuple[int, ...], int, int]
 COVERAGE: Recent[CoverageKey, tuple[CoverageLine, ...]] = Recent(16)
 
 
@@ -123,6 +127,17 @@ def stored_bundle(session: Session, network_id: int) -> tuple[BundleKey, Bundle]
     return key, bundle
 
 
+def current_network(session: Session, network_id: int) -> Bundle:
+    """The network's bundle as plans and checks use it (``storage.events.current_bundle``:
+    approved leave, current absences and demand changes), from the remembered import."""
+    _, imported = stored_bundle(session, network_id)
+    return with_events(
+        dataclasses.replace(imported, leave=imported.leave + approved_leave(session, network_id)),
+        absences(session, network_id, current_only=True),
+        demand_changes(session, network_id, current_only=True),
+    )
+
+
 @dataclass(frozen=True)
 class Week:
     """A network's week as its pages see it: the bundle, its rotas and the one shown."""
@@ -136,6 +151,11 @@ class Week:
     shown: RotaInfo | None
     assignments: tuple[Assignment, ...]
     changes: tuple[int, ...] = ()  # the week's demand changes in force (coverage depends on them)
+
+    @functools.cached_property
+    def fingerprint(self) -> CoverageKey:
+        """What the shown rota's coverage depends on, hashed once."""
+        return (self.source, self.changes, len(self.assignments), hash(self.assignments))
 
 
 def load_week(session: Session, network_id: int, week: str, state: str | None) -> Week:
@@ -168,9 +188,25 @@ def load_week(session: Session, network_id: int, week: str, state: str | None) -
 
 def week_coverage(week: Week) -> tuple[CoverageLine, ...]:
     """The validator's coverage of the shown rota (leave plays no part in coverage)."""
-    key = (week.source, week.changes, week.assignments)
+    key = week.fingerprint
     coverage = COVERAGE.get(key)
     if coverage is None:
         coverage = coverage_of(week.bundle, week.dates, week.assignments)
         COVERAGE.put(key, coverage)
     return coverage
+
+
+# "Who could fill this gap?" indexes the whole rota: built once per rota shown. Unlike
+# coverage it depends on leave and absences (nobody on leave is offered): they are in the key.
+CoverKey = tuple[CoverageKey, int]
+COVER: Recent[CoverKey, CoverContext] = Recent(4)
+
+
+def week_cover(week: Week) -> CoverContext:
+    """The shown rota indexed for the board's panel and the moves it offers (remembered)."""
+    key = (week.fingerprint, hash(week.bundle.leave))
+    found = COVER.get(key)
+    if found is None:
+        found = CoverContext(week.bundle, week.dates, week.assignments, week_coverage(week))
+        COVER.put(key, found)
+    return found
