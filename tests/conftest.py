@@ -16,7 +16,9 @@ migrations themselves (they must run from empty on both back ends).
 
 When ``ROTAPOOL_TEST_DATABASE_URL`` is set, only the tests that use a
 database are collected: the rest (solver, import, validator...) never see
-one and already ran in the SQLite pass.
+one and already ran in the SQLite pass.  Tests marked ``pages_only`` (the
+crawl of every page, the long browser walk) use a database but check pages,
+not storage: they too run in the SQLite pass only.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     chosen, skipped = [], []
     for item in items:
         uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        (chosen if uses else skipped).append(item)
+        walks = item.get_closest_marker("pages_only") is not None
+        (chosen if uses and not walks else skipped).append(item)
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = chosen

@@ -1,4 +1,7 @@
-"""The web app in a real browser: Debian's chromium driven by Playwright."""
+"""The web app in a real browser: Debian's chromium driven by Playwright.
+
+The walks check pages (``pages_only``): the PostgreSQL pass leaves them to SQLite.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from tests.web_support import (
 )
 
 WEEK = "2026-W49"
+pytestmark = pytest.mark.pages_only
 
 
 @pytest.fixture

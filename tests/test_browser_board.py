@@ -47,6 +47,7 @@ def looked_at(page: Page, name: str) -> None:
     assert axe_violations(page) == [], name
 
 
+@pytest.mark.pages_only
 def test_plan_fix_a_cell_drag_a_move_and_publish_from_the_board(
     db_url: str, browser: Browser
 ) -> None:

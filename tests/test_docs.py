@@ -10,6 +10,12 @@ key itself where its commands need one, as a reader must.  Commands are the line
 its own earlier steps (import, then solve, then publish...).  ``export``
 lines carry over to the following commands.
 
+A plain ``rotapool ...`` command (no pipe, redirection or variable) runs in
+this test process through the console script's own ``main``, in the
+sandbox's folder and with exactly the sandbox's environment: the same code
+as the installed script, without a second or more of interpreter start-up
+each.  Anything with shell syntax runs in ``bash``.
+
 A command must exit 0, or the code written after it as ``# exit N``.  The
 servers (``rotapool serve``, ``rotapool demo``, ``make demo``, ``rotapool
 scheduler`` without ``--once``, ``rotapool worker``) are started, must come
@@ -20,6 +26,8 @@ and CI runs it.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shlex
@@ -182,12 +190,47 @@ def shortened(text: str) -> str:
     return TIME_LIMIT.sub(cap, text)
 
 
+SHELL_SYNTAX = re.compile(r"[|&;<>$`()*?~]")
+
+
+def in_process(command: Command, cwd: Path, env: dict[str, str]) -> bool:
+    """Run a plain ``rotapool`` command through ``scheduler.cli.main.main``; False when the
+    command needs a shell (it is then left to ``bash``)."""
+    text = shortened(command.text)
+    if not text.startswith("rotapool ") or SHELL_SYNTAX.search(text):
+        return False
+    from scheduler.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with (
+            contextlib.chdir(cwd),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                code = main(shlex.split(text)[1:])
+            except SystemExit as stop:  # argparse, and commands that exit on their own
+                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    output = f"{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
+    assert code == command.expected, f"{command}: exit {code}\n{output}"
+    return True
+
+
 def run(command: Command, cwd: Path, env: dict[str, str]) -> dict[str, str]:
     """Run one command; the environment the next one sees."""
     if command.text.startswith("export "):
         return exported(command, cwd, env)
     if is_server(command.text):
         run_server(command, cwd, env)
+        return env
+    if in_process(command, cwd, env):
         return env
     done = subprocess.run(
         shortened(command.text),

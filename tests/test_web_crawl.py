@@ -133,6 +133,7 @@ def network(db_url: str) -> Iterator[Flask]:
     yield app
 
 
+@pytest.mark.pages_only
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_of_a_role_is_reached_by_clicking_from_home(network: Flask, role: str) -> None:
     pages = {

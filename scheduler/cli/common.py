@@ -25,7 +25,6 @@ from scheduler.storage.db import (
     upgrade,
 )
 from scheduler.storage.repository import network_id_of
-from scheduler.usecases import notices
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CONFLICT, EXIT_BUSY = 0, 1, 2, 3, 4
 LONDON = "Europe/London"  # whose "today" decides which changes are within 14 days
@@ -44,6 +43,8 @@ def cli_actor() -> str:
 
 def tell(engine: Engine, recorded: int, today: dt.date) -> str:
     """E-mail the change notices just recorded when SMTP is set; what was done, in words."""
+    from scheduler.usecases import notices  # noqa: PLC0415 - only the commands that publish
+
     config = app_settings()
     smtp = notices.smtp_settings(config)
     if smtp is None:

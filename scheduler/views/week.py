@@ -104,9 +104,10 @@ class Recent(Generic[Key, Value]):
 # ``imported_at``: that time in the key keeps a remembered bundle current.
 BUNDLES: Recent[BundleKey, Bundle] = Recent(8)
 # The same rota of the same bundle always has the same coverage: keyed by content.
-# (import, demand changes, number of assignments, their hash): a rota of thousands of cells
-# is hashed once per page (``Week.fingerprint``), not at each look-up.
-CoverageKey = tuple[BundleKey, tuple[int, ...], int, int]
+# (import, week, demand changes, number of assignments, their hash): a rota of thousands of
+# cells is hashed once per page (``Week.fingerprint``), not at each look-up. The week is in
+# the key: two weeks can hold the same assignments (none, say) and still differ in coverage.
+CoverageKey = tuple[BundleKey, str, tuple[int, ...], int, int]
 COVERAGE: Recent[CoverageKey, tuple[CoverageLine, ...]] = Recent(16)
 
 
@@ -155,7 +156,13 @@ class Week:
     @functools.cached_property
     def fingerprint(self) -> CoverageKey:
         """What the shown rota's coverage depends on, hashed once."""
-        return (self.source, self.changes, len(self.assignments), hash(self.assignments))
+        return (
+            self.source,
+            self.label,
+            self.changes,
+            len(self.assignments),
+            hash(self.assignments),
+        )
 
 
 def load_week(session: Session, network_id: int, week: str, state: str | None) -> Week:

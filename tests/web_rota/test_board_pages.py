@@ -12,7 +12,7 @@ from scheduler.storage.db import session_scope
 from scheduler.storage.models.network import RotaRecord
 from tests.test_publishing import MONDAY, seed_draft, tiny_optimum
 from tests.web_rota.support import Site, _cell_form
-from tests.web_support import client_as, csrf_token, post
+from tests.web_support import client_as, csrf_token, post, save_week
 
 HX = {"HX-Request": "true"}
 MON = MONDAY.isoformat()
@@ -201,3 +201,14 @@ def test_a_ranked_fix_is_applied_from_the_shortfalls_page_in_one_click(site: Sit
     assert (fields["staff_id"], "P01") in added
     after = client.get(site.week("shortfalls")).get_data(as_text=True)
     assert "Every minimum is met" in after
+
+
+def test_two_weeks_with_the_same_empty_rota_each_show_their_own_days(site: Site) -> None:
+    for week in ("2026-W49", "2026-W50"):
+        with session_scope(site.engine) as db:
+            save_week(db, site.network_id, week, [])
+    client = client_as(site.app, "manager")
+    first = client.get(site.week("board", week="2026-W49")).get_data(as_text=True)
+    second = client.get(site.week("board", week="2026-W50")).get_data(as_text=True)
+    assert 'data-date="2026-11-30"' in first and 'data-date="2026-11-30"' not in second
+    assert 'data-date="2026-12-07"' in second  # remembered pages are per week
