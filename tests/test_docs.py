@@ -176,8 +176,9 @@ def exported(command: Command, cwd: Path, env: dict[str, str]) -> dict[str, str]
 
 
 # A page's time limit is what a reader should allow a solve; the test needs a valid rota
-# only, which every sample network has within seconds, so it allows less.
-TEST_TIME_LIMIT = 3
+# only, so it allows less, but never below the README's own 5 s: at 3 s the solver found
+# rotas while seeding and still answered "no valid rota" (issue 21, BENCHMARKS.md).
+TEST_TIME_LIMIT = 5
 TIME_LIMIT = re.compile(r"--time-limit (\d+(?:\.\d+)?)")
 
 
@@ -371,9 +372,10 @@ def test_configuration_lists_every_network_toml_key() -> None:
 
 def test_only_longer_time_limits_are_shortened() -> None:
     assert shortened("rotapool solve --week 2026-W49 --time-limit 10") == (
-        "rotapool solve --week 2026-W49 --time-limit 3"
+        "rotapool solve --week 2026-W49 --time-limit 5"
     )
     assert shortened("rotapool repair --time-limit 2.5 --week W") == (
         "rotapool repair --time-limit 2.5 --week W"
     )
+    assert shortened("rotapool plan x --time-limit 5") == "rotapool plan x --time-limit 5"
     assert shortened("rotapool plan sample_data/tiny") == "rotapool plan sample_data/tiny"

@@ -71,10 +71,6 @@ class Panel:
         """Whether any need of the cell is under its target: only then are offers looked for."""
         return any(line.assigned < line.target for line in self.needs)
 
-    @property
-    def short(self) -> int:
-        return sum(line.shortfall for line in self.needs)
-
 
 def need_words(line: CoverageLine) -> str:
     who = line.role or "anyone"
