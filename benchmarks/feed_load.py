@@ -148,6 +148,7 @@ def serve(argv: Sequence[str]) -> int:
     """``feed_load serve``: the app under waitress, configured from the environment."""
     import waitress  # noqa: PLC0415 - only the server subprocess needs it
 
+    from scheduler.cli.web import settle_for_serving  # noqa: PLC0415 - likewise
     from web import create_app  # noqa: PLC0415 - likewise
 
     parser = argparse.ArgumentParser(prog="feed_load serve")
@@ -156,6 +157,7 @@ def serve(argv: Sequence[str]) -> int:
     parser.add_argument("--connection-limit", type=int, default=100)
     args = parser.parse_args(argv)
     app = create_app()  # production mode: secret key and database from ROTAPOOL_* variables
+    settle_for_serving()  # as ``rotapool serve`` does
     waitress.serve(
         app,
         host="127.0.0.1",
@@ -245,6 +247,7 @@ class Round:
     paths: tuple[str, ...]
     etags: tuple[str, ...] | None = None  # sent as If-None-Match when given
     pause_ms: int = 0  # 0: closed loop, the next request as soon as the answer is in
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request (a session cookie)
 
     @property
     def expected(self) -> int:
@@ -272,6 +275,7 @@ LUA = """
 local paths = {%(paths)s}
 local etags = {%(etags)s}
 local pause = %(pause)d
+local extra = {%(headers)s}
 local counter = 0
 function setup(thread)
   thread:set("offset", math.random(#paths))
@@ -279,10 +283,14 @@ end
 function request()
   counter = counter + 1
   local i = ((counter + offset) %% #paths) + 1
-  if #etags > 0 then
-    return wrk.format("GET", paths[i], {["If-None-Match"] = etags[i]})
+  local headers = {}
+  for name, value in pairs(extra) do
+    headers[name] = value
   end
-  return wrk.format("GET", paths[i])
+  if #etags > 0 then
+    headers["If-None-Match"] = etags[i]
+  end
+  return wrk.format("GET", paths[i], headers)
 end
 if pause > 0 then
   function delay()
@@ -309,6 +317,7 @@ def wrk_round(spec: Round, args: argparse.Namespace) -> Load:
         "paths": lua_list(spec.paths),
         "etags": lua_list([e.replace("'", "") for e in spec.etags or ()]),
         "pause": spec.pause_ms,
+        "headers": ", ".join(f"['{k}'] = '{v.replace(chr(39), '')}'" for k, v in spec.headers),
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
@@ -354,6 +363,7 @@ async def _client(spec: Round, port: int, stop: float, start: int) -> tuple[list
     while time.perf_counter() < stop:
         i = (i + 1) % len(spec.paths)
         extra = f"If-None-Match: {spec.etags[i]}\r\n" if spec.etags else ""
+        extra += "".join(f"{name}: {value}\r\n" for name, value in spec.headers)
         request = f"GET {spec.paths[i]} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n"
         started = time.perf_counter()
         writer.write(request.encode())

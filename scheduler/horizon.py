@@ -8,6 +8,7 @@ one need per demand row and date.  This module does that expansion once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -139,17 +140,27 @@ class BankHolidaySites:
 def bank_holidays(years: Iterable[int]) -> dict[dt.date, str]:
     """England and Wales bank holidays in these years, with their names, as published.
 
+    Worked out once per set of years (every check of a rota asks, and the
+    ``holidays`` package builds a calendar each time); a copy is returned.
+    """
+    return dict(_bank_holidays(frozenset(years)))
+
+
+@functools.lru_cache(maxsize=32)
+def _bank_holidays(years: frozenset[int]) -> tuple[tuple[dt.date, str], ...]:
+    """The bank holidays of ``bank_holidays``, remembered.
+
     When Christmas Day, Boxing Day or New Year's Day falls on a weekend, the bank holiday
     is the substitute weekday: the ``holidays`` package lists the weekend date as well
     (Saturday 26 December 2026), which is an ordinary Saturday. A bank holiday is always
     a weekday, so the weekend dates are left out.
     """
-    england = holidays.country_holidays("GB", subdiv="ENG", years=sorted(set(years)))
-    return {
-        day: str(name).removesuffix(" (observed)")
+    england = holidays.country_holidays("GB", subdiv="ENG", years=sorted(years))
+    return tuple(
+        (day, str(name).removesuffix(" (observed)"))
         for day, name in sorted(england.items())
         if day.weekday() not in WEEKEND
-    }
+    )
 
 
 Span = tuple[dt.datetime, dt.datetime]  # a session's real start and end

@@ -171,3 +171,15 @@ def test_every_move_choice_is_one_the_validator_accepts() -> None:
     for choice in choices:
         assert check_rota(bundle, WEEK, [choice.to]).ok
     assert all(c.leaves_short for c in choices)  # P01 AM Monday would be short again
+
+
+def test_a_cell_names_who_is_there_and_tells_namesakes_apart() -> None:
+    """The one-day printout lists names; two people of one name carry their staff ids."""
+    bundle = _network()
+    twin = make_staff("GP", staff_id="S5", name="Ada", home_site="P02", sites="P01;P02")
+    bundle = replace(bundle, staff=(*bundle.staff, twin))
+    rota = [Assignment(MON, "AM", "P01", "S5"), Assignment(MON, "AM", "P01", "S2")]
+    coverage = check_rota(bundle, WEEK, rota).coverage
+    cell = build_board(bundle, WEEK, rota, coverage).cell(f"P01-{MON.isoformat()}-AM")
+    assert cell is not None
+    assert cell.names == ("Ada GP (S5)", "Ben GP")

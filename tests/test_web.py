@@ -212,8 +212,8 @@ def test_concurrent_first_requests_make_one_engine(
     made: list[Engine] = []
     inside, other_made = threading.Event(), threading.Event()
 
-    def slow_make_engine(url: str) -> Engine:
-        made.append(make_engine(url))
+    def slow_make_engine(url: str, **options: int) -> Engine:
+        made.append(make_engine(url, **options))
         if len(made) == 1:
             inside.set()
             other_made.wait(timeout=1)  # only a second engine cuts the wait short

@@ -11,6 +11,7 @@ from flask import Flask
 
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.requests import request_cover, request_leave
+from scheduler.views.home import inbox, waiting_total
 from tests.web_support import (
     ACCOUNTS,
     CLINICIAN_STAFF,
@@ -73,3 +74,20 @@ def test_the_glossary_is_there_for_everyone(app: Flask) -> None:
     for role in ("manager", "clinician"):
         page = client_as(app, role).get("/help/glossary").get_data(as_text=True)
         assert "Minimum" in page and "Enhanced access" in page
+
+
+def test_the_navigations_count_is_the_inboxs_total_in_one_network_and_in_all(
+    app: Flask, db_url: str
+) -> None:
+    engine = make_engine(db_url)
+    moment = dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)
+    try:
+        with session_scope(engine) as db:
+            network_id = 1
+            total = inbox(db, network_id, moment).total
+            assert total == 2  # one leave request, one cover request
+            assert waiting_total(db, network_id, moment) == total
+            assert waiting_total(db, None, moment) == total  # the only network
+            assert waiting_total(db, network_id + 1, moment) == 0
+    finally:
+        engine.dispose()

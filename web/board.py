@@ -152,20 +152,35 @@ def _context(network_id: int, loaded: Week, name: str, state: str | None) -> dic
     return context
 
 
+# A cell's panel (who is there, what it needs, who could come) is the same for everyone
+# who opens that cell of that revision of a rota, with the same leave: remembered whole.
+PANELS: Recent[tuple[object, ...], Any] = Recent(64)
+
+
 def _panel(
     loaded: Week, slot: Slot, message: tuple[str, str] | None = None, defer: bool = False
 ) -> dict[str, Any]:
-    coverage = week_coverage(loaded)
-    panel = cell_panel(
-        loaded.bundle,
-        loaded.dates,
-        loaded.assignments,
-        coverage,
-        pinned=_pins(loaded),
-        slot=slot,
-        ctx=None if defer else week_cover(loaded),
-        defer=defer,
+    shown = loaded.shown
+    key = (
+        loaded.fingerprint,
+        hash(loaded.bundle.leave),
+        (shown.id, shown.revision) if shown else None,
+        slot,
+        defer,
     )
+    panel = PANELS.get(key)
+    if panel is None:
+        panel = cell_panel(
+            loaded.bundle,
+            loaded.dates,
+            loaded.assignments,
+            week_coverage(loaded),
+            pinned=_pins(loaded),
+            slot=slot,
+            ctx=None if defer else week_cover(loaded),
+            defer=defer,
+        )
+        PANELS.put(key, panel)
     query = urlencode(
         {"cell_site": slot[1], "cell_date": slot[0].isoformat(), "cell_session": slot[2]}
     )
@@ -189,8 +204,6 @@ def board(network_id: int, week: str) -> str | Redirect:
     if view not in VIEWS:
         not_found(f"view: {view!r} is not one of {', '.join(VIEWS)}.")
     context = _page_context(network_id, loaded, name, state, view)
-    if view == "sites":
-        context["table"] = _table(loaded, context)
     slot = slot_of(loaded.bundle, loaded.dates, request.args)
     if slot is not None:
         context.update(_panel(loaded, slot))
@@ -200,7 +213,7 @@ def board(network_id: int, week: str) -> str | Redirect:
 BOARDS: Recent[tuple[object, ...], Any] = Recent(16)  # boards and person views
 # The board's table is the same for everyone who sees a rota with a filter: the rota's
 # fingerprint changes with every edit (a new revision), so a remembered table is never stale.
-TABLES: Recent[tuple[object, ...], Markup] = Recent(32)
+TABLES: Recent[tuple[object, ...], Markup] = Recent(48)
 
 
 def _table(loaded: Week, context: dict[str, Any]) -> Markup:
@@ -219,6 +232,16 @@ def _table(loaded: Week, context: dict[str, Any]) -> Markup:
     return table
 
 
+def short_list(loaded: Week, context: dict[str, Any], oob: bool) -> Markup:
+    """The rendered list of short cells, remembered like the table (it links every cell)."""
+    key = ("short", loaded.fingerprint, context["flt"], context["board_url"], oob)
+    found = TABLES.get(key)
+    if found is None:
+        found = Markup(render_template("board/_short.html", **context, oob=oob))
+        TABLES.put(key, found)
+    return found
+
+
 def _page_context(
     network_id: int, loaded: Week, name: str, state: str | None, view: str = "sites"
 ) -> dict[str, Any]:
@@ -234,6 +257,9 @@ def _page_context(
     context["view"] = view
     context["day"] = shown_day(loaded.dates, request.args.get("day"))
     context["one_day"] = request.args.get("one_day") == "1"  # one day of every site, to print
+    context["short_html"] = short_list(loaded, context, oob=False)
+    if view == "sites":
+        context["table"] = _table(loaded, context)
     return context
 
 
@@ -353,6 +379,7 @@ def edit(network_id: int, week: str) -> str | Redirect:
         }
         return redirect(url_for(".board", network_id=network_id, week=label, **keep))
     context = _context(network_id, loaded, name, None)
+    context["short_html"] = short_list(loaded, context, oob=True)
     touched: set[Slot] = set()
     if made is not None:
         for c in (made.cell, made.to):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from scheduler.storage.db import make_engine, reader, session_scope
 
 ENGINE_KEY = "rotapool.engine"
+KEEP_OPEN = 8  # SQLite connections kept open between requests (one per waitress thread)
 MIGRATED_KEY = "rotapool.migrated"
 _MAKING = threading.Lock()
 
@@ -27,7 +28,7 @@ def engine() -> Engine:
     with _MAKING:
         made = app.extensions.get(ENGINE_KEY)
         if made is None:
-            made = make_engine(app.config["DATABASE_URL"])
+            made = make_engine(app.config["DATABASE_URL"], keep_open=KEEP_OPEN)
             app.extensions[ENGINE_KEY] = made
     return made
 

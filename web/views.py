@@ -16,7 +16,7 @@ from scheduler.storage.clock import now
 from scheduler.storage.models.network import ROTA_STATES
 from scheduler.storage.repository import list_networks
 from scheduler.storage.rotas import list_rotas
-from scheduler.views.home import WeekStep, inbox, weeks_ahead
+from scheduler.views.home import WeekStep, inbox, waiting_total, weeks_ahead
 from scheduler.views.week import load_week, week_coverage
 from web.auth import ALL_ROLES, STAFF_ROLES, require, signed_in
 from web.common import queue, today
@@ -65,11 +65,7 @@ def waiting() -> dict[str, Any]:
         if user is None or user.role not in STAFF_ROLES or not migrated():
             return 0
         with reading() as db:
-            return sum(
-                inbox(db, network.id, now()).total
-                for network in list_networks(db)
-                if user.may_see_network(network.id)
-            )
+            return waiting_total(db, user.network_id, now())
 
     return {"waiting": count}
 

@@ -24,7 +24,7 @@ from scheduler.checks.explain import (
     rank_options,
 )
 from scheduler.checks.reasons import Plan, Slot, already_here, marked_unavailable, on_leave
-from scheduler.checks.validator import CoverageLine, allocate, check_rota
+from scheduler.checks.validator import CoverageLine, allocate, rule_breaks
 from scheduler.checks.wording import day_label, join_and, people, person_ref
 from scheduler.domain import (
     DAY_NAMES,
@@ -307,7 +307,7 @@ class CoverContext:
                 s for s in self.bundle.session_limits if s.staff_id == person.staff_id
             ),
         )
-        return not check_rota(mine, self.dates, proposed).ok
+        return bool(rule_breaks(mine, self.dates, proposed))
 
     def week_minutes(self, person: Staff, sessions: Iterable[Assignment], day: dt.date) -> Decimal:
         """Planned plus leave minutes in the ISO week of ``day``: what contract hours count."""

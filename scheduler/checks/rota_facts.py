@@ -165,7 +165,20 @@ class Rota:
         return dict(out)
 
     def rows_in_force(self, site_id: str, day: dt.date, session_id: str) -> list[DemandRow]:
-        """Rows for a slot: date rows replace same-key weekday rows; holidays close weekdays."""
+        """Rows for a slot: date rows replace same-key weekday rows; holidays close weekdays.
+
+        Worked out once per slot: coverage and eligibility both ask for every assignment.
+        """
+        key = (site_id, day, session_id)
+        if key not in self._rows_in_force:
+            self._rows_in_force[key] = self._rows_for(site_id, day, session_id)
+        return self._rows_in_force[key]
+
+    @cached_property
+    def _rows_in_force(self) -> dict[tuple[str, dt.date, str], list[DemandRow]]:
+        return {}
+
+    def _rows_for(self, site_id: str, day: dt.date, session_id: str) -> list[DemandRow]:
         rows = self.demand_by_slot.get((site_id, session_id), [])
         dated = [r for r in rows if r.day.date == day]
         replaced = {r.key for r in dated}

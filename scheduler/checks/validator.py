@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from scheduler.checks.rota_facts import Rota, fits_row
@@ -160,9 +160,70 @@ def check_rota(
 ) -> ValidationReport:
     """Every hard-rule violation of a rota, in rule order, plus its coverage."""
     ctx = Rota(bundle, dates, assignments)
-    violations = tuple(
+    return ValidationReport(tuple(_breaks(ctx)), _coverage(ctx))
+
+
+def _breaks(ctx: Rota) -> list[Violation]:
+    return [
         Violation(rule_id, label, message, involved)
         for rule_id, label, check in RULES
         for message, involved in check(ctx)
-    )
-    return ValidationReport(violations, _coverage(ctx))
+    ]
+
+
+# -- what a change adds ---------------------------------------------------------------------
+
+
+def _violation_key(violation: Violation) -> tuple[str, tuple[str, ...] | str]:
+    """A broken rule and whom it concerns (the message when no assignment is involved)."""
+    people = tuple(sorted({a.staff_id for a in violation.assignments}))
+    return violation.rule_id, people or violation.message
+
+
+def newly_broken(before: Iterable[Violation], after: Iterable[Violation]) -> list[Violation]:
+    """Violations of ``after`` that ``before`` did not already have for the same people."""
+    known = {_violation_key(v) for v in before}
+    return [v for v in after if _violation_key(v) not in known]
+
+
+def _reach(bundle: Bundle, changed: Collection[Assignment]) -> Callable[[Assignment], bool]:
+    """Which assignments a change can bear on: every session of a changed person, and every
+    session at a changed site or at a site sharing its building (rooms are shared)."""
+    people = {a.staff_id for a in changed}
+    sites = {a.site_id for a in changed}
+    for site_id in list(sites):
+        building = bundle.building_of(site_id)
+        if building is not None:
+            sites |= bundle.sites_in(building.building)
+    return lambda a: a.staff_id in people or a.site_id in sites
+
+
+def rule_breaks(
+    bundle: Bundle, dates: Sequence[dt.date], rota: Iterable[Assignment]
+) -> list[Violation]:
+    """Every hard-rule violation of a rota, in rule order, without its coverage."""
+    return _breaks(Rota(bundle, dates, rota))
+
+
+def added_by_change(
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    before: Collection[Assignment],
+    after: Collection[Assignment],
+) -> list[Violation]:
+    """The hard-rule breaks that changing ``before`` into ``after`` adds, in rule order.
+
+    Every rule judges one person's own sessions or the people in one site's
+    (or building's) rooms, so only the changed people and the changed sites
+    are checked, before and after, and their verdicts compared: the same
+    answer as comparing two whole-rota checks, at the cost of a few people.
+    A rota already broken elsewhere can still be mended cell by cell.
+    """
+    changed = set(before) ^ set(after)
+    if not changed:
+        return []
+    near = _reach(bundle, changed)
+    now = rule_breaks(bundle, dates, (a for a in after if near(a)))
+    if not now:
+        return []
+    return newly_broken(rule_breaks(bundle, dates, (a for a in before if near(a))), now)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -99,11 +99,14 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | URL) -> Engine:
+def make_engine(url: str | URL, *, keep_open: int = 0) -> Engine:
     """An engine for ``url``; callers own it and must ``dispose()`` it.
 
-    SQLite files get no connection pool: opening one is cheap, and no idle
-    connection then holds the file (or leaks a handle) between units of work.
+    SQLite files get no connection pool unless ``keep_open`` asks for one:
+    opening a connection is cheap, and no idle connection then holds the file
+    (or leaks a handle) between units of work.  The web app, which opens a
+    few per request for as long as it runs, keeps up to ``keep_open`` open
+    (the connection set-up was a fifth of a board page's time).
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -113,6 +116,10 @@ def make_engine(url: str | URL) -> Engine:
     options = {"connect_args": {"timeout": BUSY_TIMEOUT}, "hide_parameters": True}
     if in_memory:
         engine = create_engine(parsed, **options)
+    elif keep_open:
+        engine = create_engine(
+            parsed, poolclass=QueuePool, pool_size=keep_open, max_overflow=keep_open, **options
+        )
     else:
         engine = create_engine(parsed, poolclass=NullPool, **options)
     event.listen(engine, "connect", _on_sqlite_connect)

@@ -20,7 +20,14 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.checks.validator import CoverageLine, ValidationReport, Violation, check_rota
+from scheduler.checks.validator import (
+    CoverageLine,
+    ValidationReport,
+    Violation,
+    added_by_change,
+    coverage_of,
+    newly_broken,
+)
 from scheduler.domain import Assignment, Bundle, parse_iso_week
 from scheduler.storage import audit
 from scheduler.storage.clock import now
@@ -169,12 +176,6 @@ def edited(cells: Cells, edit: Edit) -> Cells:
     return change(cells, edit)
 
 
-def _violation_key(violation: Violation) -> tuple[str, tuple[str, ...] | str]:
-    """A broken rule and whom it concerns (the message when no assignment is involved)."""
-    people = tuple(sorted({a.staff_id for a in violation.assignments}))
-    return violation.rule_id, people or violation.message
-
-
 def added_violations(before: ValidationReport, after: ValidationReport) -> list[Violation]:
     """Rule breaks of the edited rota that the rota did not already have for those people.
 
@@ -182,8 +183,7 @@ def added_violations(before: ValidationReport, after: ValidationReport) -> list[
     leave, say) can then still be repaired cell by cell; it cannot be
     published until it is valid.
     """
-    known = {_violation_key(v) for v in before.violations}
-    return [v for v in after.violations if _violation_key(v) not in known]
+    return newly_broken(before.violations, after.violations)
 
 
 # -- figures the other pages show -------------------------------------------------------
@@ -270,14 +270,17 @@ def week_dates(week: str) -> tuple[dt.date, ...]:
 
 
 def load_cells(session: Session, rota_id: int) -> Cells:
-    """A stored rota's assignments and pins."""
-    records = session.scalars(select(AssignmentRecord).where(AssignmentRecord.rota_id == rota_id))
+    """A stored rota's assignments and pins (plain rows: an edit reads thousands)."""
+    a = AssignmentRecord
+    rows = session.execute(
+        select(a.date, a.session_id, a.site_id, a.staff_id, a.pinned).where(a.rota_id == rota_id)
+    )
     assignments: set[Assignment] = set()
     pinned: set[Assignment] = set()
-    for record in records:
-        cell = Assignment(record.date, record.session_id, record.site_id, record.staff_id)
+    for day, session_id, site_id, staff_id, is_pinned in rows:
+        cell = Assignment(day, session_id, site_id, staff_id)
         assignments.add(cell)
-        if record.pinned:
+        if is_pinned:
             pinned.add(cell)
     return Cells(frozenset(assignments), frozenset(pinned))
 
@@ -431,13 +434,15 @@ def _cell_filter(rota_id: int, cell: Assignment) -> tuple[Any, ...]:
     )
 
 
-def _refresh_summary(rota: RotaRecord, report: ValidationReport, count: int, actor: str) -> None:
+def _refresh_summary(
+    rota: RotaRecord, coverage: Sequence[CoverageLine], count: int, actor: str
+) -> None:
     """Figures from the validator; the solver's objective no longer describes the rota."""
     rota.status = EDITED
     rota.objective = rota.bound = rota.gap = None
     rota.summary = {
         **rota.summary,
-        **figures(report.coverage, count),
+        **figures(coverage, count),
         "status": EDITED,
         "objective": None,
         "bound": None,
@@ -448,16 +453,14 @@ def _refresh_summary(rota: RotaRecord, report: ValidationReport, count: int, act
     }
 
 
-def check_edit(bundle: Bundle, week: str, before: Cells, after: Cells) -> ValidationReport:
-    """The validator's report on the edited week; raises when the edit breaks a rule."""
+def check_edit(bundle: Bundle, week: str, before: Cells, after: Cells) -> tuple[CoverageLine, ...]:
+    """The edited week's coverage; raises when the edit breaks a hard rule the rota did not
+    already break (the validator judges the people and rooms the edit touches)."""
     dates = week_dates(week)
-    report = check_rota(bundle, dates, after.assignments)
-    if report.ok:
-        return report
-    added = added_violations(check_rota(bundle, dates, before.assignments), report)
+    added = added_by_change(bundle, dates, before.assignments, after.assignments)
     if added:
         raise HardRuleError(added)
-    return report
+    return coverage_of(bundle, dates, after.assignments)
 
 
 def apply_edit(
@@ -480,9 +483,9 @@ def apply_edit(
     rota = claim_draft(session, network_id, week, expected_revision)
     before = load_cells(session, rota.id)
     after = edited(before, edit)
-    report = check_edit(current_network(session, network_id), week, before, after)
+    coverage = check_edit(current_network(session, network_id), week, before, after)
     _write_cells(session, rota.id, before, after)
-    _refresh_summary(rota, report, len(after.assignments), actor)
+    _refresh_summary(rota, coverage, len(after.assignments), actor)
     touched = touched_cells(before, after)
     audit.record(
         session,
@@ -498,4 +501,5 @@ def apply_edit(
         },
     )
     session.flush()
-    return EditOutcome(rota.id, rota.revision, report.shortfall, tuple(report.coverage))
+    shortfall = sum(line.shortfall for line in coverage)
+    return EditOutcome(rota.id, rota.revision, shortfall, coverage)

@@ -76,6 +76,7 @@ class BoardCell:
     target: int = 0
     short: int = 0
     roles: tuple[RoleCount, ...] = ()
+    names: tuple[str, ...] = ()  # who is there, "Ann Example GP", for the one-day printout
 
     @property
     def key(self) -> str:
@@ -183,23 +184,36 @@ def _who(line: CoverageLine) -> str:
     return who if line.skill is None else f"{who} with {line.skill}"
 
 
+def named(people: Sequence[Staff], twins: frozenset[str]) -> tuple[str, ...]:
+    """Who is there, by role then name; a name two people share gets the staff id too."""
+    return tuple(
+        f"{p.name} {p.role}" + (f" ({p.staff_id})" if p.name in twins else "")
+        for p in sorted(people, key=lambda p: (p.role, p.name, p.staff_id))
+    )
+
+
 def build_cell(
-    key: Slot, lines: Sequence[CoverageLine], people: Sequence[Staff], runs: bool
+    key: Slot,
+    lines: Sequence[CoverageLine],
+    people: Sequence[Staff],
+    runs: bool,
+    twins: frozenset[str] = frozenset(),
 ) -> BoardCell:
     """Add up one slot's coverage lines and the people in it."""
     day, site_id, session_id = key
     present = Counter(p.role for p in people)
+    names = named(people, twins)
     if not lines:
         status = "none" if runs or people else "idle"
         roles = tuple(RoleCount(r, n) for r, n in sorted(present.items()))
-        return BoardCell(day, site_id, session_id, status, len(people), 0, 0, roles)
+        return BoardCell(day, site_id, session_id, status, len(people), 0, 0, roles, names)
     short = sum(line.shortfall for line in lines)
     short_by_role: Counter[str] = Counter()
     for line in lines:
         short_by_role[line.role or "any"] += line.shortfall
     status = cover_status(lines)
-    names = sorted(set(present) | {r for r, n in short_by_role.items() if n})
-    roles = tuple(RoleCount(r, present.get(r, 0), short_by_role.get(r, 0)) for r in names)
+    wanted = sorted(set(present) | {r for r, n in short_by_role.items() if n})
+    roles = tuple(RoleCount(r, present.get(r, 0), short_by_role.get(r, 0)) for r in wanted)
     return BoardCell(
         day,
         site_id,
@@ -209,6 +223,7 @@ def build_cell(
         target=sum(line.target for line in lines),
         short=short,
         roles=roles,
+        names=names,
     )
 
 
@@ -228,6 +243,14 @@ def groups(bundle: Bundle) -> list[str]:
     return [n for n in names if n] if len(names) > 1 else []
 
 
+def _short_item(
+    cell: BoardCell, site: Site, session: SessionType, lines: Sequence[CoverageLine]
+) -> ShortItem:
+    """A short cell for the list beside the board: what it lacks, by role or skill."""
+    what = ", ".join(f"{line.shortfall} {_who(line)}" for line in lines if line.shortfall)
+    return ShortItem(cell, site.name, session.label, what)
+
+
 def build_board(
     bundle: Bundle,
     dates: Sequence[dt.date],
@@ -237,6 +260,7 @@ def build_board(
 ) -> Board:
     """The board of a week's rota: each site's sessions by date, and what is short."""
     staff = {p.staff_id: p for p in bundle.staff}
+    twins = frozenset(n for n, k in Counter(p.name for p in bundle.staff).items() if k > 1)
     lines: dict[Slot, list[CoverageLine]] = defaultdict(list)
     for line in coverage:
         if flt.admits_line(line):
@@ -271,15 +295,11 @@ def build_board(
                 cells = []
                 for day in dates:
                     key = (day, site.site_id, session.session_id)
-                    cell = build_cell(key, lines.get(key, ()), people.get(key, ()), key in runs)
+                    here = people.get(key, ())
+                    cell = build_cell(key, lines.get(key, ()), here, key in runs, twins)
                     cells.append(cell)
                     if cell.short:
-                        what = ", ".join(
-                            f"{line.shortfall} {_who(line)}"
-                            for line in lines[key]
-                            if line.shortfall
-                        )
-                        short.append(ShortItem(cell, site.name, session.label, what))
+                        short.append(_short_item(cell, site, session, lines[key]))
                 rows.append(BoardRow(site, session, tuple(cells), i == 0, len(mine)))
         if rows:
             built.append(BoardGroup(name, tuple(rows)))

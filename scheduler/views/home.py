@@ -4,9 +4,11 @@ and an inbox of what waits for them (read in one transaction, counted, never loa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from scheduler.domain import iso_week_label, parse_iso_week
@@ -125,54 +127,78 @@ class Inbox:
         )
 
 
+Kind = tuple[type, tuple[Any, ...]]  # a table and the conditions of its waiting rows
+
+
+def _waiting(network: Callable[[Any], Any], since: dt.datetime) -> dict[str, Kind]:
+    """What waits, by kind: each a table and its conditions, ``network`` naming the networks."""
+    return {
+        "leave": (
+            LeaveRequestRecord,
+            (network(LeaveRequestRecord), LeaveRequestRecord.state == "requested"),
+        ),
+        "cover": (
+            CoverRequestRecord,
+            (network(CoverRequestRecord), CoverRequestRecord.state == "requested"),
+        ),
+        "lending": (TransferRecord, (network(TransferRecord), TransferRecord.state == "proposed")),
+        "alerts": (
+            WeekAlertRecord,
+            (network(WeekAlertRecord), WeekAlertRecord.cleared_at.is_(None)),
+        ),
+        "failed_solves": (
+            SolveJobRecord,
+            (
+                network(SolveJobRecord),
+                SolveJobRecord.state == "failed",
+                SolveJobRecord.created_at >= since,
+            ),
+        ),
+        "failed_runs": (
+            JobRunRecord,
+            (
+                network(JobRunRecord),
+                JobRunRecord.outcome == "failed",
+                JobRunRecord.started_at >= since,
+            ),
+        ),
+    }
+
+
 def inbox(session: Session, network_id: int, moment: dt.datetime) -> Inbox:
     """Counts of what waits, by kind, for one network."""
+    kinds = _waiting(lambda model: model.network_id == network_id, moment - RECENT_FAILURES)
 
-    def count(model: type, *where: object) -> int:
-        statement = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
-        return int(session.scalar(statement) or 0)
+    def count(kind: str) -> int:
+        model, where = kinds[kind]
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
-    def by_week(model: type, *where: object) -> tuple[tuple[str, int], ...]:
-        statement = (
-            select(model.week, func.count())  # type: ignore[attr-defined]
-            .where(*where)  # type: ignore[arg-type]
-            .group_by(model.week)  # type: ignore[attr-defined]
-            .order_by(model.week)  # type: ignore[attr-defined]
-        )
-        return tuple((str(week), int(n)) for week, n in session.execute(statement).all())
+    def by_week(kind: str) -> tuple[tuple[str, int], ...]:
+        model, where = kinds[kind]
+        week = model.week  # type: ignore[attr-defined]
+        statement = select(week, func.count()).where(*where).group_by(week).order_by(week)
+        return tuple((str(w), int(n)) for w, n in session.execute(statement).all())
 
-    since = moment - RECENT_FAILURES
     return Inbox(
-        leave=count(
-            LeaveRequestRecord,
-            LeaveRequestRecord.network_id == network_id,
-            LeaveRequestRecord.state == "requested",
-        ),
-        cover=count(
-            CoverRequestRecord,
-            CoverRequestRecord.network_id == network_id,
-            CoverRequestRecord.state == "requested",
-        ),
-        lending=by_week(
-            TransferRecord,
-            TransferRecord.network_id == network_id,
-            TransferRecord.state == "proposed",
-        ),
-        alerts=by_week(
-            WeekAlertRecord,
-            WeekAlertRecord.network_id == network_id,
-            WeekAlertRecord.cleared_at.is_(None),
-        ),
-        failed_solves=count(
-            SolveJobRecord,
-            SolveJobRecord.network_id == network_id,
-            SolveJobRecord.state == "failed",
-            SolveJobRecord.created_at >= since,
-        ),
-        failed_runs=count(
-            JobRunRecord,
-            JobRunRecord.network_id == network_id,
-            JobRunRecord.outcome == "failed",
-            JobRunRecord.started_at >= since,
-        ),
+        leave=count("leave"),
+        cover=count("cover"),
+        lending=by_week("lending"),
+        alerts=by_week("alerts"),
+        failed_solves=count("failed_solves"),
+        failed_runs=count("failed_runs"),
     )
+
+
+def waiting_total(session: Session, network_id: int | None, moment: dt.datetime) -> int:
+    """How many things wait in one network (None: in every network), in one query: the
+    navigation shows it on every page."""
+
+    def network(model: Any) -> Any:
+        return model.network_id == network_id if network_id is not None else true()
+
+    kinds = _waiting(network, moment - RECENT_FAILURES).values()
+    counts = [
+        select(func.count()).select_from(model).where(*where).scalar_subquery()
+        for model, where in kinds
+    ]
+    return int(session.scalar(select(sum(counts[1:], counts[0]))) or 0)

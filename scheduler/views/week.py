@@ -27,7 +27,7 @@ from scheduler.domain import (
     parse_iso_week,
 )
 from scheduler.storage.events import absences, demand_changes, with_events
-from scheduler.storage.models.network import AssignmentRecord, NetworkRecord
+from scheduler.storage.models.network import AssignmentRecord, NetworkRecord, RotaRecord
 from scheduler.storage.repository import NetworkLookupError, approved_leave, load_bundle
 from scheduler.storage.rotas import RotaInfo, normalise_week, week_rotas
 
@@ -111,6 +111,31 @@ CoverageKey = tuple[BundleKey, str, tuple[int, ...], int, int]
 COVERAGE: Recent[CoverageKey, tuple[CoverageLine, ...]] = Recent(16)
 
 
+# A rota's assignments change only with its revision: every edit bumps it in the transaction
+# that writes the cells, and a new plan is a new rota.  (database, rota id, created, revision)
+# therefore names one content, read from the database once and hashed once.
+RotaKey = tuple[str, int, dt.datetime, int]
+ROTA_CELLS: Recent[RotaKey, tuple[tuple[Assignment, ...], int]] = Recent(16)
+
+
+def shown_cells(session: Session, rota: RotaInfo) -> tuple[tuple[Assignment, ...], int]:
+    """The rota's assignments, sorted, and their hash (remembered per revision).
+
+    Read on a miss, then remembered only if the revision is still the one the
+    header said after the read: a commit landing between the two reads (read
+    committed, as PostgreSQL has it) would otherwise be filed under the old one.
+    """
+    key = (str(session.get_bind().engine.url), rota.id, rota.created_at, rota.revision)
+    found = ROTA_CELLS.get(key)
+    if found is not None:
+        return found
+    cells = tuple(rota_assignments(session, rota.id))
+    read = (cells, hash(cells))
+    if session.scalar(select(RotaRecord.revision).where(RotaRecord.id == rota.id)) == rota.revision:
+        ROTA_CELLS.put(key, read)
+    return read
+
+
 def stored_bundle(session: Session, network_id: int) -> tuple[BundleKey, Bundle]:
     """The network's bundle as imported, without reloading 2,000 rows for every page.
 
@@ -152,6 +177,7 @@ class Week:
     shown: RotaInfo | None
     assignments: tuple[Assignment, ...]
     changes: tuple[int, ...] = ()  # the week's demand changes in force (coverage depends on them)
+    content: int | None = None  # hash(assignments) when already known (``shown_cells``)
 
     @functools.cached_property
     def fingerprint(self) -> CoverageKey:
@@ -161,7 +187,7 @@ class Week:
             self.label,
             self.changes,
             len(self.assignments),
-            hash(self.assignments),
+            hash(self.assignments) if self.content is None else self.content,
         )
 
 
@@ -179,7 +205,7 @@ def load_week(session: Session, network_id: int, week: str, state: str | None) -
     )
     rotas = week_rotas(session, network_id, label)
     shown = pick_rota(rotas, state)
-    assignments = rota_assignments(session, shown.id) if shown else []
+    assignments, content = shown_cells(session, shown) if shown else ((), hash(()))
     return Week(
         network_id=network_id,
         label=label,
@@ -188,8 +214,9 @@ def load_week(session: Session, network_id: int, week: str, state: str | None) -
         bundle=bundle,
         rotas=tuple(rotas),
         shown=shown,
-        assignments=tuple(assignments),
+        assignments=assignments,
         changes=tuple(sorted(c.id for c in found_changes)),
+        content=content,
     )
 
 

@@ -212,3 +212,14 @@ def test_two_weeks_with_the_same_empty_rota_each_show_their_own_days(site: Site)
     second = client.get(site.week("board", week="2026-W50")).get_data(as_text=True)
     assert 'data-date="2026-11-30"' in first and 'data-date="2026-11-30"' not in second
     assert 'data-date="2026-12-07"' in second  # remembered pages are per week
+
+
+def test_one_day_to_print_names_who_works_where(site: Site) -> None:
+    _short_draft(site)
+    client = client_as(site.app, "manager")
+    week = client.get(site.week("board")).get_data(as_text=True)
+    day = client.get(site.week("board") + "?one_day=1&day=1").get_data(as_text=True)
+    assert 'class="bc-names"' not in week  # the week shows counts; names would not fit
+    tuesday = day[day.index('id="c-P01-2026-12-01-AM"') :]
+    names = re.search(r'class="bc-names">([^<]*)<', tuesday)
+    assert names is not None and "GP" in names.group(1)
