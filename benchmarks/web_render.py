@@ -33,6 +33,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from benchmarks.generate import write_network
+from scheduler.cli.web import settle_for_serving
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.repository import bundle_with_leave
 from scheduler.storage.rotas import save_rota
@@ -227,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rotapool-web-bench-") as tmp:
         url, network_id = prepare(Path(tmp), args.practices, args.seed, options)
         app = create_app({"TESTING": True, "DATABASE_URL": url})
+        settle_for_serving()  # as ``rotapool serve`` does
         try:
             client = app.test_client()
             log_in(client)

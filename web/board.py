@@ -216,9 +216,11 @@ BOARDS: Recent[tuple[object, ...], Any] = Recent(16)  # boards and person views
 TABLES: Recent[tuple[object, ...], Markup] = Recent(48)
 
 
-def _table(loaded: Week, context: dict[str, Any]) -> Markup:
-    """The rendered table of the board, remembered per rota, filter, day and address."""
+def _table(loaded: Week, context: dict[str, Any], view: str) -> Markup:
+    """The rendered table of the board (or of the person view), remembered per rota, filter,
+    day and address."""
     key = (
+        view,
         loaded.fingerprint,
         context["flt"],
         context["board_url"],
@@ -227,7 +229,8 @@ def _table(loaded: Week, context: dict[str, Any]) -> Markup:
     )
     table = TABLES.get(key)
     if table is None:
-        table = Markup(render_template("board/_table.html", **context))
+        template = "board/_table.html" if view == "sites" else "board/_people.html"
+        table = Markup(render_template(template, **context))
         TABLES.put(key, table)
     return table
 
@@ -258,8 +261,7 @@ def _page_context(
     context["day"] = shown_day(loaded.dates, request.args.get("day"))
     context["one_day"] = request.args.get("one_day") == "1"  # one day of every site, to print
     context["short_html"] = short_list(loaded, context, oob=False)
-    if view == "sites":
-        context["table"] = _table(loaded, context)
+    context["table"] = _table(loaded, context, view)
     return context
 
 
