@@ -183,3 +183,13 @@ def test_a_cell_names_who_is_there_and_tells_namesakes_apart() -> None:
     cell = build_board(bundle, WEEK, rota, coverage).cell(f"P01-{MON.isoformat()}-AM")
     assert cell is not None
     assert cell.names == ("Ada GP (S5)", "Ben GP")
+
+
+def test_the_panel_says_why_a_short_cell_is_short() -> None:
+    """Ada and Ben are free but nobody planned them; Cai may not work at P01."""
+    panel = _panel([], (MON, "P01", "AM"))
+    assert len(panel.why) == 1
+    assert panel.why[0].startswith("GP: ")
+    assert "S3 Cai" in panel.why[0] and "may not work at P01" in panel.why[0]
+    full = _panel([Assignment(MON, "PM", "P02", "S3")], (MON, "P02", "PM"))
+    assert full.why == ()  # nothing short, nothing to explain

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from scheduler.checks.explain import explain_need
 from scheduler.checks.fixes import Candidate, CoverContext, LeftShort
+from scheduler.checks.reasons import Slot as NeedSlot
 from scheduler.checks.validator import CoverageLine
 from scheduler.domain import Assignment, Bundle, SessionType, Site, Staff
 from scheduler.money import cents
@@ -65,6 +67,7 @@ class Panel:
     more: int  # people who could come beyond those listed
     rooms_left: int | None
     deferred: bool = False  # who could come is looked for in a request of its own
+    why: tuple[str, ...] = ()  # why each short need is short (names leave kinds: staff only)
 
     @property
     def wants_more(self) -> bool:
@@ -116,6 +119,25 @@ def _offers(ctx: CoverContext, lines: Sequence[CoverageLine], site_id: str) -> l
     return sorted(found.values(), key=rank)
 
 
+def _why_short(ctx: CoverContext, lines: Sequence[CoverageLine]) -> tuple[str, ...]:
+    """For each short need of the cell, why nobody else is there: the shortfalls page's
+    headline ("2 of 5 GP on leave, ..."), in the words managers and coordinators see."""
+    needs = ctx.needs()
+    found = []
+    for line in lines:
+        need = needs.get((line.date, line.demand_row))
+        if not line.shortfall or need is None:
+            continue
+        shift = ctx.horizon.shifts[(need.date, need.session_id)]
+        note = explain_need(
+            NeedSlot(ctx.horizon, ctx.plan, need, shift), line.assigned, line.shortfall
+        )
+        causes = note.private_causes or note.private_reasons
+        if causes:
+            found.append(f"{need_words(line)}: {'; '.join(causes)}")
+    return tuple(found)
+
+
 def cell_panel(
     bundle: Bundle,
     dates: Sequence[dt.date],
@@ -156,12 +178,14 @@ def cell_panel(
     )
     offers: list[Offer] = []
     rooms: int | None = None
+    why: tuple[str, ...] = ()
     wanted = any(line.assigned < line.target for line in lines)
     if wanted and not defer:
         ctx = ctx or CoverContext(bundle, dates, assignments, coverage)
         offers = _offers(ctx, lines, site_id)
         mine = [n for n in ctx.needs().values() if (n.date, n.site_id, n.session_id) == slot]
         rooms = ctx.rooms_left(mine[0]) if mine else None
+        why = _why_short(ctx, lines)
     return Panel(
         site,
         session,
@@ -172,6 +196,7 @@ def cell_panel(
         max(0, len(offers) - OFFERS_SHOWN),
         rooms,
         deferred=wanted and defer,
+        why=why,
     )
 
 
