@@ -80,18 +80,19 @@ def kind(page: tuple[str, str]) -> str:
     return endpoint + "?" + ",".join(sorted(query)) + ";" + ",".join(views)
 
 
-def crawl(client: FlaskClient, adapter: MapAdapter, wanted: set[str]) -> set[str]:
-    """The endpoints reached by following what a person can click, from ``/``.
+def crawl(client: FlaskClient, adapter: MapAdapter, wanted: set[str]) -> dict[str, str]:
+    """The endpoints reached by following what a person can click, from ``/``, each with the
+    first address that opened it (redirects followed).
 
     The next page opened is always one of a kind opened least so far, so every
     kind of page is tried before any is tried again. It stops once every page of ``wanted``
     has been reached.
     """
     seen_urls: set[str] = set()
-    reached: set[str] = set()
+    reached: dict[str, str] = {}
     visits: Counter[str] = Counter()
     todo: list[tuple[str, str]] = [("views.index", "/")]
-    while todo and sum(visits.values()) < MAX_PAGES and not wanted <= reached:
+    while todo and sum(visits.values()) < MAX_PAGES and not wanted <= reached.keys():
         best = min(range(len(todo)), key=lambda i: (visits[todo[i][0]], visits[kind(todo[i])]))
         endpoint, url = todo.pop(best)
         if url in seen_urls or visits[kind((endpoint, url))] >= VISITS_PER_PAGE_TYPE:
@@ -102,7 +103,7 @@ def crawl(client: FlaskClient, adapter: MapAdapter, wanted: set[str]) -> set[str
         response = client.get(url, follow_redirects=True)
         if response.status_code != 200:
             continue
-        reached.add(endpoint)
+        reached.setdefault(endpoint, url)
         if response.mimetype != "text/html":
             continue
         parser = Links()
@@ -143,5 +144,5 @@ def test_every_page_of_a_role_is_reached_by_clicking_from_home(network: Flask, r
         if method == "GET" and role in allowed and OPEN not in allowed
     } - NOT_CLICKED
     reached = crawl(client_as(network, role), network.url_map.bind("localhost"), pages)
-    missing = sorted(pages - reached)
+    missing = sorted(pages - reached.keys())
     assert missing == [], ", ".join(missing)
