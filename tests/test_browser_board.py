@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from scheduler.storage.db import make_engine, session_scope
+from scheduler.usecases.requests import request_leave
+
 from tests.browser_support import LiveServer, axe_violations, launch_options, screenshot_path
-from tests.web_support import ACCOUNTS, PASSWORD, seeded_app
+from tests.web_support import ACCOUNTS, CLINICIAN_STAFF, PASSWORD, seeded_app
 
 WEEK = "2026-W49"
 MONDAY = dt.date(2026, 11, 30)
@@ -52,11 +55,18 @@ def test_plan_fix_a_cell_drag_a_move_and_publish_from_the_board(
     db_url: str, browser: Browser
 ) -> None:
     app, network_id = seeded_app(db_url, SOLVE_TIME_LIMIT=10, SOLVE_WORKERS=1, FIXED_TODAY=MONDAY)
+    engine = make_engine(db_url)
+    with session_scope(engine) as db:  # something waiting for the manager
+        day = {"start": "2026-12-09", "end": "2026-12-09", "kind": "annual"}
+        request_leave(db, network_id, CLINICIAN_STAFF, day, ACCOUNTS.clinician)
+    engine.dispose()
     with LiveServer(app) as server:
         page = page_of(browser, 1366, 900)
         log_in(page, server.url, ACCOUNTS.manager)
-        # Home: the weeks ahead, each with its next step; planning is one click.
+        # Home: the weeks ahead, each with its next step; planning is one click; the count
+        # of what waits is in the navigation on every page.
         expect(page.get_by_role("heading", name="The weeks ahead")).to_be_visible()
+        expect(page.locator("header .count-badge")).to_have_text("1 waiting")
         looked_at(page, "board-home")
         page.get_by_role("button", name=f"Plan {WEEK}").click()
         expect(page.locator('[data-field="state"]')).to_have_text("done", timeout=60_000)
