@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from playwright.sync_api import Browser
 from sqlalchemy import Connection, Engine, MetaData, make_url, text
 
 from scheduler.jobs import run as job_run
@@ -194,6 +195,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "rotapool.sqlite"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's chromium through Playwright, headless (``tests.browser_support``)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import launch_options
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_support import LiveServer, axe_violations, launch_options, screenshot_path
+from tests.browser_support import LiveServer, axe_violations, screenshot_path
 from tests.web_support import (
     ACCOUNTS,
     CLINICIAN_STAFF,
@@ -33,15 +33,6 @@ def live(db_url: str) -> Iterator[tuple[LiveServer, int]]:
     app, network_id = seeded_app(db_url)
     with LiveServer(app) as server:
         yield server, network_id
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    options = launch_options()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**options)  # type: ignore[arg-type]
-        yield launched
-        launched.close()
 
 
 # Form controls a person fills in, each needing a name a screen reader announces.

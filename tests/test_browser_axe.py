@@ -7,26 +7,16 @@ page, one address per page, opened in the browser as that role at 1366x900.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.browser_support import LiveServer, axe_violations, launch_options
+from tests.browser_support import LiveServer, axe_violations
 from tests.test_web_crawl import NOT_CLICKED, crawl, network  # noqa: F401 - the fixture
 from tests.test_web_routes import ALLOWED, OPEN, ROLES
 from tests.web_support import ACCOUNTS, PASSWORD, client_as
 
 pytestmark = pytest.mark.pages_only
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        yield launched
-        launched.close()
 
 
 def html_pages(app: Flask, role: str) -> dict[str, str]:

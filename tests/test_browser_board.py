@@ -7,28 +7,18 @@ Screenshots go to tests/artifacts/ (board-*.png): look at them after a change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.requests import request_leave
-
-from tests.browser_support import LiveServer, axe_violations, launch_options, screenshot_path
+from tests.browser_support import LiveServer, axe_violations, screenshot_path
 from tests.web_support import ACCOUNTS, CLINICIAN_STAFF, PASSWORD, seeded_app
 
 WEEK = "2026-W49"
 MONDAY = dt.date(2026, 11, 30)
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        yield launched
-        launched.close()
 
 
 def page_of(browser: Browser, width: int, height: int) -> Page:

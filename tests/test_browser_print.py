@@ -8,18 +8,17 @@ The PDFs go to tests/artifacts/ (print-*.pdf): look at them after a change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from scheduler.domain import Assignment, parse_iso_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.repository import bundle_with_leave
 from scheduler.usecases.accounts import add_user
 from scheduler.usecases.importing import import_bundle
-from tests.browser_support import ARTIFACTS, LiveServer, launch_options
+from tests.browser_support import ARTIFACTS, LiveServer
 from tests.web_support import ACCOUNTS, PASSWORD, disposed_after_test, save_week
 from web import create_app
 
@@ -28,14 +27,6 @@ WEEK = "2026-W49"
 PAGE = re.compile(rb"/Type\s*/Page\b(?!s)")
 
 pytestmark = pytest.mark.pages_only
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        yield launched
-        launched.close()
 
 
 def sample_network_with_a_draft(db_url: str) -> int:
