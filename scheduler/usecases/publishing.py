@@ -24,7 +24,7 @@ from scheduler.storage import audit
 from scheduler.storage.clock import now, utc
 from scheduler.storage.events import current_bundle
 from scheduler.storage.feeds import EventChange
-from scheduler.storage.models.network import AssignmentRecord, RotaRecord
+from scheduler.storage.models.network import AssignmentRecord, NetworkRecord, RotaRecord
 from scheduler.storage.rotas import find_rota, normalise_week
 from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.feeds import record_publication
@@ -129,6 +129,18 @@ def _supersede(session: Session, network_id: int, week: str) -> int | None:
     return current.id
 
 
+def lock_week(session: Session, network_id: int) -> None:
+    """Wait for any other publication of the network to end (PostgreSQL: a row lock on the
+    network, held to the end of the transaction; SQLite already has one writer at a time).
+
+    Every new version goes through it, so two publications (a manager's and a
+    clinician's booking, say) never both build on the same version.
+    """
+    session.execute(
+        select(NetworkRecord.id).where(NetworkRecord.id == network_id).with_for_update()
+    )
+
+
 def publish_week(
     session: Session,
     network_id: int,
@@ -148,6 +160,7 @@ def publish_week(
     malformed week.  On any of them the caller rolls back: nothing changed.
     """
     week = normalise_week(week)
+    lock_week(session, network_id)  # first: a booking takes the same lock, then the draft's
     claimed = _claim_draft(session, network_id, week, expected_revision)
     draft = find_rota(session, network_id, week, "draft")
     if draft is None:
@@ -166,24 +179,34 @@ def publish_week(
             f"{report.shortfall} people are short of a minimum; tick the box that says you know, "
             "or fix the shortfalls first"
         )
+    return make_version(session, draft, cells.assignments, actor)
+
+
+def make_version(
+    session: Session, rota: RotaRecord, cells: Iterable[Assignment], actor: str
+) -> PublishedVersion:
+    """Turn ``rota`` (checked already, holding ``cells``) into the week's next version: the one
+    published before is superseded, calendar events recorded, the audit log written."""
+    network_id, week = rota.network_id, rota.week
+    before = rota.state
     version = _next_version(session, network_id, week)
     superseded = _supersede(session, network_id, week)
     moment = now()
-    draft.state, draft.version = "published", version
-    draft.published_at, draft.published_by = moment, actor
+    rota.state, rota.version = "published", version
+    rota.published_at, rota.published_by = moment, actor
     session.flush()
-    changes = record_publication(session, network_id, week, cells.assignments, moment)
+    changes = record_publication(session, network_id, week, list(cells), moment)
     audit.record(
         session,
         actor,
         "rota published",
         f"{week} version {version}",
         network_id=network_id,
-        before={"rota_id": draft.id, "state": "draft", "superseded_rota_id": superseded},
-        after={"rota_id": draft.id, "state": "published", "version": version},
+        before={"rota_id": rota.id, "state": before, "superseded_rota_id": superseded},
+        after={"rota_id": rota.id, "state": "published", "version": version},
     )
     return PublishedVersion(
-        draft.id, network_id, week, version, moment, actor, superseded, tuple(changes)
+        rota.id, network_id, week, version, moment, actor, superseded, tuple(changes)
     )
 
 

@@ -325,6 +325,39 @@ class TransferRecord(NetworkOwned, Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+OPEN_SESSION_STATES = ("open", "booked", "withdrawn", "expired")
+
+
+class OpenSessionRecord(NetworkOwned, Base):
+    """A place in a published week offered to the network's people (an open session).
+
+    Booked by the first eligible person (checked against every hard rule at that
+    moment), or withdrawn by a manager or coordinator, or expired at
+    ``closes_at``.  The booking is put in the published rota as a new version.
+    """
+
+    __tablename__ = "open_sessions"
+    __table_args__ = (CheckConstraint(f"state IN {OPEN_SESSION_STATES!r}", name="state"),)
+
+    week: Mapped[str] = mapped_column(String(10))
+    date: Mapped[dt.date] = mapped_column(Date)
+    session_id: Mapped[str] = mapped_column(String(ID))
+    site_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str | None] = mapped_column(String(ID))
+    skill: Mapped[str | None] = mapped_column(String(ID))
+    rate: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(String(LABEL))
+    state: Mapped[str] = mapped_column(String(16))
+    offered_by: Mapped[str] = mapped_column(String(LABEL))
+    offered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    booked_staff_id: Mapped[str | None] = mapped_column(String(ID))
+    booked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(LABEL))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
 JOB_OUTCOMES = ("running", "done", "failed", "skipped")
 ALERT_KINDS = ("shortfall", "reminder")
 
