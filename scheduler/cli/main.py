@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "repair": "repair",
     "capacity": "lending",
     "lending": "lending",
+    "open": "open_sessions",
     "report": "reports",
     "scheduler": "jobs",
     "worker": "jobs",

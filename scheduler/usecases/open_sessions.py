@@ -39,6 +39,7 @@ from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.publishing import PublishedVersion, lock_week, make_version
 
 OPEN = "open"
+STATES = ("open", "booked", "withdrawn", "expired")  # as the table's check says
 NOTE_LENGTH = 200
 
 
