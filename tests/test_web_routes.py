@@ -106,6 +106,11 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("fairness.download", "GET"): (M, C),
     ("ledger.page", "GET"): (M, C, P),  # a practice sees its own practice's lines only
     ("ledger.download", "GET"): (M, C, P),
+    ("open.week_page", "GET"): (M, C),
+    ("open.offer", "POST"): (M, C),
+    ("open.withdraw", "POST"): (M, C),
+    ("open.mine", "GET"): (M, C, K),  # a clinician their own only
+    ("open.book", "POST"): (M, C, K),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -229,7 +234,7 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
 
 
 def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
-    """The week board's routes, the publication check and the help page."""
+    """The week board's routes, the publication check, the help page and open sessions."""
     first = seeded.first_cell
     cell = f"cell_site={first.site_id}&cell_date={first.date}&cell_session={first.session_id}"
     return {
@@ -239,6 +244,11 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "board.moves": f"{week}/board/moves?{cell}&staff_id={first.staff_id}",
         "board.edit": f"{week}/board/edit",
         "help.glossary": "/help/glossary",
+        "open.week_page": f"{week}/open",
+        "open.offer": f"{week}/open",
+        "open.withdraw": f"{week.rsplit('/weeks/', 1)[0]}/open/1/withdraw",
+        "open.mine": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open",
+        "open.book": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open/1/book",
     }
 
 

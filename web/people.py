@@ -21,6 +21,7 @@ from scheduler.storage.repository import NetworkLookupError
 from scheduler.storage.rotas import normalise_week
 from scheduler.usecases.events import decide_cover
 from scheduler.usecases.notices import NOTICE_DAYS, person_notices, smtp_settings
+from scheduler.usecases.open_sessions import places_for
 from scheduler.usecases.requests import (
     LEAVE_KINDS,
     LeaveRequest,
@@ -102,6 +103,7 @@ def _person_page(
         feed = feed_links(db, network_id, "staff", staff_id)
         since = now() - dt.timedelta(days=NOTICE_DAYS)
         notices = person_notices(db, network_id, staff_id, since)
+        bookable = sum(1 for _, why in places_for(db, network_id, person, now()) if why is None)
     page = render_template(
         "people/person.html",
         network_id=network_id,
@@ -117,6 +119,7 @@ def _person_page(
         later=shift_week(first, WEEKS_SHOWN),
         feed=feed,
         notices=notices,
+        bookable=bookable,
         own=user.staff_id == staff_id,
         staff_view=user.role in STAFF_ROLES,
         email_on=smtp_settings(current_app.config) is not None,

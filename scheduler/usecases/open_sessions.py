@@ -399,6 +399,17 @@ def _into_draft(session: Session, network_id: int, week: str, cell: Assignment) 
     return True
 
 
+def _whole_week(
+    bundle: Bundle, week: str, before: frozenset[Assignment], after: frozenset[Assignment]
+) -> str | None:
+    """The first hard rule ``after`` breaks that ``before`` did not, checking the whole week."""
+    dates = week_dates(week)
+    added = newly_broken(
+        check_rota(bundle, dates, before).violations, check_rota(bundle, dates, after).violations
+    )
+    return added[0].message if added else None
+
+
 def book(
     session: Session,
     network_id: int,
@@ -435,13 +446,9 @@ def book(
         raise BookingRefusedError(f"not booked: {why}")
     cell = Assignment(claimed.date, claimed.session_id, claimed.site_id, person.staff_id)
     after = cells.assignments | {cell}
-    dates = week_dates(claimed.week)
-    whole = newly_broken(
-        check_rota(bundle, dates, cells.assignments).violations,
-        check_rota(bundle, dates, after).violations,
-    )
-    if whole:  # the whole-week check, as publishing does
-        raise BookingRefusedError(f"not booked: {whole[0].message}")
+    broken = _whole_week(bundle, claimed.week, cells.assignments, after)
+    if broken:  # the whole-week check, as publishing does
+        raise BookingRefusedError(f"not booked: {broken}")
     in_draft = _into_draft(session, network_id, claimed.week, cell)
     version = make_version(session, _copy(session, published, after, cells.pinned), after, actor)
     session.execute(
