@@ -121,6 +121,17 @@ def test_a_clinician_books_on_a_phone(network: tuple[Flask, int], browser: Brows
     app, network_id = network
     offer(app, network_id, {**PLACE, "rate": "95"})
     with LiveServer(app) as server:
+        desk = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+        week = desk.new_page()
+        week.goto(f"{server.url}/login")
+        week.get_by_label("E-mail").fill(ACCOUNTS.coordinator)
+        week.get_by_label("Password").fill(PASSWORD)
+        week.get_by_role("button", name="Log in").click()
+        week.goto(f"{server.url}/n/{network_id}/weeks/{WEEK}/open")
+        expect(week.get_by_role("heading", name=f"Open sessions, week {WEEK}")).to_be_visible()
+        week.screenshot(path=screenshot_path("open-week"), full_page=True)
+        assert axe_violations(week) == []
+        desk.close()
         context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
         page = context.new_page()
         page.goto(f"{server.url}/login")

@@ -50,6 +50,7 @@ def _week_page(
         roles=sorted({p.role for p in bundle.staff}),
         skills=sorted({s for p in bundle.staff for s in p.skills}),
         published=published is not None,
+        moment=moment,
         form=form or {},
         error=error,
     )
