@@ -39,7 +39,12 @@ def _week_page(
         published = find_rota(db, network_id, week, "published")
         cells = load_cells(db, published.id).assignments if published else frozenset()
     bundle = loaded.bundle
-    bookers = {p.id: len(places.who_may_book(bundle, cells, p)) for p in found if p.state == "open"}
+    moment = now()
+    bookers = {
+        p.id: len(places.who_may_book(bundle, cells, p))
+        for p in found
+        if p.state == "open" and p.closes_at > moment
+    }
     html = render_template(
         "open/week.html",
         **page_context(network_id, bundle.name, loaded, None),
