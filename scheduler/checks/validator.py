@@ -10,6 +10,7 @@ every page and export counts it the same way."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -223,7 +224,13 @@ def added_by_change(
     if not changed:
         return []
     near = _reach(bundle, changed)
-    now = rule_breaks(bundle, dates, (a for a in after if near(a)))
+    was = [a for a in before if near(a)]
+    will = [a for a in after if near(a)]
+    # Only the people in reach are judged: a rule about everyone (minimum hours, say) then
+    # walks a few people, not the whole network.
+    people = {a.staff_id for a in (*was, *will)}
+    mine = dataclasses.replace(bundle, staff=tuple(p for p in bundle.staff if p.staff_id in people))
+    now = rule_breaks(mine, dates, will)
     if not now:
         return []
-    return newly_broken(rule_breaks(bundle, dates, (a for a in before if near(a))), now)
+    return newly_broken(rule_breaks(mine, dates, was), now)

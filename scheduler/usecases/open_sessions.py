@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from scheduler.checks.capacity import RotaIndex
 from scheduler.checks.rota_facts import session_bounds
 from scheduler.checks.validator import added_by_change, check_rota, newly_broken
 from scheduler.domain import Assignment, Bundle, Staff, iso_week_label
@@ -357,10 +358,24 @@ def refusal(
 def who_may_book(
     bundle: Bundle, published: Iterable[Assignment], place: OpenSession
 ) -> list[Staff]:
-    """Everyone who could book the place now, by name."""
+    """Everyone who could book the place now, by name.
+
+    The capacity check (``checks.capacity``, held to the validator's verdict on
+    adding one session by its property tests) sifts the network first; the
+    validator then confirms each person it lets through.
+    """
     rota = frozenset(published)
+    index = RotaIndex(bundle, week_dates(place.week), rota)
+    shift = index.shift(place.date, place.session_id)
+    if shift is None:
+        return []
+    sifted = (
+        p
+        for p in bundle.staff
+        if place.admits(p) and index.breaks(index.week_of(p), shift, place.site_id) is None
+    )
     return sorted(
-        (p for p in bundle.staff if refusal(bundle, rota, place, p) is None),
+        (p for p in sifted if refusal(bundle, rota, place, p) is None),
         key=lambda p: (p.name, p.staff_id),
     )
 
