@@ -28,10 +28,12 @@ from pathlib import Path
 
 from benchmarks.generate import write_network
 from benchmarks.web_render import WEEK, seed_database
+from scheduler.checks.validator import check_rota
+from scheduler.domain import Assignment, Bundle
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.events import current_bundle
 from scheduler.storage.rotas import find_rota
-from scheduler.usecases.editing import load_cells
+from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.open_sessions import (
     OpenSession,
     list_places,
@@ -76,11 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 assert rota is not None
                 cells = load_cells(db, rota.id).assignments
                 shown: list[OpenSession] = list_places(db, network_id, WEEK)[: args.places]
-                times, found = [], []
-                for place in shown:
-                    started = time.perf_counter()
-                    found.append(len(who_may_book(bundle, cells, place)))
-                    times.append((time.perf_counter() - started) * 1000)
+                times, found = timed(bundle, cells, shown)
+                # The same with every tenth session taken out: people with hours to spare,
+                # so the validator has someone to confirm.
+                thinned = frozenset(a for i, a in enumerate(sorted(cells)) if i % 10)
+                spare_times, spare_found = timed(
+                    bundle, thinned, short_places(bundle, thinned)[: args.places]
+                )
                 person = bundle.staff[0]
                 started = time.perf_counter()
                 listed = places_for(db, network_id, person, EARLY)
@@ -98,9 +102,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"| who may book one place | {statistics.median(times):.0f} | {p95:.0f} "
         f"| {ordered[-1]:.0f} |"
     )
+    spare = sorted(spare_times)
+    spare_p95 = spare[max(0, -(-95 * len(spare) // 100) - 1)]
+    print(
+        f"| who may book one place, a tenth of sessions taken out "
+        f"| {statistics.median(spare_times):.0f} | {spare_p95:.0f} | {spare[-1]:.0f} |"
+    )
     print(f"| one person's places ({len(listed)} of their role) | {page_ms:.0f} | | |")
-    print(f"people who may book each place: {found}")
-    return 0 if p95 < TARGET_MS else 1
+    print(f"people who may book each place: {found}; a tenth taken out: {spare_found}")
+    return 0 if max(p95, spare_p95) < TARGET_MS else 1
+
+
+def timed(
+    bundle: Bundle, cells: frozenset[Assignment], shown: Sequence[OpenSession]
+) -> tuple[list[float], list[int]]:
+    """Milliseconds of ``who_may_book`` for each place, and how many may book each."""
+    times, found = [], []
+    for place in shown:
+        started = time.perf_counter()
+        found.append(len(who_may_book(bundle, cells, place)))
+        times.append((time.perf_counter() - started) * 1000)
+    return times, found
+
+
+def short_places(bundle: Bundle, cells: frozenset[Assignment]) -> list[OpenSession]:
+    """A place (not stored) for each person short of a minimum in ``cells``."""
+    coverage = check_rota(bundle, week_dates(WEEK), cells).coverage
+    return [
+        OpenSession(
+            0,
+            1,
+            WEEK,
+            c.date,
+            c.session_id,
+            c.site_id,
+            c.role,
+            c.skill,
+            None,
+            None,
+            "open",
+            "bench",
+            EARLY,
+        )
+        for c in coverage
+        for _ in range(c.shortfall)
+    ]
 
 
 if __name__ == "__main__":
