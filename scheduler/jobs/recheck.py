@@ -42,6 +42,7 @@ from scheduler.storage.models.app import WeekAlertRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import load_rota
 from scheduler.usecases.notices import short_day
+from scheduler.usecases.open_sessions import expire_due
 
 RECHECK_WEEKS = 8  # the re-check looks at this week and this many weeks after it
 
@@ -189,6 +190,15 @@ def _recheck_mail(
     return Mail(f"Rota alert: {problems} in {network}", "\n".join(body))
 
 
+def _close_unfilled(session: Session, network_id: int, now: dt.datetime) -> int:
+    """Close the open sessions whose session has started, each an alert on its week."""
+    closed = expire_due(session, network_id, now)
+    for place in closed:
+        message = f"open session {place.where} ({place.need}) closed unfilled"
+        add_alert(session, network_id, place.week, SHORTFALL, message, at=now)
+    return len(closed)
+
+
 def run_recheck(
     session: Session, network_id: int, now: dt.datetime, config: Mapping[str, Any]
 ) -> str:
@@ -207,11 +217,14 @@ def run_recheck(
     ]
     for week, message in new:
         add_alert(session, network_id, week, SHORTFALL, message, at=now)
+    unfilled = _close_unfilled(session, network_id, now)
     summary = (
         f"checked {count_words(len(found), 'published week', 'published weeks')}: "
         f"{count_words(len(new), 'new problem', 'new problems')}, "
         f"{count_words(cleared, 'alert', 'alerts')} cleared"
     )
+    if unfilled:
+        summary += f", {count_words(unfilled, 'open session', 'open sessions')} closed unfilled"
     if not new:
         return summary
     to = recipients(session, network_id, ("coordinator",)) or recipients(

@@ -19,6 +19,7 @@ from scheduler.storage.models.app import (
 )
 from scheduler.usecases import requests
 from scheduler.usecases.events import record_demand_change, withdraw
+from scheduler.usecases.open_sessions import list_places, offer_place, parse_offer
 from tests.routine.support import (
     HOST,
     LONDON,
@@ -185,3 +186,22 @@ def test_recheck_without_smtp_settings_says_nobody_was_emailed(
     record_s01_absence(engine, tiny)
     summary = run(engine, run_recheck, tiny)
     assert summary.endswith("e-mail is not set up (SMTP_HOST), so nobody was e-mailed")
+
+
+def test_an_open_session_whose_session_started_closes_unfilled_with_an_alert(
+    engine: Engine, tiny: int, published: set[str]
+) -> None:
+    fields = {"site_id": "P01", "date": TUE.isoformat(), "session_id": "PM", "role": "GP"}
+    with session_scope(engine) as db:
+        offer = parse_offer(current_bundle(db, tiny), fields)
+        place = offer_place(db, tiny, offer, "coordinator", NOW)
+    summary = run(engine, run_recheck, tiny)  # the Monday before: still open
+    assert "closed unfilled" not in summary
+    after = dt.datetime(2026, 12, 1, 14, 0, tzinfo=LONDON)  # Tuesday afternoon has begun
+    summary = run(engine, run_recheck, tiny, after)
+    assert summary.endswith("1 open session closed unfilled")
+    expected = f"open session {place.where} (GP) closed unfilled"
+    assert expected in open_messages(engine, tiny, SHORTFALL)
+    with session_scope(engine) as db:
+        assert list_places(db, tiny, WEEK) == []
+        assert [p.state for p in list_places(db, tiny, WEEK, ("expired",))] == ["expired"]
