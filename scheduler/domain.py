@@ -173,6 +173,7 @@ class Staff:
     max_weekend_sessions: int = 0
     hourly_rate: float | None = None
     email: str | None = None
+    bank: bool = False  # bank or pool staff: no contracted week, they take sessions offered
     # Horizon rules (optional columns; None = no limit).  A "working day" is a
     # date on which one of the person's sessions starts.
     max_consecutive_days: int | None = None

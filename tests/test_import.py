@@ -177,7 +177,7 @@ def test_extra_column_is_a_warning(folder: Path) -> None:
         "meant to be one of staff_id,name,role,home_site,employer,contract_hours,min_hours,"
         "max_hours,skills,sites,max_sessions_per_day,max_duty_hours,min_days_off_per_week,"
         "max_evenings,max_weekend_sessions,"
-        "hourly_rate,email,max_consecutive_days,min_consecutive_days,min_days_off_in_row,"
+        "hourly_rate,email,bank,max_consecutive_days,min_consecutive_days,min_days_off_in_row,"
         "max_weekends,min_horizon_hours,max_horizon_hours"
     ]
 

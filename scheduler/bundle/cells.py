@@ -247,6 +247,18 @@ def choice(kind: type[E], what: str) -> Callable[[str], E]:
     return parse
 
 
+YES = ("yes", "y", "true", "1")
+NO = ("no", "n", "false", "0")
+
+
+def parse_yes_no(text: str) -> bool:
+    """``yes`` or ``no`` (any case; ``true``/``false`` and ``1``/``0`` too)."""
+    word = text.strip().lower()
+    if word in YES or word in NO:
+        return word in YES
+    raise CellError(f"'{text}' is not yes or no; write yes or no")
+
+
 def one_of(words: list[str]) -> str:
     """``a, b or c`` for messages listing the allowed values."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

@@ -28,6 +28,7 @@ from scheduler.bundle.cells import (
     parse_time,
     parse_weekdays,
     parse_weight,
+    parse_yes_no,
 )
 from scheduler.bundle.specs import Context, RowReader
 from scheduler.domain import (
@@ -123,8 +124,11 @@ def staff_from(r: RowReader) -> Staff:
     ctx = r.ctx
     home = r.get("home_site", ctx.site, "")
     contract = r.get("contract_hours", non_negative("37.5"), 0.0)
+    bank = r.get("bank", parse_yes_no, False)
     min_hours = r.get("min_hours", non_negative("20"), 0.0)
-    max_hours = r.get("max_hours", non_negative("37.5"), contract)
+    # Bank staff have no contracted week: unless capped, they may work the network's maximum.
+    usual_max = ctx.rules.max_week_hours if bank else contract
+    max_hours = r.get("max_hours", non_negative("37.5"), usual_max)
     check_staff_hours(r, min_hours, max_hours)
     home_only: frozenset[str] | None = frozenset({home})
     role = r.get("role", parse_text, "")
@@ -152,6 +156,7 @@ def staff_from(r: RowReader) -> Staff:
         max_weekend_sessions=r.get("max_weekend_sessions", count("weekend sessions", "1"), 0),
         hourly_rate=r.get("hourly_rate", non_negative("85"), None),
         email=r.get("email", parse_email, None),
+        bank=bank,
         **horizon_rules(r),
         row=r.line,
     )

@@ -83,6 +83,7 @@ SPECS: dict[str, TableSpec] = {
             "max_weekend_sessions",
             "hourly_rate",
             "email",
+            "bank",
             *HORIZON_RULE_FIELDS,
         ),
     ),

@@ -222,6 +222,7 @@ def staff_row(person: Staff) -> Row:
         max_weekend_sessions=person.max_weekend_sessions,
         hourly_rate=person.hourly_rate,
         email=person.email,
+        bank=person.bank,
         source_row=person.row,
         **{name: getattr(person, name) for name in HORIZON_RULE_FIELDS},
     )
@@ -392,6 +393,7 @@ def staff_of(record: StaffRecord) -> Staff:
         min_days_off_per_week=record.min_days_off_per_week,
         max_evenings=record.max_evenings,
         max_weekend_sessions=record.max_weekend_sessions,
+        bank=bool(record.bank),
         hourly_rate=record.hourly_rate,
         email=record.email,
         row=record.source_row,

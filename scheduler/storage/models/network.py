@@ -109,6 +109,7 @@ class StaffRecord(NetworkOwned, Base):
     sites: Mapped[str | None] = mapped_column(Text)
     max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
     max_duty_hours: Mapped[float | None] = mapped_column(Float)
+    bank: Mapped[bool | None] = mapped_column(Boolean)
     min_days_off_per_week: Mapped[int | None] = mapped_column(Integer)
     max_evenings: Mapped[int] = mapped_column(Integer)
     max_weekend_sessions: Mapped[int] = mapped_column(Integer)
