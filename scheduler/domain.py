@@ -380,6 +380,22 @@ class JobSettings:
     version_retention_days: int = 365
 
 
+BOOKING_MODES: tuple[str, ...] = ("first_come", "approval")
+
+
+@dataclass(frozen=True)
+class OpenSessionSettings:
+    """How open sessions are booked (``[open_sessions]`` in network.toml).
+
+    ``booking``: ``first_come`` books at once; ``approval`` makes a booking a request a
+    manager or coordinator approves (checked again then).  A place closes
+    ``closes_hours_before`` hours before its session starts.
+    """
+
+    booking: str = "first_come"
+    closes_hours_before: float = 0.0
+
+
 @dataclass(frozen=True)
 class EnhancedAccess:
     """Enhanced-access settings (``[enhanced_access]`` in network.toml), defaults as the DES.
@@ -471,6 +487,7 @@ class Bundle:
     # weeks are planned from the database, never imported or stored. Empty = no history.
     fairness_balance: dict[str, float] = field(default_factory=dict)
     jobs: JobSettings = field(default_factory=JobSettings)  # [jobs] in network.toml
+    open_sessions: OpenSessionSettings = field(default_factory=OpenSessionSettings)
 
     def label(self, logical_file: str) -> str:
         return self.file_labels.get(logical_file, logical_file)

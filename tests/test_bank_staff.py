@@ -13,7 +13,8 @@ from scheduler.bundle.reader import read_bundle
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.events import current_bundle
 from scheduler.usecases.importing import import_bundle
-from scheduler.usecases.open_sessions import book, offer_place, parse_offer, who_may_book
+from scheduler.usecases.open_bookings import book
+from scheduler.usecases.open_sessions import offer_place, parse_offer, who_may_book
 from scheduler.usecases.publishing import publish_week
 from tests.bundles import add_column, append_row, set_cell, write_bundle
 from tests.web_support import save_week

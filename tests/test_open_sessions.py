@@ -18,10 +18,10 @@ from scheduler.storage.events import current_bundle
 from scheduler.storage.rotas import find_rota
 from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.open_bookings import book
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
     OpenSessionError,
-    book,
     expire_due,
     list_places,
     offer_place,
@@ -218,17 +218,17 @@ STAFF_HEADER = (
 
 
 def twenty_gps(tmp_path: Path) -> Path:
-    """Twenty GPs who may work at P01 and HUB1; five GPs wanted at P01 on Tuesday morning,
-    one at P02 (where none of them may work), one at the hub on Wednesday evening."""
+    """Twenty GPs who may work at P01 and HUB1; five GPs wanted at P01 on Tuesday mornings,
+    one at P02 (where none of them may work), one at the hub on Wednesday evenings."""
     staff = [STAFF_HEADER] + [
         f"S{i:02},GP {i},GP,P01,P01,36,0,36,,P01;HUB1,,1,0,90,gp{i}@example.nhs.uk"
         for i in range(1, 21)
     ]
     demand = (
         "site_id,day,session_id,role,skill,min,target,weight\n"
-        "P01,2026-12-01,AM,GP,,5,5,1\n"
-        "P02,2026-12-01,AM,GP,,1,1,1\n"  # nobody may work at P02
-        "HUB1,2026-12-02,EVE,GP,,1,1,1\n"
+        "P01,Tue,AM,GP,,5,5,1\n"
+        "P02,Tue,AM,GP,,1,1,1\n"  # nobody may work at P02
+        "HUB1,Wed,EVE,GP,,1,1,1\n"
     )
     return write_bundle(
         tmp_path,

@@ -111,6 +111,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("open.withdraw", "POST"): (M, C),
     ("open.mine", "GET"): (M, C, K),  # a clinician their own only
     ("open.book", "POST"): (M, C, K),
+    ("open.decide", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -249,6 +250,7 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "open.withdraw": f"{week.rsplit('/weeks/', 1)[0]}/open/1/withdraw",
         "open.mine": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open",
         "open.book": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open/1/book",
+        "open.decide": f"{week.rsplit('/weeks/', 1)[0]}/open/1/decline",
     }
 
 

@@ -17,6 +17,7 @@ from scheduler.domain import Bundle
 from scheduler.storage.clock import now
 from scheduler.storage.events import current_bundle
 from scheduler.storage.rotas import find_rota
+from scheduler.usecases import open_bookings as bookings
 from scheduler.usecases import open_sessions as places
 from scheduler.usecases.editing import load_cells
 from scheduler.views.week import load_week
@@ -26,7 +27,7 @@ from web.db import reading, transaction
 
 bp = Blueprint("open", __name__)
 
-SHOWN_STATES = ("open", "booked", "withdrawn", "expired")
+SHOWN_STATES = ("open", "requested", "booked", "withdrawn", "expired")
 
 
 def _week_page(
@@ -140,6 +141,7 @@ def mine(network_id: int, staff_id: str) -> str:
         sites={s.site_id: s.name for s in bundle.sites},
         sessions={s.session_id: s for s in bundle.session_types},
         own=user.staff_id == staff_id,
+        asking=bundle.open_sessions.booking == "approval",
     )
 
 
@@ -152,13 +154,41 @@ def book(network_id: int, staff_id: str, place_id: int) -> Response:
     try:
         with transaction() as db:
             person = _person(current_bundle(db, network_id), staff_id)
-            booked = places.book(db, network_id, place_id, person, actor=user.email, moment=now())
+            booked = bookings.book(db, network_id, place_id, person, actor=user.email, moment=now())
     except places.BookingRefusedError as err:
         flash(f"Sorry: {err}.", "error")
     else:
-        flash(
-            f"Booked: {booked.place.where} ({booked.place.need}). It is in the published rota "
-            f"(version {booked.version.version}) and in your calendar feed.",
-            "success",
-        )
+        where = f"{booked.place.where} ({booked.place.need})"
+        if booked.version is None:
+            flash(f"Asked for: {where}. A coordinator approves it; it shows here until then.")
+        else:
+            flash(
+                f"Booked: {where}. It is in the published rota (version "
+                f"{booked.version.version}) and in your calendar feed.",
+                "success",
+            )
     return redirect(url_for(".mine", network_id=network_id, staff_id=staff_id))
+
+
+@bp.post("/n/<int:network_id>/open/<int:place_id>/<any(approve, decline):decision>")
+@require(*STAFF_ROLES)
+def decide(network_id: int, place_id: int, decision: str) -> Response:
+    """Approve a requested booking (checked again, then published) or decline it (the place
+    is open again)."""
+    user = network_guard(network_id)
+    week = request.form.get("week") or ""
+    try:
+        with transaction() as db:
+            if decision == "approve":
+                done = bookings.approve(db, network_id, place_id, actor=user.email, moment=now())
+                words = f"Approved: {done.place.where}, published as version {done.place.version}."
+            else:
+                place = bookings.decline(db, network_id, place_id, actor=user.email)
+                words = f"Declined: {place.where} is open again."
+    except places.BookingRefusedError as err:
+        flash(f"Place {place_id} {err}.", "error")
+    else:
+        flash(words, "success")
+    if not week:  # sent without its page: back to the start
+        return redirect(url_for("views.index"))
+    return redirect(url_for(".week_page", network_id=network_id, week=checked_week(week)))

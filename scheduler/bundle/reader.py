@@ -68,6 +68,7 @@ from scheduler.domain import (
     TRAVEL,
     Bundle,
     JobSettings,
+    OpenSessionSettings,
     Problem,
     Rules,
     Weights,
@@ -132,6 +133,7 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         enhanced_access_settings=access_settings(network),
         bank_holidays_closed=network.bank_holidays_closed,
         jobs=JobSettings(**network.jobs),
+        open_sessions=OpenSessionSettings(**network.open_sessions),
         file_labels=dict(raw.labels),
     )
     problems.extend(access_warnings(bundle, raw.settings, raw.labels[NETWORK]))

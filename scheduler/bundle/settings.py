@@ -32,6 +32,7 @@ from scheduler.bundle.tables import (
     Setting,
 )
 from scheduler.domain import (
+    BOOKING_MODES,
     JOB_KINDS,
     STAFF,
     AccessWindow,
@@ -59,6 +60,7 @@ class Network:
     access_seen: bool = False  # the bundle has an [enhanced_access] section
     bank_holidays_closed: bool = True
     jobs: dict[str, Any] = field(default_factory=dict)  # [jobs]: JobSettings fields
+    open_sessions: dict[str, Any] = field(default_factory=dict)  # [open_sessions]
 
 
 def setting_number(value: object) -> float:
@@ -142,7 +144,9 @@ RULE_PARSERS: dict[str, Callable[[object], Any]] = {
 }
 DAYS_IN_WEEK = 7
 WEIGHT_NAMES = tuple(f.name for f in dataclasses.fields(Weights))
-SECTIONS = "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs]"
+SECTIONS = (
+    "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs], [open_sessions]"
+)
 
 
 def apply_setting(network: Network, key: str, value: object) -> None:
@@ -163,6 +167,8 @@ def apply_setting(network: Network, key: str, value: object) -> None:
         apply_access_setting(network, name, value)
     elif section == "jobs":
         apply_jobs_setting(network, name, value)
+    elif section == "open_sessions":
+        apply_open_sessions_setting(network, name, value)
     else:
         raise CellError(unknown_setting(section, name))
 
@@ -272,6 +278,32 @@ def access_warnings(bundle: Bundle, settings: list[Setting] | None, label: str) 
         message = f"no one in {bundle.label(STAFF)} has the role '{role}'; check the spelling"
         problems.append(Problem(label, line, "enhanced_access", message, warning=True))
     return problems
+
+
+# -- [open_sessions] --------------------------------------------------------------------
+
+MAX_CLOSING_HOURS = 168.0  # a week
+
+
+def apply_open_sessions_setting(network: Network, name: str, value: object) -> None:
+    """One ``[open_sessions]`` setting, or CellError saying what to write."""
+    if name == "booking":
+        if value not in BOOKING_MODES:
+            modes = " or ".join(f'"{m}"' for m in BOOKING_MODES)
+            raise CellError(f"{value!r} is not a way of booking; write booking = {modes}")
+        network.open_sessions[name] = value
+    elif name == "closes_hours_before":
+        hours = setting_number(value)
+        if not 0 <= hours <= MAX_CLOSING_HOURS:
+            raise CellError(
+                f"{value!r} hours is not a closing time; write hours from 0 to "
+                f"{MAX_CLOSING_HOURS:g}, e.g. closes_hours_before = 2"
+            )
+        network.open_sessions[name] = hours
+    else:
+        raise CellError(
+            f"unknown open_sessions setting '{name}'; the settings are booking, closes_hours_before"
+        )
 
 
 # -- [jobs] ---------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def settings_of(bundle: Bundle) -> dict[str, Any]:
         "enhanced_access_settings": access_record(bundle.enhanced_access_settings),
         "bank_holidays_closed": bundle.bank_holidays_closed,
         "jobs": jobs_record(bundle.jobs),
+        "open_sessions": dataclasses.asdict(bundle.open_sessions),
         "file_labels": dict(bundle.file_labels),
     }
 

@@ -22,6 +22,7 @@ from scheduler.domain import (
     Bundle,
     Leave,
     LeaveKind,
+    OpenSessionSettings,
     Rules,
     Weights,
 )
@@ -183,6 +184,7 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
         enhanced_access_settings=access_of(settings),
         bank_holidays_closed=settings["bank_holidays_closed"],
         jobs=jobs_of(settings),
+        open_sessions=OpenSessionSettings(**(settings.get("open_sessions") or {})),
         file_labels=dict(settings["file_labels"]),
     )
 

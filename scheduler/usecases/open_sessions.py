@@ -9,15 +9,11 @@ against the whole published week, then published as the week's next version
 draft being worked on, written into the draft too.  A place closes when its
 session starts.
 
-Concurrency: a booking first waits for any other publication of the network
-(``publishing.lock_week``), then claims the place with one UPDATE that is
-also the check that it is still open; two people booking one place at once
-cannot both get it, and two bookings never build on the same version.
+Booking is ``scheduler.usecases.open_bookings``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,19 +24,17 @@ from sqlalchemy.orm import Session
 
 from scheduler.checks.capacity import RotaIndex
 from scheduler.checks.rota_facts import session_bounds
-from scheduler.checks.validator import added_by_change, check_rota, newly_broken
+from scheduler.checks.validator import added_by_change, check_rota
 from scheduler.domain import Assignment, Bundle, Staff, iso_week_label
 from scheduler.storage import audit
-from scheduler.storage.clock import now, utc
+from scheduler.storage.clock import utc
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import OpenSessionRecord
-from scheduler.storage.models.network import RotaRecord
-from scheduler.storage.rotas import assignment_record, find_rota, normalise_week
+from scheduler.storage.rotas import find_rota, normalise_week
 from scheduler.usecases.editing import load_cells, week_dates
-from scheduler.usecases.publishing import PublishedVersion, lock_week, make_version
 
 OPEN = "open"
-STATES = ("open", "booked", "withdrawn", "expired")  # as the table's check says
+STATES = ("open", "requested", "booked", "withdrawn", "expired")  # as the table's check says
 NOTE_LENGTH = 200
 
 
@@ -194,9 +188,11 @@ def offer_place(
     week = iso_week_label(offer.date)
     if find_rota(session, network_id, week, "published") is None:
         raise OpenSessionError("date", f"{week} is not published; publish it, then offer places")
-    closes = starts_at(current_bundle(session, network_id), offer)
+    bundle = current_bundle(session, network_id)
+    lead = dt.timedelta(hours=bundle.open_sessions.closes_hours_before)
+    closes = starts_at(bundle, offer) - lead
     if closes <= moment:
-        raise OpenSessionError("date", "that session has started; offer a later one")
+        raise OpenSessionError("date", "that place has closed (its session starts too soon)")
     record = OpenSessionRecord(
         network_id=network_id,
         week=week,
@@ -274,16 +270,20 @@ def list_places(
     return [open_session_of(r) for r in records]
 
 
-def _close(
-    session: Session, network_id: int, place_id: int, values: dict[str, object]
+def change_place(
+    session: Session,
+    network_id: int,
+    place_id: int,
+    values: dict[str, object],
+    state: str = OPEN,
 ) -> OpenSession | None:
-    """Change an open place (the UPDATE is the check that it is still open); None if not."""
+    """Change a place in ``state`` (the UPDATE is the check that it still is); None if not."""
     result = session.execute(
         update(OpenSessionRecord)
         .where(
             OpenSessionRecord.id == place_id,
             OpenSessionRecord.network_id == network_id,
-            OpenSessionRecord.state == OPEN,
+            OpenSessionRecord.state == state,
         )
         .values(values)
         .execution_options(synchronize_session=False)
@@ -294,7 +294,7 @@ def _close(
     return open_session_of(record) if record is not None else None
 
 
-def _why_not_open(session: Session, network_id: int, place_id: int) -> str:
+def why_not_open(session: Session, network_id: int, place_id: int) -> str:
     record = session.get(OpenSessionRecord, place_id, populate_existing=True)
     if record is None or record.network_id != network_id:
         return f"there is no open session {place_id}"
@@ -307,14 +307,14 @@ def withdraw(
     session: Session, network_id: int, place_id: int, actor: str, moment: dt.datetime
 ) -> OpenSession:
     """Take an open place back; ``BookingRefusedError`` when it is no longer open."""
-    found = _close(
+    found = change_place(
         session,
         network_id,
         place_id,
         {"state": "withdrawn", "closed_by": actor, "closed_at": moment},
     )
     if found is None:
-        raise BookingRefusedError(f"not withdrawn: {_why_not_open(session, network_id, place_id)}")
+        raise BookingRefusedError(f"not withdrawn: {why_not_open(session, network_id, place_id)}")
     audit.record(
         session,
         actor,
@@ -331,7 +331,9 @@ def expire_due(session: Session, network_id: int, moment: dt.datetime) -> list[O
     due = [p for p in list_places(session, network_id) if p.closes_at <= moment]
     closed = []
     for place in due:
-        found = _close(session, network_id, place.id, {"state": "expired", "closed_at": moment})
+        found = change_place(
+            session, network_id, place.id, {"state": "expired", "closed_at": moment}
+        )
         if found is not None:
             closed.append(found)
     return closed
@@ -380,147 +382,21 @@ def who_may_book(
     )
 
 
-# -- booking ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A booking: the place, and the version of the week that now holds it."""
-
-    place: OpenSession
-    version: PublishedVersion
-    in_draft: bool  # the week's draft holds it too
-
-
-def _into_draft(session: Session, network_id: int, week: str, cell: Assignment) -> bool:
-    """Put the booked cell in the week's draft too (so its next publication keeps it), when
-    the draft can take it without a new break; False when there is no draft."""
-    draft = find_rota(session, network_id, week, "draft")
-    if draft is None:
-        return False
-    cells = load_cells(session, draft.id).assignments
-    if cell in cells:
-        return True
-    bundle = current_bundle(session, network_id)
-    broken = added_by_change(bundle, week_dates(week), cells, cells | {cell})
-    if broken:
-        raise BookingRefusedError(
-            "the week is being re-planned and the draft cannot take this booking "
-            f"({broken[0].message}); ask the coordinator"
-        )
-    draft.revision += 1
-    session.add(assignment_record(draft.id, cell, False))
-    session.flush()
-    return True
-
-
-def _whole_week(
-    bundle: Bundle, week: str, before: frozenset[Assignment], after: frozenset[Assignment]
-) -> str | None:
-    """The first hard rule ``after`` breaks that ``before`` did not, checking the whole week."""
-    dates = week_dates(week)
-    added = newly_broken(
-        check_rota(bundle, dates, before).violations, check_rota(bundle, dates, after).violations
-    )
-    return added[0].message if added else None
-
-
-def book(
-    session: Session,
-    network_id: int,
-    place_id: int,
-    person: Staff,
-    *,
-    actor: str,
-    moment: dt.datetime,
-) -> Booked:
-    """Book the place for the person, checked against the whole published week, and publish
-    the week with them in it, in the caller's transaction.
-
-    Raises ``BookingRefusedError`` saying why (taken, closed, or the hard rule it would
-    break); the caller then rolls back and nothing has changed.
-    """
-    lock_week(session, network_id)
-    claimed = _close(
-        session,
-        network_id,
-        place_id,
-        {"state": "booked", "booked_staff_id": person.staff_id, "booked_at": moment},
-    )
-    if claimed is None:
-        raise BookingRefusedError(f"not booked: {_why_not_open(session, network_id, place_id)}")
-    if claimed.closes_at <= moment:
-        raise BookingRefusedError("not booked: the session has started")
-    published = find_rota(session, network_id, claimed.week, "published")
-    if published is None:
-        raise BookingRefusedError("not booked: the week is no longer published")
-    bundle = current_bundle(session, network_id)
-    cells = load_cells(session, published.id)
-    why = refusal(bundle, cells.assignments, claimed, person)
-    if why is not None:
-        raise BookingRefusedError(f"not booked: {why}")
-    cell = Assignment(claimed.date, claimed.session_id, claimed.site_id, person.staff_id)
-    after = cells.assignments | {cell}
-    broken = _whole_week(bundle, claimed.week, cells.assignments, after)
-    if broken:  # the whole-week check, as publishing does
-        raise BookingRefusedError(f"not booked: {broken}")
-    in_draft = _into_draft(session, network_id, claimed.week, cell)
-    version = make_version(session, _copy(session, published, after, cells.pinned), after, actor)
-    session.execute(
-        update(OpenSessionRecord)
-        .where(OpenSessionRecord.id == claimed.id)
-        .values(version=version.version)
-        .execution_options(synchronize_session=False)
-    )
-    booked = dataclasses.replace(claimed, version=version.version)
-    audit.record(
-        session,
-        actor,
-        "open session booked",
-        f"{claimed.where} by {person.staff_id}",
-        network_id=network_id,
-        after={"open_session": claimed.id, "version": version.version},
-    )
-    return Booked(booked, version, in_draft)
-
-
-def _copy(
-    session: Session,
-    published: RotaRecord,
-    cells: Iterable[Assignment],
-    pinned: frozenset[Assignment],
-) -> RotaRecord:
-    """A new rota of the week holding ``cells`` (pins kept), to become its next version."""
-    rota = RotaRecord(
-        network_id=published.network_id,
-        week=published.week,
-        state="superseded",  # for a moment: ``make_version`` publishes it
-        created_at=now(),
-        status=published.status,
-        objective=published.objective,
-        bound=published.bound,
-        gap=published.gap,
-        seconds=published.seconds,
-        summary=dict(published.summary),
-        revision=0,
-    )
-    session.add(rota)
-    session.flush()
-    session.add_all(assignment_record(rota.id, cell, cell in pinned) for cell in cells)
-    session.flush()
-    return rota
-
-
 def places_for(
     session: Session, network_id: int, person: Staff, moment: dt.datetime
 ) -> list[tuple[OpenSession, str | None]]:
     """The open places of role and skill the person has, each with why they cannot book it
-    (None: they can), soonest first; places whose session has started are left out."""
-    found = []
+    (None: they can), soonest first, and the places they asked for that wait for approval;
+    places that have closed are left out."""
+    found: list[tuple[OpenSession, str | None]] = []
     published: dict[str, frozenset[Assignment]] = {}
     bundle = current_bundle(session, network_id)
-    for place in list_places(session, network_id):
+    for place in list_places(session, network_id, states=(OPEN, "requested")):
         if place.closes_at <= moment or not place.admits(person):
+            continue
+        if place.state != OPEN:  # a request: theirs is listed, anyone else's is not
+            if place.booked_staff_id == person.staff_id:
+                found.append((place, None))
             continue
         if place.week not in published:
             rota = find_rota(session, network_id, place.week, "published")

@@ -16,6 +16,7 @@ from scheduler.storage.models.app import (
     CoverRequestRecord,
     JobRunRecord,
     LeaveRequestRecord,
+    OpenSessionRecord,
     SolveJobRecord,
     TransferRecord,
     WeekAlertRecord,
@@ -111,6 +112,7 @@ class Inbox:
     leave: int  # leave requests to decide
     cover: int  # practices' cover requests to decide
     lending: tuple[tuple[str, int], ...]  # (week, proposals awaiting acceptance)
+    bookings: tuple[tuple[str, int], ...]  # (week, open-session bookings to approve)
     alerts: tuple[tuple[str, int], ...]  # (week, alerts not cleared)
     failed_solves: int  # in the last RECENT_FAILURES
     failed_runs: int  # scheduled jobs, in the last RECENT_FAILURES
@@ -121,6 +123,7 @@ class Inbox:
             self.leave
             + self.cover
             + sum(n for _, n in self.lending)
+            + sum(n for _, n in self.bookings)
             + sum(n for _, n in self.alerts)
             + self.failed_solves
             + self.failed_runs
@@ -142,6 +145,10 @@ def _waiting(network: Callable[[Any], Any], since: dt.datetime) -> dict[str, Kin
             (network(CoverRequestRecord), CoverRequestRecord.state == "requested"),
         ),
         "lending": (TransferRecord, (network(TransferRecord), TransferRecord.state == "proposed")),
+        "bookings": (
+            OpenSessionRecord,
+            (network(OpenSessionRecord), OpenSessionRecord.state == "requested"),
+        ),
         "alerts": (
             WeekAlertRecord,
             (network(WeekAlertRecord), WeekAlertRecord.cleared_at.is_(None)),
@@ -183,6 +190,7 @@ def inbox(session: Session, network_id: int, moment: dt.datetime) -> Inbox:
         leave=count("leave"),
         cover=count("cover"),
         lending=by_week("lending"),
+        bookings=by_week("bookings"),
         alerts=by_week("alerts"),
         failed_solves=count("failed_solves"),
         failed_runs=count("failed_runs"),

@@ -325,7 +325,7 @@ class TransferRecord(NetworkOwned, Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-OPEN_SESSION_STATES = ("open", "booked", "withdrawn", "expired")
+OPEN_SESSION_STATES = ("open", "requested", "booked", "withdrawn", "expired")
 
 
 class OpenSessionRecord(NetworkOwned, Base):

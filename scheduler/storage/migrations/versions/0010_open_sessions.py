@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 ID = 40
 LABEL = 200
-OPEN_SESSION_STATES = ("open", "booked", "withdrawn", "expired")
+OPEN_SESSION_STATES = ("open", "requested", "booked", "withdrawn", "expired")
 MOMENT = sa.DateTime(timezone=True)
 
 
