@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.events import current_bundle
+from scheduler.storage.models.app import ChangeNoticeRecord
 from scheduler.storage.rotas import find_rota
 from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.importing import import_bundle
@@ -142,7 +143,10 @@ def test_a_booking_publishes_the_next_version_and_nobody_books_it_twice(
     assert booked.version.version == 2 and booked.place.booked_staff_id == first.staff_id
     assert booked.version.changes and {c.staff_id for c in booked.version.changes} == {
         first.staff_id
-    }  # only the booker's calendar changes
+    }  # only the booker's calendar changes, and only they get a notice
+    with session_scope(engine) as db:
+        told = db.scalars(select(ChangeNoticeRecord.staff_id)).all()
+    assert told == [first.staff_id]
     after = published_cells(engine, network_id)
     assert after - cells == {
         Assignment(place.date, place.session_id, place.site_id, first.staff_id)

@@ -22,7 +22,7 @@ from scheduler.usecases import open_sessions as places
 from scheduler.usecases.editing import load_cells
 from scheduler.views.week import load_week
 from web.auth import STAFF_ROLES, network_guard, require, staff_guard
-from web.common import checked_week, not_found, page_context, picked_week
+from web.common import checked_week, feeds_changed, not_found, page_context, picked_week
 from web.db import reading, transaction
 
 bp = Blueprint("open", __name__)
@@ -56,6 +56,8 @@ def _week_page(
         roles=sorted({p.role for p in bundle.staff}),
         skills=sorted({s for p in bundle.staff for s in p.skills}),
         published=published is not None,
+        asking=bundle.open_sessions.booking == "approval",
+        closes_early=bundle.open_sessions.closes_hours_before,
         moment=moment,
         form=form or {},
         error=error,
@@ -158,6 +160,7 @@ def book(network_id: int, staff_id: str, place_id: int) -> Response:
     except places.BookingRefusedError as err:
         flash(f"Sorry: {err}.", "error")
     else:
+        feeds_changed()
         where = f"{booked.place.where} ({booked.place.need})"
         if booked.version is None:
             flash(f"Asked for: {where}. A coordinator approves it; it shows here until then.")
@@ -188,6 +191,7 @@ def decide(network_id: int, place_id: int, decision: str) -> Response:
     except places.BookingRefusedError as err:
         flash(f"Place {place_id} {err}.", "error")
     else:
+        feeds_changed()
         flash(words, "success")
     if not week:  # sent without its page: back to the start
         return redirect(url_for("views.index"))

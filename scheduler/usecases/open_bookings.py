@@ -31,6 +31,7 @@ from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import assignment_record, find_rota
 from scheduler.usecases.editing import load_cells, week_dates
+from scheduler.usecases.notices import notifiable, record_notices
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
     OpenSession,
@@ -125,7 +126,7 @@ def book(
             after={"open_session": claimed.id},
         )
         return Booked(claimed, None)
-    return _publish(session, network_id, claimed, (published, cells), actor)
+    return _publish(session, network_id, claimed, (published, cells), actor=actor, moment=moment)
 
 
 def _checked(
@@ -151,7 +152,9 @@ def _publish(
     network_id: int,
     place: OpenSession,
     checked: tuple[RotaRecord, frozenset[Assignment]],
+    *,
     actor: str,
+    moment: dt.datetime,
 ) -> Booked:
     """Publish the week with the booked cell (and put it in the draft), record the version."""
     published, after = checked
@@ -165,6 +168,8 @@ def _publish(
     in_draft = _into_draft(session, network_id, place.week, cell)
     pins = load_cells(session, published.id).pinned
     version = make_version(session, _copy(session, published, after, pins), after, actor)
+    # The booker's change notice, as a publication's (in its transaction).
+    record_notices(session, notifiable(version), moment.date())
     session.execute(
         update(OpenSessionRecord)
         .where(OpenSessionRecord.id == place.id)
@@ -196,7 +201,7 @@ def approve(
     bundle = current_bundle(session, network_id)
     person = bundle.person(place.booked_staff_id)
     checked = _checked(session, network_id, bundle, place, person)
-    return _publish(session, network_id, place, checked, actor)
+    return _publish(session, network_id, place, checked, actor=actor, moment=moment)
 
 
 def decline(session: Session, network_id: int, place_id: int, *, actor: str) -> OpenSession:
