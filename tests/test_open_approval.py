@@ -15,10 +15,9 @@ from sqlalchemy import Engine
 from scheduler.bundle.cells import BundleError
 from scheduler.bundle.reader import read_bundle
 from scheduler.domain import iso_week_label
-from scheduler.storage.db import make_engine, session_scope, upgrade
+from scheduler.storage.db import session_scope
 from scheduler.storage.events import current_bundle
 from scheduler.usecases.accounts import add_user
-from scheduler.usecases.importing import import_bundle
 from scheduler.usecases.open_bookings import approve, book, decline
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
@@ -30,7 +29,7 @@ from scheduler.usecases.open_sessions import (
 )
 from scheduler.usecases.publishing import publish_week
 from scheduler.views.home import inbox, waiting_total
-from tests.test_open_sessions import BEFORE, WEEK, published_cells, twenty_gps
+from tests.test_open_sessions import BEFORE, WEEK, published_cells, published_empty, twenty_gps
 from tests.web_support import (
     ACCOUNTS,
     PASSWORD,
@@ -55,12 +54,7 @@ def approving_network(tmp_path: Path) -> Path:
 @pytest.fixture
 def approving(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, int]]:
     """The twenty GPs, bookings approved, places closing 2 hours early; WEEK published empty."""
-    upgrade(db_url)
-    network_id, _ = import_bundle(db_url, approving_network(tmp_path))
-    engine = make_engine(db_url)
-    with session_scope(engine) as db:
-        save_week(db, network_id, WEEK, [])
-        publish_week(db, network_id, WEEK, "m")
+    engine, network_id = published_empty(db_url, approving_network(tmp_path))
     yield engine, network_id
     engine.dispose()
 

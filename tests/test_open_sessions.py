@@ -285,14 +285,20 @@ def test_twenty_people_booking_five_places_at_once_get_exactly_five(
         pass
 
 
-@pytest.fixture
-def spare(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, int]]:
-    """The twenty GPs with WEEK published empty (version 1): everyone is free."""
+def published_empty(db_url: str, folder: Path) -> tuple[Engine, int]:
+    """The bundle imported with WEEK published empty (version 1); the engine is the caller's."""
     upgrade(db_url)
-    network_id, _ = import_bundle(db_url, twenty_gps(tmp_path))
+    network_id, _ = import_bundle(db_url, folder)
     engine = make_engine(db_url)
     with session_scope(engine) as db:
         save_week(db, network_id, WEEK, [])
         publish_week(db, network_id, WEEK, "m")
+    return engine, network_id
+
+
+@pytest.fixture
+def spare(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, int]]:
+    """The twenty GPs with WEEK published empty (version 1): everyone is free."""
+    engine, network_id = published_empty(db_url, twenty_gps(tmp_path))
     yield engine, network_id
     engine.dispose()

@@ -128,6 +128,23 @@ def save_rota(
     return rota.id
 
 
+def copied_header(rota: RotaRecord, state: str, revision: int) -> RotaRecord:
+    """A new (unsaved) rota of the same week with ``rota``'s solve figures, made now."""
+    return RotaRecord(
+        network_id=rota.network_id,
+        week=rota.week,
+        state=state,
+        created_at=now(),
+        status=rota.status,
+        objective=rota.objective,
+        bound=rota.bound,
+        gap=rota.gap,
+        seconds=rota.seconds,
+        summary=dict(rota.summary),
+        revision=revision,
+    )
+
+
 def assignment_record(rota_id: int, item: Assignment, pinned: bool) -> AssignmentRecord:
     """One assignment row of rota ``rota_id``."""
     return AssignmentRecord(

@@ -33,7 +33,7 @@ from scheduler.storage import audit
 from scheduler.storage.clock import now
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.storage.models.network import AssignmentRecord, RotaRecord
-from scheduler.storage.rotas import assignment_record, find_rota, normalise_week
+from scheduler.storage.rotas import assignment_record, copied_header, find_rota, normalise_week
 from scheduler.views.week import current_network
 
 ACTIONS = ("assign", "unassign", "move", "pin", "unpin")
@@ -333,19 +333,7 @@ def _bump_draft(session: Session, network_id: int, week: str, expected: int) -> 
 
 def _copy_as_draft(session: Session, published: RotaRecord, revision: int) -> RotaRecord:
     """A new draft holding the published rota's cells and pins (the published one stays as is)."""
-    draft = RotaRecord(
-        network_id=published.network_id,
-        week=published.week,
-        state="draft",
-        created_at=now(),
-        status=published.status,
-        objective=published.objective,
-        bound=published.bound,
-        gap=published.gap,
-        seconds=published.seconds,
-        summary=dict(published.summary),
-        revision=revision,
-    )
+    draft = copied_header(published, "draft", revision)
     session.add(draft)
     try:
         with session.begin_nested():

@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 from scheduler.checks.validator import added_by_change, check_rota, newly_broken
 from scheduler.domain import Assignment, Bundle, Staff
 from scheduler.storage import audit
-from scheduler.storage.clock import now
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
-from scheduler.storage.rotas import assignment_record, find_rota
+from scheduler.storage.rotas import assignment_record, copied_header, find_rota
 from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.notices import notifiable, record_notices
 from scheduler.usecases.open_sessions import (
@@ -228,19 +227,7 @@ def _copy(
     pinned: frozenset[Assignment],
 ) -> RotaRecord:
     """A new rota of the week holding ``cells`` (pins kept), to become its next version."""
-    rota = RotaRecord(
-        network_id=published.network_id,
-        week=published.week,
-        state="superseded",  # for a moment: ``make_version`` publishes it
-        created_at=now(),
-        status=published.status,
-        objective=published.objective,
-        bound=published.bound,
-        gap=published.gap,
-        seconds=published.seconds,
-        summary=dict(published.summary),
-        revision=0,
-    )
+    rota = copied_header(published, "superseded", 0)  # ``make_version`` publishes it
     session.add(rota)
     session.flush()
     session.add_all(assignment_record(rota.id, cell, cell in pinned) for cell in cells)
