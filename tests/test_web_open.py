@@ -17,6 +17,7 @@ from scheduler.storage.rotas import find_rota
 from scheduler.usecases.editing import load_cells
 from scheduler.usecases.publishing import publish_week
 from tests.browser_support import LiveServer, axe_violations, screenshot_path
+from tests.test_notices import smtp_server
 from tests.web_support import (
     ACCOUNTS,
     CLINICIAN_STAFF,
@@ -149,3 +150,27 @@ def test_a_clinician_books_on_a_phone(network: tuple[Flask, int], browser: Brows
         page.screenshot(path=screenshot_path("open-phone-booked"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         context.close()
+
+
+def test_a_booking_e_mails_the_booker_their_new_session(db_url: str) -> None:
+    """With a mail server set, the booker's change notice goes out as a publication's do."""
+    soon = dt.date.today() + dt.timedelta(days=7)  # within the notices' 14 days
+    week = iso_week_label(soon)
+    wednesday = dt.date.fromisocalendar(*soon.isocalendar()[:2], 3).isoformat()
+    with smtp_server() as (inbox, port):
+        app, network_id = seeded_app(db_url, SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        engine = make_engine(db_url)
+        with session_scope(engine) as db:
+            save_week(db, network_id, week, [])
+            publish_week(db, network_id, week, "m")
+        engine.dispose()
+        coordinator = client_as(app, "coordinator")
+        form = {**PLACE, "date": wednesday, "csrf_token": csrf_token(coordinator)}
+        coordinator.post(f"/n/{network_id}/weeks/{week}/open", data=form)
+        grace = client_as(app, "clinician")
+        mine = f"/n/{network_id}/people/{CLINICIAN_STAFF}/open"
+        grace.post(f"{mine}/1/book", data={"csrf_token": csrf_token(grace)})
+        assert "Booked: HUB1" in grace.get(mine).get_data(as_text=True)
+        (message,) = inbox.messages()
+    assert message["To"] == "grace.rees@example.nhs.uk"
+    assert "HUB1" in message.get_body(preferencelist=("plain",)).get_content()

@@ -27,8 +27,10 @@ from werkzeug.wrappers import Response as Redirect
 from scheduler.config import public_address
 from scheduler.domain import Bundle
 from scheduler.jobs.settings import QueueSettings, queue_settings
+from scheduler.storage.db import DATABASE_ERRORS, database_trouble
 from scheduler.storage.events import current_bundle
 from scheduler.storage.repository import NetworkLookupError
+from scheduler.usecases import notices
 from scheduler.usecases.feeds import (
     current_token,
     feed_urls,
@@ -40,7 +42,7 @@ from scheduler.views.week import (
     neighbour_weeks,
     week_label,
 )
-from web.db import reading
+from web.db import engine, reading
 
 # The query fields a week page passes on to the previous/next week and the week picker.
 # Only these: anything else would reach url_for as a keyword (``network_id``, ``_external``).
@@ -200,3 +202,21 @@ def bundle_of(db: Session, network_id: int) -> Bundle:
 def feeds_changed() -> None:
     """Call after committing anything a feed shows or a link opens: forget what was checked."""
     current_app.extensions[STATE_KEY].invalidate()
+
+
+def email_notices(recorded: int) -> str:
+    """After a publication's commit (or a booking's): e-mail the pending change notices; what
+    happened.
+
+    Runs in the request so the flash can say who was told; a mail server that
+    is down costs at most its timeout and never undoes the publication.
+    """
+    smtp = notices.smtp_settings(current_app.config)
+    if smtp is None:
+        return notices.unsent_summary(recorded)
+    try:
+        return notices.deliver_pending(engine(), smtp, public_host(), today=today()).summary
+    except DATABASE_ERRORS as err:  # the publication stands: say so, not "try again"
+        if database_trouble(err) is None:
+            raise
+        return "The change notices are recorded but were not e-mailed: the database was busy."

@@ -22,7 +22,14 @@ from scheduler.usecases import open_sessions as places
 from scheduler.usecases.editing import load_cells
 from scheduler.views.week import load_week
 from web.auth import STAFF_ROLES, network_guard, require, staff_guard
-from web.common import checked_week, feeds_changed, not_found, page_context, picked_week
+from web.common import (
+    checked_week,
+    email_notices,
+    feeds_changed,
+    not_found,
+    page_context,
+    picked_week,
+)
 from web.db import reading, transaction
 
 bp = Blueprint("open", __name__)
@@ -165,6 +172,7 @@ def book(network_id: int, staff_id: str, place_id: int) -> Response:
         if booked.version is None:
             flash(f"Asked for: {where}. A coordinator approves it; it shows here until then.")
         else:
+            email_notices(len(booked.version.changes))
             flash(
                 f"Booked: {where}. It is in the published rota (version "
                 f"{booked.version.version}) and in your calendar feed.",
@@ -180,11 +188,13 @@ def decide(network_id: int, place_id: int, decision: str) -> Response:
     is open again)."""
     user = network_guard(network_id)
     week = request.form.get("week") or ""
+    told = 0
     try:
         with transaction() as db:
             if decision == "approve":
                 done = bookings.approve(db, network_id, place_id, actor=user.email, moment=now())
                 words = f"Approved: {done.place.where}, published as version {done.place.version}."
+                told = len(done.version.changes) if done.version else 0
             else:
                 place = bookings.decline(db, network_id, place_id, actor=user.email)
                 words = f"Declined: {place.where} is open again."
@@ -192,6 +202,8 @@ def decide(network_id: int, place_id: int, decision: str) -> Response:
         flash(f"Place {place_id} {err}.", "error")
     else:
         feeds_changed()
+        if decision == "approve":
+            words = f"{words} {email_notices(told)}".rstrip()
         flash(words, "success")
     if not week:  # sent without its page: back to the start
         return redirect(url_for("views.index"))

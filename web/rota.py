@@ -50,7 +50,7 @@ from scheduler.usecases.planning import MAX_WEEKS
 from scheduler.usecases.publish_preview import preview_publication
 from scheduler.views.words import quality_words
 from web.auth import STAFF_ROLES, network_guard, require
-from web.common import bundle_of, feeds_changed, public_host, queue, today
+from web.common import bundle_of, email_notices, feeds_changed, queue, today
 from web.db import engine, reading, transaction
 
 bp = Blueprint("rota", __name__)
@@ -383,26 +383,9 @@ def publish(network_id: int, week: str) -> Page | Response:
     except publishing.PublishError as err:
         return _publish_page(network_id, week, f"Not published: {err}.", 409)
     feeds_changed()
-    told = _notify(len(recorded))
+    told = email_notices(len(recorded))
     flash(f"Published {week} as version {done.version}. {told}".rstrip(), "success")
     return redirect(url_for(".versions", network_id=network_id, week=week))
-
-
-def _notify(recorded: int) -> str:
-    """After the publication's commit: e-mail the pending change notices; what happened.
-
-    Runs in the request so the flash can say who was told; a mail server that
-    is down costs at most its timeout and never undoes the publication.
-    """
-    smtp = notices.smtp_settings(current_app.config)
-    if smtp is None:
-        return notices.unsent_summary(recorded)
-    try:
-        return notices.deliver_pending(engine(), smtp, public_host(), today=today()).summary
-    except DATABASE_ERRORS as err:  # the publication stands: say so, not "try again"
-        if database_trouble(err) is None:
-            raise
-        return "The change notices are recorded but were not e-mailed: the database was busy."
 
 
 def _version_label(info: publishing.VersionInfo) -> str:
