@@ -22,8 +22,10 @@ from scheduler.usecases.open_bookings import approve, book, decline
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
     OpenSessionError,
+    expire_due,
     list_places,
     offer_place,
+    offer_shortfalls,
     parse_offer,
     places_for,
 )
@@ -166,3 +168,21 @@ def test_the_coordinator_approves_on_the_week_page(
     assert answer.status_code == 302
     page = client.get(f"/n/{network_id}/weeks/{week}/open").get_data(as_text=True)
     assert "Approved: HUB1" in page and "published as version 2" in page
+
+
+def test_a_request_neither_offered_again_nor_left_waiting_after_its_session(
+    approving: tuple[Engine, int],
+) -> None:
+    """Every unmet minimum offered, one asked for: offering again adds nothing; once the
+    places close, the request closes unfilled with the open ones."""
+    engine, network_id = approving
+    with session_scope(engine) as db:
+        made = offer_shortfalls(db, network_id, WEEK, "m", BEFORE)
+        ann = current_bundle(db, network_id).person("S01")
+        book(db, network_id, made[0].id, ann, actor="ann", moment=BEFORE)
+        assert offer_shortfalls(db, network_id, WEEK, "m", BEFORE) == []
+    after = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+    with session_scope(engine) as db:
+        closed = expire_due(db, network_id, after)
+        assert {p.id for p in closed} == {p.id for p in made}
+        assert list_places(db, network_id, WEEK, ("open", "requested")) == []

@@ -141,7 +141,7 @@ def mine(network_id: int, staff_id: str) -> str:
     with reading() as db:
         bundle = current_bundle(db, network_id)
         person = _person(bundle, staff_id)
-        found = places.places_for(db, network_id, person, now())
+        found = places.places_for(db, network_id, person, now(), bundle)
     return render_template(
         "open/mine.html",
         network_id=network_id,

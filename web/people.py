@@ -103,7 +103,8 @@ def _person_page(
         feed = feed_links(db, network_id, "staff", staff_id)
         since = now() - dt.timedelta(days=NOTICE_DAYS)
         notices = person_notices(db, network_id, staff_id, since)
-        bookable = sum(1 for _, why in places_for(db, network_id, person, now()) if why is None)
+        offered = places_for(db, network_id, person, now(), bundle)
+        bookable = sum(1 for place, why in offered if why is None and place.state == "open")
     page = render_template(
         "people/person.html",
         network_id=network_id,

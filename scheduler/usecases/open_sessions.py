@@ -236,7 +236,7 @@ def offer_shortfalls(
     report = check_rota(bundle, week_dates(week), cells)
     taken = [
         (o.date, o.site_id, o.session_id, o.role, o.skill)
-        for o in list_places(session, network_id, week)
+        for o in list_places(session, network_id, week, (OPEN, "requested"))
     ]
     made = []
     for line in report.coverage:
@@ -327,13 +327,13 @@ def withdraw(
 
 
 def expire_due(session: Session, network_id: int, moment: dt.datetime) -> list[OpenSession]:
-    """Close the open places whose session has started: they are reported unfilled."""
-    due = [p for p in list_places(session, network_id) if p.closes_at <= moment]
+    """Close the places whose closing time has come, open or asked for and never approved:
+    they are reported unfilled."""
+    waiting = list_places(session, network_id, states=(OPEN, "requested"))
     closed = []
-    for place in due:
-        found = change_place(
-            session, network_id, place.id, {"state": "expired", "closed_at": moment}
-        )
+    for place in (p for p in waiting if p.closes_at <= moment):
+        values = {"state": "expired", "closed_at": moment}
+        found = change_place(session, network_id, place.id, values, place.state)
         if found is not None:
             closed.append(found)
     return closed
@@ -383,14 +383,19 @@ def who_may_book(
 
 
 def places_for(
-    session: Session, network_id: int, person: Staff, moment: dt.datetime
+    session: Session,
+    network_id: int,
+    person: Staff,
+    moment: dt.datetime,
+    bundle: Bundle | None = None,
 ) -> list[tuple[OpenSession, str | None]]:
     """The open places of role and skill the person has, each with why they cannot book it
     (None: they can), soonest first, and the places they asked for that wait for approval;
-    places that have closed are left out."""
+    places that have closed are left out.  ``bundle``: the network's current bundle, when the
+    caller has it already."""
     found: list[tuple[OpenSession, str | None]] = []
     published: dict[str, frozenset[Assignment]] = {}
-    bundle = current_bundle(session, network_id)
+    bundle = bundle or current_bundle(session, network_id)
     for place in list_places(session, network_id, states=(OPEN, "requested")):
         if place.closes_at <= moment or not place.admits(person):
             continue
