@@ -27,6 +27,7 @@ from scheduler.usecases.requests import (
     LeaveRequest,
     RequestError,
     RequestNotFoundError,
+    ask_to_cancel_leave,
     cover_choices,
     cover_requests,
     decide_leave,
@@ -34,6 +35,7 @@ from scheduler.usecases.requests import (
     request_cover,
     request_leave,
     site_exists,
+    withdraw_leave,
 )
 from scheduler.views.person_rota import WEEKS_SHOWN, current_week, person_weeks, shift_week
 from web.auth import (
@@ -153,6 +155,28 @@ def request_leave_view(network_id: int, staff_id: str) -> Page | Response:
         f"(request {made.id}); a manager will approve or decline it.",
         "success",
     )
+    return redirect(url_for("people.person", network_id=network_id, staff_id=staff_id))
+
+
+@bp.post(
+    "/n/<int:network_id>/people/<staff_id>/leave/<int:request_id>/<any(withdraw, cancel):action>",
+    endpoint="change_leave",
+)
+@require("clinician", *STAFF_ROLES)
+def change_leave_view(network_id: int, staff_id: str, request_id: int, action: str) -> Response:
+    """Withdraw one's leave request not yet decided, or ask to cancel approved leave."""
+    user = staff_guard(network_id, staff_id)
+    change = withdraw_leave if action == "withdraw" else ask_to_cancel_leave
+    try:
+        with transaction() as db:
+            done = change(db, network_id, staff_id, request_id, user.email)
+    except RequestNotFoundError:
+        abort(404)
+    except RequestError as err:
+        flash(f"Nothing changed. {_problems(err)}.", "error")
+    else:
+        words = "withdrawn" if action == "withdraw" else "a manager is asked to cancel it"
+        flash(f"Leave request {done.id}: {words}.", "success")
     return redirect(url_for("people.person", network_id=network_id, staff_id=staff_id))
 
 

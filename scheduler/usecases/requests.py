@@ -63,6 +63,7 @@ class LeaveRequest:
     requested_at: dt.datetime
     decided_by: str | None
     decided_at: dt.datetime | None
+    cancel_asked: bool = False  # approved, and the person asked to cancel it
 
     @property
     def days(self) -> int:
@@ -192,6 +193,7 @@ def leave_request_of(record: LeaveRequestRecord) -> LeaveRequest:
         requested_at=utc(record.requested_at),
         decided_by=record.decided_by,
         decided_at=None if record.decided_at is None else utc(record.decided_at),
+        cancel_asked=record.cancel_asked_at is not None,
     )
 
 
@@ -252,7 +254,66 @@ def leave_requests(
     if staff_id is not None:
         statement = statement.where(LeaveRequestRecord.staff_id == staff_id)
     found = [leave_request_of(record) for record in session.scalars(statement)]
-    return sorted(found, key=lambda r: (r.state != "requested", r.start, r.id))
+    return sorted(
+        found, key=lambda r: (r.state != "requested" and not r.cancel_asked, r.start, r.id)
+    )
+
+
+def _own_request(
+    session: Session, network_id: int, staff_id: str, request_id: int
+) -> LeaveRequestRecord:
+    record = session.get(LeaveRequestRecord, request_id, populate_existing=True)
+    if record is None or record.network_id != network_id or record.staff_id != staff_id:
+        raise RequestNotFoundError(f"no leave request {request_id} of {staff_id}")
+    return record
+
+
+def withdraw_leave(
+    session: Session, network_id: int, staff_id: str, request_id: int, actor: str
+) -> LeaveRequest:
+    """Withdraw one's own leave request before a manager decides it."""
+    record = _own_request(session, network_id, staff_id, request_id)
+    if record.state != "requested":
+        raise RequestError(
+            {
+                "request": f"leave request {request_id} is {record.state}: it can no longer be "
+                "withdrawn" + ("; ask to cancel it instead" if record.state == "approved" else "")
+            }
+        )
+    before = _leave_audit(record)
+    record.state = "withdrawn"
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "leave withdrawn",
+        f"leave request {record.id} ({staff_id})",
+        network_id=network_id,
+        before=before,
+        after=_leave_audit(record),
+    )
+    return leave_request_of(record)
+
+
+def ask_to_cancel_leave(
+    session: Session, network_id: int, staff_id: str, request_id: int, actor: str
+) -> LeaveRequest:
+    """Ask a manager to cancel one's approved leave (declining it cancels it)."""
+    record = _own_request(session, network_id, staff_id, request_id)
+    if record.state != "approved" or record.cancel_asked_at is not None:
+        said = "already asked" if record.cancel_asked_at is not None else record.state
+        raise RequestError({"request": f"leave request {request_id} is {said}"})
+    record.cancel_asked_at = now()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "leave cancellation asked",
+        f"leave request {record.id} ({staff_id})",
+        network_id=network_id,
+        after=_leave_audit(record),
+    )
+    return leave_request_of(record)
 
 
 def _decision(decision: str) -> str:
@@ -305,6 +366,8 @@ def _decide(
         raise RequestError({"decision": f"{what} request {request_id} is already {state}"})
     before = snapshot(record)
     record.state, record.decided_by, record.decided_at = state, actor, now()
+    if isinstance(record, LeaveRequestRecord):
+        record.cancel_asked_at = None  # a decision answers any request to cancel
     session.flush()
     audit.record(
         session,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from scheduler.domain import iso_week_label, parse_iso_week
@@ -138,7 +138,13 @@ def _waiting(network: Callable[[Any], Any], since: dt.datetime) -> dict[str, Kin
     return {
         "leave": (
             LeaveRequestRecord,
-            (network(LeaveRequestRecord), LeaveRequestRecord.state == "requested"),
+            (
+                network(LeaveRequestRecord),
+                or_(
+                    LeaveRequestRecord.state == "requested",
+                    LeaveRequestRecord.cancel_asked_at.is_not(None),
+                ),
+            ),
         ),
         "cover": (
             CoverRequestRecord,

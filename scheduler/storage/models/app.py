@@ -27,6 +27,7 @@ USER_ROLES = ("manager", "coordinator", "practice", "clinician")
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE_JOB = "state IN ('queued', 'running')"
 REQUEST_STATES = ("requested", "approved", "declined")
+LEAVE_REQUEST_STATES = (*REQUEST_STATES, "withdrawn")  # withdrawn by whoever asked
 
 
 class UserRecord(Base):
@@ -141,7 +142,7 @@ class LeaveRequestRecord(NetworkOwned, Base):
     """Leave a clinician asked for; approved requests join leave.csv's rows when planning."""
 
     __tablename__ = "leave_requests"
-    __table_args__ = (CheckConstraint(f"state IN {REQUEST_STATES!r}", name="state"),)
+    __table_args__ = (CheckConstraint(f"state IN {LEAVE_REQUEST_STATES!r}", name="state"),)
 
     staff_id: Mapped[str] = mapped_column(String(ID))
     start_date: Mapped[dt.date] = mapped_column(Date)
@@ -153,6 +154,8 @@ class LeaveRequestRecord(NetworkOwned, Base):
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(LABEL))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The person asked to cancel approved leave: a manager decides (declining cancels it).
+    cancel_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CoverRequestRecord(NetworkOwned, Base):
