@@ -29,7 +29,7 @@ from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import assignment_record, copied_header, find_rota
-from scheduler.usecases.editing import load_cells, week_dates
+from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
 from scheduler.usecases.notices import notifiable, record_notices
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
@@ -157,15 +157,10 @@ def _publish(
 ) -> Booked:
     """Publish the week with the booked cell (and put it in the draft), record the version."""
     published, after = checked
-    cell = next(
-        a
-        for a in after
-        if a.staff_id == place.booked_staff_id
-        and a.date == place.date
-        and (a.site_id, a.session_id) == (place.site_id, place.session_id)
-    )
+    staff_id = place.booked_staff_id or ""  # set by the claim of a booking or a request
+    cell = Assignment(place.date, place.session_id, place.site_id, staff_id)
     in_draft = _into_draft(session, network_id, place.week, cell)
-    pins = load_cells(session, published.id).pinned
+    pins = pinned_cells(session, published.id)
     version = make_version(session, _copy(session, published, after, pins), after, actor)
     # The booker's change notice, as a publication's (in its transaction).
     record_notices(session, notifiable(version), moment.date())
