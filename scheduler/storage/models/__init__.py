@@ -10,4 +10,4 @@ Importing any of these modules loads them all (here), so ``Base.metadata``
 always holds the whole schema: Alembic compares the migrations against it.
 """
 
-from scheduler.storage.models import app, network  # noqa: F401  (every table on Base.metadata)
+from scheduler.storage.models import app, network, pool  # noqa: F401  (every table on Base.metadata)
