@@ -15,6 +15,13 @@ from enum import StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from scheduler.network_settings import (
+    AvailabilitySettings,
+    JobSettings,
+    OpenSessionSettings,
+    SwapSettings,
+)
+
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKEND = frozenset({5, 6})
 
@@ -353,48 +360,6 @@ STANDARD_HOURS: tuple[AccessWindow, ...] = (
 )
 
 
-JOB_KINDS: tuple[str, ...] = ("drafts", "recheck", "reminder", "retention")
-
-
-@dataclass(frozen=True)
-class JobSettings:
-    """The network's scheduled jobs (``[jobs]`` in network.toml); times are Europe/London.
-
-    ``drafts``: each week on ``draft_day`` at ``draft_time``, plan a draft of the week
-    ``draft_weeks_ahead`` ahead.  ``recheck``: each night, check the published weeks
-    from today on against new leave, absences and demand.  ``reminder``: each morning,
-    remind of weeks starting within ``reminder_days`` that are still drafts.
-    ``retention``: each night, delete audit entries and superseded versions older than
-    their retention periods.  ``enabled`` lists the jobs that run.
-    """
-
-    enabled: frozenset[str] = frozenset(JOB_KINDS)
-    draft_day: int = 0  # 0 = Monday
-    draft_time: dt.time = dt.time(6, 0)
-    draft_weeks_ahead: int = 3
-    recheck_time: dt.time = dt.time(2, 30)
-    reminder_time: dt.time = dt.time(8, 0)
-    reminder_days: int = 14
-    retention_time: dt.time = dt.time(3, 30)
-    audit_retention_days: int = 730
-    version_retention_days: int = 365
-
-
-BOOKING_MODES: tuple[str, ...] = ("first_come", "approval")
-
-
-@dataclass(frozen=True)
-class OpenSessionSettings:
-    """How open sessions are booked (``[open_sessions]`` in network.toml).
-
-    ``booking``: ``first_come`` books at once; ``approval`` makes a booking a request a
-    manager or coordinator approves (checked again then).  A place closes
-    ``closes_hours_before`` hours before its session starts.
-    """
-
-    booking: str = "first_come"
-    closes_hours_before: float = 0.0
-
 
 @dataclass(frozen=True)
 class EnhancedAccess:
@@ -488,6 +453,8 @@ class Bundle:
     fairness_balance: dict[str, float] = field(default_factory=dict)
     jobs: JobSettings = field(default_factory=JobSettings)  # [jobs] in network.toml
     open_sessions: OpenSessionSettings = field(default_factory=OpenSessionSettings)
+    swaps: SwapSettings = field(default_factory=SwapSettings)
+    availability: AvailabilitySettings = field(default_factory=AvailabilitySettings)
 
     def label(self, logical_file: str) -> str:
         return self.file_labels.get(logical_file, logical_file)

@@ -32,7 +32,12 @@ from scheduler.bundle.rows import (
     staff_from,
     travel_from,
 )
-from scheduler.bundle.settings import access_settings, access_warnings, read_network
+from scheduler.bundle.settings import (
+    access_settings,
+    access_warnings,
+    availability_problems,
+    read_network,
+)
 from scheduler.bundle.specs import (
     Context,
     Known,
@@ -67,11 +72,15 @@ from scheduler.domain import (
     STAFF,
     TRAVEL,
     Bundle,
-    JobSettings,
-    OpenSessionSettings,
     Problem,
     Rules,
     Weights,
+)
+from scheduler.network_settings import (
+    AvailabilitySettings,
+    JobSettings,
+    OpenSessionSettings,
+    SwapSettings,
 )
 
 R = TypeVar("R")
@@ -134,9 +143,12 @@ def build_bundle(raw: RawBundle) -> tuple[Bundle, list[Problem]]:
         bank_holidays_closed=network.bank_holidays_closed,
         jobs=JobSettings(**network.jobs),
         open_sessions=OpenSessionSettings(**network.open_sessions),
+        swaps=SwapSettings(**network.swaps),
+        availability=AvailabilitySettings(**network.availability),
         file_labels=dict(raw.labels),
     )
     problems.extend(access_warnings(bundle, raw.settings, raw.labels[NETWORK]))
+    problems.extend(availability_problems(network, raw.settings, raw.labels[NETWORK]))
     problems.extend(repeated_demand(bundle.demand, raw.labels.get(DEMAND, DEMAND)))
     problems.extend(repeated_trips(bundle.travel, raw.labels.get(TRAVEL, TRAVEL)))
     problems.extend(

@@ -32,16 +32,20 @@ from scheduler.bundle.tables import (
     Setting,
 )
 from scheduler.domain import (
-    BOOKING_MODES,
-    JOB_KINDS,
     STAFF,
     AccessWindow,
     Bundle,
     EnhancedAccess,
-    JobSettings,
     Problem,
     Rules,
     Weights,
+)
+from scheduler.network_settings import (
+    BOOKING_MODES,
+    JOB_KINDS,
+    SWAP_APPROVALS,
+    AvailabilitySettings,
+    JobSettings,
 )
 
 # -- network settings ------------------------------------------------------------------------
@@ -61,6 +65,8 @@ class Network:
     bank_holidays_closed: bool = True
     jobs: dict[str, Any] = field(default_factory=dict)  # [jobs]: JobSettings fields
     open_sessions: dict[str, Any] = field(default_factory=dict)  # [open_sessions]
+    swaps: dict[str, Any] = field(default_factory=dict)  # [swaps]
+    availability: dict[str, Any] = field(default_factory=dict)  # [availability]
 
 
 def setting_number(value: object) -> float:
@@ -145,7 +151,8 @@ RULE_PARSERS: dict[str, Callable[[object], Any]] = {
 DAYS_IN_WEEK = 7
 WEIGHT_NAMES = tuple(f.name for f in dataclasses.fields(Weights))
 SECTIONS = (
-    "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs], [open_sessions]"
+    "name, timezone, [rules], [weights], [calendar], [enhanced_access], [jobs], "
+    "[open_sessions], [swaps], [availability]"
 )
 
 
@@ -169,6 +176,10 @@ def apply_setting(network: Network, key: str, value: object) -> None:
         apply_jobs_setting(network, name, value)
     elif section == "open_sessions":
         apply_open_sessions_setting(network, name, value)
+    elif section == "swaps":
+        apply_swaps_setting(network, name, value)
+    elif section == "availability":
+        apply_availability_setting(network, name, value)
     else:
         raise CellError(unknown_setting(section, name))
 
@@ -300,10 +311,69 @@ def apply_open_sessions_setting(network: Network, name: str, value: object) -> N
                 f"{MAX_CLOSING_HOURS:g}, e.g. closes_hours_before = 2"
             )
         network.open_sessions[name] = hours
+    elif name == "digest":
+        network.open_sessions[name] = switch_setting(value, "digest")
     else:
         raise CellError(
-            f"unknown open_sessions setting '{name}'; the settings are booking, closes_hours_before"
+            f"unknown open_sessions setting '{name}'; "
+            "the settings are booking, closes_hours_before, digest"
         )
+
+
+def switch_setting(value: object, name: str) -> bool:
+    """A setting that is on or off: true/false in TOML, yes/no in a workbook cell."""
+    if isinstance(value, bool):
+        return value
+    words = {"true": True, "yes": True, "false": False, "no": False}
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    raise CellError(f"{value!r} is not on or off; write {name} = true or {name} = false")
+
+
+# -- [swaps] and [availability] -----------------------------------------------------------
+
+MAX_WEEKS_AHEAD = 52
+
+
+def apply_swaps_setting(network: Network, name: str, value: object) -> None:
+    """One ``[swaps]`` setting, or CellError saying what to write."""
+    if name != "approval":
+        raise CellError(f"unknown swaps setting '{name}'; the only one is approval")
+    if value not in SWAP_APPROVALS:
+        ways = " or ".join(f'"{a}"' for a in SWAP_APPROVALS)
+        raise CellError(f"{value!r} is not a way of approving swaps; write approval = {ways}")
+    network.swaps[name] = value
+
+
+def apply_availability_setting(network: Network, name: str, value: object) -> None:
+    """One ``[availability]`` setting (weeks before a week starts), or CellError."""
+    if name not in ("opens_weeks_before", "closes_weeks_before"):
+        raise CellError(
+            f"unknown availability setting '{name}'; "
+            "the settings are opens_weeks_before, closes_weeks_before"
+        )
+    weeks = setting_number(value)
+    if not weeks.is_integer() or not 0 <= weeks <= MAX_WEEKS_AHEAD:
+        raise CellError(
+            f"{value!r} is not a number of weeks; write a whole number from 0 to "
+            f"{MAX_WEEKS_AHEAD}, e.g. {name} = {getattr(AvailabilitySettings, name)}"
+        )
+    network.availability[name] = int(weeks)
+
+
+def availability_problems(
+    network: Network, settings: list[Setting] | None, label: str
+) -> list[Problem]:
+    """The deadline for answers must come after a week opens for them."""
+    found = AvailabilitySettings(**network.availability)
+    if found.closes_weeks_before < found.opens_weeks_before:
+        return []
+    line = next((s.line for s in settings or [] if s.key.startswith("availability.")), 1)
+    message = (
+        f"answers close {found.closes_weeks_before} weeks before a week but open only "
+        f"{found.opens_weeks_before} weeks before it; make opens_weeks_before the larger"
+    )
+    return [Problem(label, line, "availability", message)]
 
 
 # -- [jobs] ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.domain import JOB_KINDS, JobSettings
+from scheduler.network_settings import JOB_KINDS, JobSettings
 from scheduler.storage.clock import utc
 from scheduler.storage.models.network import NetworkRecord
 from scheduler.storage.records import jobs_of

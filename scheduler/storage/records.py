@@ -83,6 +83,8 @@ def settings_of(bundle: Bundle) -> dict[str, Any]:
         "bank_holidays_closed": bundle.bank_holidays_closed,
         "jobs": jobs_record(bundle.jobs),
         "open_sessions": dataclasses.asdict(bundle.open_sessions),
+        "swaps": dataclasses.asdict(bundle.swaps),
+        "availability": dataclasses.asdict(bundle.availability),
         "file_labels": dict(bundle.file_labels),
     }
 

@@ -22,10 +22,10 @@ from scheduler.domain import (
     Bundle,
     Leave,
     LeaveKind,
-    OpenSessionSettings,
     Rules,
     Weights,
 )
+from scheduler.network_settings import AvailabilitySettings, OpenSessionSettings, SwapSettings
 from scheduler.storage.clock import now, utc
 from scheduler.storage.models.app import FeedTokenRecord, LeaveRequestRecord
 from scheduler.storage.models.base import NetworkOwned
@@ -185,6 +185,8 @@ def load_bundle(session: Session, name: str | None = None) -> Bundle:
         bank_holidays_closed=settings["bank_holidays_closed"],
         jobs=jobs_of(settings),
         open_sessions=OpenSessionSettings(**(settings.get("open_sessions") or {})),
+        swaps=SwapSettings(**(settings.get("swaps") or {})),
+        availability=AvailabilitySettings(**(settings.get("availability") or {})),
         file_labels=dict(settings["file_labels"]),
     )
 

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from scheduler.checks.validator import check_rota
-from scheduler.domain import JOB_KINDS, parse_iso_week
+from scheduler.domain import parse_iso_week
 from scheduler.jobs.alerts import ACTOR
 from scheduler.jobs.drafts import run_drafts, weeks_ahead
 from scheduler.jobs.queue import start, wait
 from scheduler.jobs.records import create_job
 from scheduler.jobs.routine import JOBS
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import session_scope
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import (

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from scheduler.bundle.cells import BundleError
 from scheduler.bundle.reader import read_bundle
-from scheduler.domain import JOB_KINDS, JobSettings
 from scheduler.jobs.timetable import (
     LONDON,
     JobSpec,
     job_specs,
 )
+from scheduler.network_settings import JOB_KINDS, JobSettings
 from scheduler.storage.db import session_scope
 from scheduler.storage.models.app import JobRunRecord, WeekAlertRecord
 from scheduler.usecases.importing import import_bundle

@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from scheduler.domain import JOB_KINDS
 from scheduler.jobs import scheduling
 from scheduler.jobs import timetable as scheduling_timetable
 from scheduler.jobs.history import stored_next_runs
@@ -33,6 +32,7 @@ from scheduler.jobs.scheduling import (
     serve,
     sync_jobs,
 )
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import session_scope
 from scheduler.storage.models.app import JobRunRecord
 from tests.scheduling.support import (

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from scheduler.bundle import settings as importer
 from scheduler.bundle.reader import read_bundle
 from scheduler.bundle.tables import Setting
-from scheduler.domain import JOB_KINDS, JobSettings, Problem
+from scheduler.domain import JobSettings, Problem
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models.network import NetworkRecord
 from scheduler.storage.repository import load_bundle

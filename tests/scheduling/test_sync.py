@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from scheduler.domain import JOB_KINDS
 from scheduler.jobs.scheduling import (
     OLD_MODULE,
     build_scheduler,
@@ -26,6 +25,7 @@ from scheduler.jobs.timetable import (
     WallClockTrigger,
     job_id_for,
 )
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import session_scope
 from scheduler.storage.models.network import NetworkRecord
 from tests.scheduling.support import NETWORK, imported, london, specs
