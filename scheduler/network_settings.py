@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-JOB_KINDS: tuple[str, ...] = ("drafts", "recheck", "reminder", "retention")
+JOB_KINDS: tuple[str, ...] = ("drafts", "recheck", "reminder", "retention", "digest")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class JobSettings:
     from today on against new leave, absences and demand.  ``reminder``: each morning,
     remind of weeks starting within ``reminder_days`` that are still drafts.
     ``retention``: each night, delete audit entries and superseded versions older than
-    their retention periods.  ``enabled`` lists the jobs that run.
+    their retention periods.  ``digest``: each morning at ``digest_time``, tell each
+    person of the open sessions they could take.  ``enabled`` lists the jobs that run.
     """
 
     enabled: frozenset[str] = frozenset(JOB_KINDS)
@@ -35,6 +36,7 @@ class JobSettings:
     retention_time: dt.time = dt.time(3, 30)
     audit_retention_days: int = 730
     version_retention_days: int = 365
+    digest_time: dt.time = dt.time(7, 0)
 
 
 BOOKING_MODES: tuple[str, ...] = ("first_come", "approval")

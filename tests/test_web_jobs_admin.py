@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from scheduler.jobs.scheduling import Runner, build_scheduler, start_paused, sync_from_database
 from scheduler.jobs.timetable import LONDON, job_specs
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.usecases.accounts import add_user
 from scheduler.usecases.importing import import_bundle
@@ -77,7 +78,7 @@ def test_the_page_lists_each_job_with_its_schedule_before_any_scheduler_ran(
         "delete audit entries after 730 days and superseded versions of weeks over 365 days old",
     ):
         assert words in html
-    assert html.count("not registered: start rotapool scheduler") == 4
+    assert html.count("not registered: start rotapool scheduler") == len(JOB_KINDS)
     assert "never run" in html and "No runs yet." in html
 
 

@@ -25,7 +25,7 @@ from scheduler.money import counted, pounds, pounds_change
 from scheduler.storage.db import database_url, instance_folder
 from scheduler.storage.models.base import MAX_INTEGER
 from scheduler.usecases.sessions import SESSION_LIFETIME
-from scheduler.views.words import quality_words, status_words
+from scheduler.views.words import local_moment, quality_words, status_words
 from web import (
     admin,
     auth,
@@ -33,6 +33,7 @@ from web import (
     errors,
     feeds,
     glossary,
+    inbox,
     jobs_admin,
     lending,
     open_sessions,
@@ -130,6 +131,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["hours"] = hours_text
     app.jinja_env.filters["status_words"] = status_words
     app.jinja_env.filters["quality"] = quality_words
+    app.jinja_env.filters["local_moment"] = local_moment
     for blueprint in (
         views.bp,
         auth.bp,
@@ -147,6 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_ledger.bp,
         jobs_admin.bp,
         glossary.bp,
+        inbox.bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -378,8 +378,10 @@ def availability_problems(
 
 # -- [jobs] ---------------------------------------------------------------------------
 
-JOBS_HELP = 'write e.g. enabled = ["drafts", "recheck", "reminder", "retention"] (or [] for none)'
-JOB_TIME_KEYS = ("draft_time", "recheck_time", "reminder_time", "retention_time")
+JOBS_HELP = (
+    'write e.g. enabled = ["drafts", "recheck", "reminder", "retention", "digest"] (or [] for none)'
+)
+JOB_TIME_KEYS = ("draft_time", "recheck_time", "reminder_time", "retention_time", "digest_time")
 # key: (unit, its usual value, the least and the most that make sense); past the most,
 # the jobs' date arithmetic would leave the calendar and fail every run.
 JOB_COUNTS = {

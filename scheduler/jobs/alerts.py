@@ -226,6 +226,21 @@ def mail_after_commit(
     return f"e-mail to {count_words(len(to), 'person', 'people')} sent after commit"
 
 
+def mails_after_commit(
+    session: Session,
+    config: Mapping[str, Any],
+    mails: Sequence[tuple[str, Mail]],
+    at: dt.datetime,
+) -> str:
+    """Queue a different mail for each address, over one connection after the commit."""
+    smtp = smtp_settings(config)
+    if smtp is None:
+        return "e-mail is not set up (SMTP_HOST), so nobody was e-mailed"
+    host = _host(config)
+    AfterCommit(smtp, [_message(smtp, host, to, mail, at) for to, mail in mails]).attach(session)
+    return f"e-mail to {count_words(len(mails), 'person', 'people')} sent after commit"
+
+
 def _host(config: Mapping[str, Any]) -> str:
     return public_address(config).host
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scheduler.jobs.digest import run_digest
 from scheduler.jobs.drafts import run_drafts
 from scheduler.jobs.recheck import run_recheck
 from scheduler.jobs.reminders import run_reminder
@@ -32,4 +33,5 @@ JOBS: dict[str, JobFunction] = {
     "recheck": run_recheck,
     "reminder": run_reminder,
     "retention": run_retention,
+    "digest": run_digest,
 }

@@ -33,6 +33,7 @@ GRACE: dict[str, int] = {  # seconds a run may start late
     "recheck": HOUR,
     "reminder": HOUR,
     "retention": HOUR,
+    "digest": 3 * HOUR,
 }
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": HOUR}
 TIME_OF = {
@@ -40,6 +41,7 @@ TIME_OF = {
     "recheck": "recheck_time",
     "reminder": "reminder_time",
     "retention": "retention_time",
+    "digest": "digest_time",
 }
 WHAT = {
     "drafts": "plan a draft of the week {weeks} ahead",
@@ -49,6 +51,7 @@ WHAT = {
         "delete audit entries after {audit} days and superseded versions of weeks"
         " over {versions} days old"
     ),
+    "digest": "tell people of the open sessions they could take",
 }
 FULL_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -12,12 +12,16 @@ coordinators may see those, and an item may be read on a shared phone).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from scheduler.domain import DAY_NAMES
 from scheduler.storage.clock import now, utc
+from scheduler.storage.feeds import EventChange
 from scheduler.storage.models.app import UserRecord
 from scheduler.storage.models.pool import InboxRecord
 
@@ -99,14 +103,19 @@ def tell_coordinators(
     return len(users)
 
 
-def _mine(network_id: int, who: Recipient) -> ColumnElement[bool]:
-    mine = [InboxRecord.user_id == who.user_id]
-    if who.staff_id:
-        mine.append(InboxRecord.staff_id == who.staff_id)
-    return and_(InboxRecord.network_id == network_id, or_(*mine))
+def _mine(network_id: int | None, who: Recipient) -> ColumnElement[bool]:
+    """This person's items: their account's, and their staff_id's in that network (None:
+    an account of every network, whose items are its own account's only)."""
+    mine = InboxRecord.user_id == who.user_id
+    if who.staff_id is None or network_id is None:
+        return mine if network_id is None else and_(InboxRecord.network_id == network_id, mine)
+    return and_(
+        InboxRecord.network_id == network_id,
+        or_(mine, InboxRecord.staff_id == who.staff_id),
+    )
 
 
-def unread_count(session: Session, network_id: int, who: Recipient) -> int:
+def unread_count(session: Session, network_id: int | None, who: Recipient) -> int:
     """How many items this person has not opened (the navigation shows it)."""
     statement = (
         select(func.count())
@@ -116,7 +125,7 @@ def unread_count(session: Session, network_id: int, who: Recipient) -> int:
     return int(session.scalar(statement) or 0)
 
 
-def items(session: Session, network_id: int, who: Recipient) -> list[InboxItem]:
+def items(session: Session, network_id: int | None, who: Recipient) -> list[InboxItem]:
     """This person's newest items, unread first, newest first within each."""
     records = session.scalars(
         select(InboxRecord)
@@ -140,7 +149,15 @@ def items(session: Session, network_id: int, who: Recipient) -> list[InboxItem]:
     ]
 
 
-def mark_read(session: Session, network_id: int, who: Recipient, item_id: int | None = None) -> int:
+def link_of(session: Session, network_id: int | None, who: Recipient, item_id: int) -> str | None:
+    """The page an item of this person's points to, or None (not theirs, or no page)."""
+    statement = select(InboxRecord.link).where(_mine(network_id, who), InboxRecord.id == item_id)
+    return session.scalar(statement)
+
+
+def mark_read(
+    session: Session, network_id: int | None, who: Recipient, item_id: int | None = None
+) -> int:
     """Mark one item (or every item) of this person read; another person's item is untouched."""
     statement = (
         update(InboxRecord)
@@ -150,3 +167,42 @@ def mark_read(session: Session, network_id: int, who: Recipient, item_id: int | 
     if item_id is not None:
         statement = statement.where(InboxRecord.id == item_id)
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+# -- what publications tell ---------------------------------------------------------------
+
+SHOWN_CHANGES = 3  # changes spelled out in one item; the rest are counted
+
+
+def change_words(change: EventChange) -> str:
+    """``Wed 2 Dec EVE moved from P01 to P02`` (also ``added at``, ``removed from``)."""
+    day = f"{DAY_NAMES[change.date.weekday()]} {change.date.day} {change.date:%b}"
+    if change.change == "moved":
+        what = f"moved from {change.from_site} to {change.to_site}"
+    elif change.change == "added":
+        what = f"added at {change.to_site}"
+    else:
+        what = f"removed from {change.from_site}" if change.from_site else "removed"
+    return f"{day} {change.session_id} {what}"
+
+
+def tell_changes(session: Session, changes: Sequence[EventChange], today: dt.date) -> int:
+    """One item per person whose published sessions from today on changed; how many items."""
+    by_person: dict[tuple[int, str], list[EventChange]] = {}
+    for change in sorted(changes, key=lambda c: (c.date, c.session_id)):
+        if change.date >= today:
+            by_person.setdefault((change.network_id, change.staff_id), []).append(change)
+    for (network_id, staff_id), theirs in by_person.items():
+        words = "; ".join(change_words(c) for c in theirs[:SHOWN_CHANGES])
+        more = len(theirs) - SHOWN_CHANGES
+        if more > 0:
+            words += f" (and {more} more)"
+        tell(
+            session,
+            network_id,
+            staff_id=staff_id,
+            kind="change",
+            text=f"Your published sessions changed: {words}.",
+            link=f"/n/{network_id}/people/{quote(staff_id, safe='')}",
+        )
+    return len(by_person)

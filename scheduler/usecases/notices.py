@@ -41,6 +41,7 @@ from scheduler.storage.models.network import (
     SiteRecord,
     StaffRecord,
 )
+from scheduler.usecases.inbox import tell_changes
 from scheduler.usecases.publishing import PublishedVersion
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def record_notices(session: Session, changes: Sequence[EventChange], today: dt.d
         if in_window(change.date, today)
     ]
     session.add_all(records)
+    tell_changes(session, changes, today)  # the inbox keeps every change from today on
     session.flush()
     return [record.id for record in records]
 

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import assignment_record, copied_header, find_rota
 from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
+from scheduler.usecases.inbox import tell, tell_coordinators
 from scheduler.usecases.notices import notifiable, record_notices
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
@@ -116,6 +118,13 @@ def book(
         raise BookingRefusedError("not booked: the place has closed")
     published, cells = _checked(session, network_id, bundle, claimed, person)
     if asking:
+        tell_coordinators(
+            session,
+            network_id,
+            kind="request",
+            text=f"{person.name} asked for the open session {claimed.where}.",
+            link=f"/n/{network_id}/weeks/{claimed.week}/open",
+        )
         audit.record(
             session,
             actor,
@@ -195,15 +204,31 @@ def approve(
     bundle = current_bundle(session, network_id)
     person = bundle.person(place.booked_staff_id)
     checked = _checked(session, network_id, bundle, place, person)
+    _tell_booker(session, place, person.staff_id, "approved: it is in your published sessions")
     return _publish(session, network_id, place, checked, actor=actor, moment=moment)
+
+
+def _tell_booker(session: Session, place: OpenSession, staff_id: str, outcome: str) -> None:
+    tell(
+        session,
+        place.network_id,
+        staff_id=staff_id,
+        kind="decision",
+        text=f"Your request for the open session {place.where} was {outcome}.",
+        link=f"/n/{place.network_id}/people/{quote(staff_id, safe='')}/open",
+    )
 
 
 def decline(session: Session, network_id: int, place_id: int, *, actor: str) -> OpenSession:
     """Decline a requested booking: the place is open again for anyone else."""
     values: dict[str, object] = {"state": "open", "booked_staff_id": None, "booked_at": None}
+    asked = session.get(OpenSessionRecord, place_id)
+    booker = asked.booked_staff_id if asked is not None else None
     place = change_place(session, network_id, place_id, values, REQUESTED)
     if place is None:
         raise BookingRefusedError(f"not declined: place {place_id} is not a request")
+    if booker:
+        _tell_booker(session, place, booker, "declined; the place is open to others again")
     audit.record(
         session,
         actor,

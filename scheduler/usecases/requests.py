@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from scheduler.storage.models.app import CoverRequestRecord, LeaveRequestRecord
 from scheduler.storage.models.network import SessionTypeRecord, SiteRecord, StaffRecord
 from scheduler.storage.records import session_type_of, staff_of
 from scheduler.storage.repository import rows_of
+from scheduler.usecases.inbox import tell, tell_coordinators
 
 LEAVE_KINDS: tuple[str, ...] = tuple(kind.value for kind in LeaveKind)
 MAX_LEAVE_DAYS = 366  # one request covers at most a year; longer leave is split
@@ -235,6 +237,13 @@ def request_leave(
     session.add(record)
     session.flush()
     subject = f"leave request {record.id} ({staff_id})"
+    tell_coordinators(
+        session,
+        network_id,
+        kind="request",
+        text=f"{staff_id} asked for time off from {_day(checked.start)} to {_day(checked.end)}.",
+        link=f"/n/{network_id}/leave",
+    )
     audit.record(
         session,
         actor,
@@ -337,6 +346,18 @@ def decide_leave(
         (network_id, request_id, decision, actor),
         _leave_audit,
         lambda r: f"leave request {r.id} ({r.staff_id})",
+    )
+    # Dates and the decision only: the kind and reason are health data.
+    days = _day(record.start_date)
+    if record.end_date != record.start_date:
+        days += f" to {_day(record.end_date)}"
+    tell(
+        session,
+        network_id,
+        staff_id=record.staff_id,
+        kind="decision",
+        text=f"Your request for time off {days} was {record.state}.",
+        link=f"/n/{network_id}/people/{quote(record.staff_id, safe='')}",
     )
     return leave_request_of(record)
 

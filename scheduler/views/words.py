@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 PROVEN = 1e-6  # a gap this small is the solver's proof that no better rota exists
 
 STATUS_WORDS = {
@@ -30,3 +33,13 @@ def quality_words(gap: float | None, found: bool) -> str:
     if gap <= PROVEN:
         return "the best possible rota is proven"
     return f"at most {gap * 100:.1f}% from the best possible"
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def local_moment(moment: dt.datetime) -> str:
+    """``Mon 7 Dec 14:05``: a stored (UTC) moment as people in England read it."""
+    local = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    local = local.astimezone(LONDON)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"

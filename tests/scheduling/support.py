@@ -34,12 +34,13 @@ UTC = dt.UTC
 NETWORK = "Example network"
 ALL_AT_0130 = """
 [jobs]
-enabled = ["drafts", "recheck", "reminder", "retention"]
+enabled = ["drafts", "recheck", "reminder", "retention", "digest"]
 draft_day = "Sun"
 draft_time = "01:30"
 recheck_time = "01:30"
 reminder_time = "01:30"
 retention_time = "01:30"
+digest_time = "01:30"
 """
 
 
@@ -179,7 +180,8 @@ PROCESS = textwrap.dedent(
         time.sleep(0.005)
     now = dt.datetime(2026, 10, 25, 0, 40, tzinfo=dt.UTC)  # 01:40 BST, the first time round
     engine = make_engine(url)
-    jobs = dict.fromkeys(("drafts", "recheck", "reminder", "retention"), slow_job)
+    from scheduler.network_settings import JOB_KINDS
+    jobs = dict.fromkeys(JOB_KINDS, slow_job)
     for result in run_once(engine, {"NAME": name}, lambda: now, jobs):
         print(result.job_id, result.outcome, flush=True)
     engine.dispose()
