@@ -88,6 +88,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("people.cover_requests", "GET"): (M, C),
     ("people.decide_cover", "POST"): (M,),
     ("feeds.feed", "GET"): (OPEN,),  # the token in the address is the credential
+    ("feeds.open_feed", "GET"): (OPEN,),
     ("feeds.rotate_person", "POST"): (M, C, K),
     ("feeds.network_feeds", "GET"): (M, C),
     ("feeds.manage", "POST"): (M, C),
@@ -113,6 +114,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("open.mine", "GET"): (M, C, K),  # a clinician their own only
     ("open.book", "POST"): (M, C, K),
     ("open.decide", "POST"): (M, C),
+    ("open.digest", "POST"): (M, C, K),
+    ("inbox.page", "GET"): (M, C, P, K),
+    ("inbox.open_item", "POST"): (M, C, P, K),  # only one's own items are found
+    ("inbox.read_all", "POST"): (M, C, P, K),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -131,6 +136,7 @@ class Seeded:
     rota_id: int
     feed_token: str
     first_cell: Assignment
+    person_token: str
 
 
 @pytest.fixture
@@ -166,12 +172,15 @@ def seeded(db_url: str) -> Iterator[Seeded]:
         record_absence(session, network_id, bundle, staff_id=CLINICIAN_STAFF, form=sick, actor="t")
         # The hub feed's link: no route of the walk replaces it (rotate_person is per person).
         token = issue_token(session, network_id, "hub", "", app.config["SECRET_KEY"])
+        # Someone else's link, for their open-sessions feed (a hub link has none).
+        other = next(p.staff_id for p in bundle.staff if p.staff_id != CLINICIAN_STAFF)
+        person_token = issue_token(session, network_id, "staff", other, app.config["SECRET_KEY"])
         # A published (empty) week for the recharge ledger's downloads; WEEK stays a draft.
         save_week(session, network_id, "2026-W50", [], state="published")
         # Alert 1 of WEEK, for weeks.clear_alert (cleared by the first role, then "already").
         add_alert(session, network_id, WEEK, "reminder", "a reminder", at=now())
     first = min(outcome.assignments)
-    yield Seeded(app, engine, network_id, job_id, rota_id, token, first)
+    yield Seeded(app, engine, network_id, job_id, rota_id, token, first, person_token)
     engine.dispose()
 
 
@@ -214,6 +223,7 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
         "people.cover_requests": f"{n}/cover",
         "people.decide_cover": f"{n}/cover/1",
         "feeds.feed": f"/feeds/{seeded.feed_token}.ics",
+        "feeds.open_feed": f"/feeds/{seeded.person_token}/open.ics",
         "feeds.rotate_person": f"{n}/people/{CLINICIAN_STAFF}/feed",
         "feeds.network_feeds": f"{n}/feeds",
         "feeds.manage": f"{n}/feeds",
@@ -253,6 +263,10 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "open.mine": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open",
         "open.book": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open/1/book",
         "open.decide": f"{week.rsplit('/weeks/', 1)[0]}/open/1/decline",
+        "open.digest": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/digest",
+        "inbox.page": "/inbox",
+        "inbox.open_item": "/inbox/1/open",
+        "inbox.read_all": "/inbox/read",
     }
 
 

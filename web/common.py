@@ -182,6 +182,13 @@ class FeedLinks:
     web: str
     webcal: str
 
+    @property
+    def open_sessions(self) -> FeedLinks:
+        """The same person's second feed: open sessions they could take, as tentative events."""
+        return FeedLinks(
+            self.web[: -len(".ics")] + "/open.ics", self.webcal[: -len(".ics")] + "/open.ics"
+        )
+
 
 def feed_links(db: Session, network_id: int, kind: str, subject: str) -> FeedLinks | None:
     """The feed's current links, or None when it has none (never made, or turned off)."""

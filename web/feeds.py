@@ -20,8 +20,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -41,14 +43,18 @@ from werkzeug.wrappers import Response
 
 from scheduler.config import public_address
 from scheduler.outputs.calendar import render_feed
+from scheduler.outputs.open_calendar import render_open_feed
 from scheduler.storage import audit
+from scheduler.storage.clock import now
 from scheduler.storage.db import database_trouble
+from scheduler.storage.events import current_bundle
 from scheduler.storage.feeds import (
     FEED_KINDS,
     FeedSubject,
     FeedSubjectError,
     feed_last_modified,
     feed_version,
+    load_directory,
 )
 from scheduler.storage.models.network import NetworkRecord, SiteRecord
 from scheduler.storage.repository import rows_of
@@ -59,6 +65,7 @@ from scheduler.usecases.feeds import (
     issue_token,
     revoke_token,
 )
+from scheduler.usecases.open_sessions import places_for
 from web.auth import STAFF_ROLES, network_guard, require, site_guard, staff_guard
 from web.common import (
     LONDON,
@@ -278,8 +285,47 @@ def _serve(token: str) -> Response:
 @bp.get("/feeds/<token>.ics")
 def feed(token: str) -> Response:
     """A published calendar feed; the token in the address is the only credential."""
+    return _guarded(_serve, token)
+
+
+@bp.get("/feeds/<token>/open.ics")
+def open_feed(token: str) -> Response:
+    """A person's open sessions as tentative events, under the token of their rota feed."""
+    return _guarded(_serve_open, token)
+
+
+def _serve_open(token: str) -> Response:
+    """The places the feed's person could book now; 304 when the client has these bytes."""
+    if len(token) > LONGEST_TOKEN:
+        return _plain(404, "Not found\n")
+    with reading() as db:
+        found = find_feed(db, token, secret())
+        if found is None or found.kind != "staff":
+            return _plain(404, "Not found\n")
+        bundle = current_bundle(db, found.network_id)
+        person = next((p for p in bundle.staff if p.staff_id == found.subject), None)
+        fits = []
+        if person is not None:
+            shown = places_for(db, found.network_id, person, now(), bundle)
+            fits = [p for p, why in shown if why is None and p.state == "open"]
+        directory = load_directory(db, found.network_id)
+    page = f"{link_base()}/n/{found.network_id}/people/{quote(found.subject, safe='')}/open"
+    name = person.name if person is not None else found.subject
+    body = render_open_feed(directory, name, fits, public_host(), page)
+    tag = hashlib.sha256(body).hexdigest()[:32]
+    fresh = not is_resource_modified(request.environ, etag=tag)
+    response = Response(b"" if fresh else body, status=304 if fresh else 200)
+    response.headers["Content-Type"] = CALENDAR_TYPE
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _guarded(serve: Callable[[str], Response], token: str) -> Response:
+    """Serve a feed; a busy database is a 503 to retry, any other failure a bare 500."""
     try:
-        return _serve(token)
+        return serve(token)
     except Exception as err:  # reported here, by route: the address holds the token
         if database_trouble(err) is not None:
             log.warning("a calendar feed waited too long for the database; asked to retry")

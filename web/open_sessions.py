@@ -20,6 +20,7 @@ from scheduler.storage.rotas import find_rota
 from scheduler.usecases import open_bookings as bookings
 from scheduler.usecases import open_sessions as places
 from scheduler.usecases.editing import load_cells
+from scheduler.usecases.open_digest import set_digest, wants_digest
 from scheduler.views.week import load_week
 from web.auth import STAFF_ROLES, network_guard, require, staff_guard
 from web.common import (
@@ -142,6 +143,7 @@ def mine(network_id: int, staff_id: str) -> str:
         bundle = current_bundle(db, network_id)
         person = _person(bundle, staff_id)
         found = places.places_for(db, network_id, person, now(), bundle)
+        digest = wants_digest(db, network_id, staff_id)
     return render_template(
         "open/mine.html",
         network_id=network_id,
@@ -151,7 +153,27 @@ def mine(network_id: int, staff_id: str) -> str:
         sessions={s.session_id: s for s in bundle.session_types},
         own=user.staff_id == staff_id,
         asking=bundle.open_sessions.booking == "approval",
+        digest=digest if bundle.open_sessions.digest else None,
+        emailed=bool(person.email),
     )
+
+
+@bp.post("/n/<int:network_id>/people/<staff_id>/digest")
+@require("clinician", *STAFF_ROLES)
+def digest(network_id: int, staff_id: str) -> Response:
+    """Stop the person's daily e-mail of open sessions, or start it again."""
+    staff_guard(network_id, staff_id)
+    wanted = request.form.get("digest") == "on"
+    with transaction() as db:
+        _person(current_bundle(db, network_id), staff_id)
+        set_digest(db, network_id, staff_id, wanted=wanted)
+    flash(
+        "The daily e-mail of open sessions is on."
+        if wanted
+        else "No more daily e-mails of open sessions; they still show here and in the inbox.",
+        "success",
+    )
+    return redirect(url_for(".mine", network_id=network_id, staff_id=staff_id))
 
 
 @bp.post("/n/<int:network_id>/people/<staff_id>/open/<int:place_id>/book")

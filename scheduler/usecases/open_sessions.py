@@ -70,6 +70,7 @@ class OpenSession:
     closes_at: dt.datetime
     booked_staff_id: str | None = None
     version: int | None = None
+    offered_at: dt.datetime | None = None
 
     @property
     def cell_of(self) -> tuple[dt.date, str, str]:
@@ -109,6 +110,7 @@ def open_session_of(record: OpenSessionRecord) -> OpenSession:
         closes_at=utc(record.closes_at),
         booked_staff_id=record.booked_staff_id,
         version=record.version,
+        offered_at=utc(record.offered_at),
     )
 
 
