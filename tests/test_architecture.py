@@ -31,7 +31,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scheduler.outputs", "scheduler.bench"),  # exports and calendars; benchmark runners
     ("scheduler.checks", "scheduler.bundle", "scheduler.config", "solver"),
     ("scheduler.storage",),  # the database
-    ("scheduler.domain", "scheduler.horizon", "scheduler.money", "scheduler.catalogue"),
+    (
+        "scheduler.domain",
+        "scheduler.network_settings",
+        "scheduler.horizon",
+        "scheduler.money",
+        "scheduler.catalogue",
+    ),
 )
 DOMAIN = LAYERS[-1]
 # web modules that are not blueprints: any blueprint may import these, and only these.

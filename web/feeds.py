@@ -43,7 +43,6 @@ from werkzeug.wrappers import Response
 
 from scheduler.config import public_address
 from scheduler.outputs.calendar import render_feed
-from scheduler.outputs.open_calendar import render_open_feed
 from scheduler.storage import audit
 from scheduler.storage.clock import now
 from scheduler.storage.db import database_trouble
@@ -65,6 +64,7 @@ from scheduler.usecases.feeds import (
     issue_token,
     revoke_token,
 )
+from scheduler.usecases.open_feed import render_open_feed
 from scheduler.usecases.open_sessions import places_for
 from web.auth import STAFF_ROLES, network_guard, require, site_guard, staff_guard
 from web.common import (
