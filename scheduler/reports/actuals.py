@@ -206,6 +206,7 @@ def load_entries(
     bundle: Bundle,
     first: dt.date,
     last: dt.date,
+    *,
     staff_id: str | None = None,
 ) -> list[Entry]:
     """Every entry of the period from the current publications and the timesheets."""

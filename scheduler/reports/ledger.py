@@ -55,8 +55,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import FEDERATION, Assignment, Bundle, Staff, iso_week_label, parse_iso_week
 from scheduler.money import SECONDS_PER_HOUR, cents
-from scheduler.storage.models.network import RotaRecord
 from scheduler.reports.actuals import Counted, counted, load_entries
+from scheduler.storage.models.network import RotaRecord
 from scheduler.views.totals import worked_seconds
 from scheduler.views.week import stored_bundle
 
