@@ -189,8 +189,9 @@ def report_page(network_id: int) -> tuple[str, int]:
     if period is not None:
         with reading() as db:
             found = report.load_timesheets(db, network_id, period)
+    args: dict[str, Any] = dict(period.args) if period else {}
     downloads = [
-        (name, url_for(".download", network_id=network_id, name=name, **period.args))
+        (name, url_for(".download", network_id=network_id, name=name, **args))
         for name in report.DOWNLOADS
     ] if period else []  # fmt: skip
     html = render_template(
