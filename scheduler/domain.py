@@ -360,7 +360,6 @@ STANDARD_HOURS: tuple[AccessWindow, ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class EnhancedAccess:
     """Enhanced-access settings (``[enhanced_access]`` in network.toml), defaults as the DES.

@@ -118,6 +118,13 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("inbox.page", "GET"): (M, C, P, K),
     ("inbox.open_item", "POST"): (M, C, P, K),  # only one's own items are found
     ("inbox.read_all", "POST"): (M, C, P, K),
+    ("timesheets.day", "GET"): (M, C),
+    ("timesheets.confirm", "POST"): (M, C),
+    ("timesheets.correct", "POST"): (M, C),
+    ("timesheets.report_page", "GET"): (M, C),
+    ("timesheets.download", "GET"): (M, C),
+    ("timesheets.mine", "GET"): (M, C, K),  # a clinician their own only
+    ("timesheets.flag", "POST"): (K,),  # the clinician themselves
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -267,6 +274,20 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "inbox.page": "/inbox",
         "inbox.open_item": "/inbox/1/open",
         "inbox.read_all": "/inbox/read",
+        **timesheet_urls(week.rsplit("/weeks/", 1)[0]),
+    }
+
+
+def timesheet_urls(n: str) -> dict[str, str]:
+    """Timesheets: a coordinator's day and report, a clinician's own timesheet."""
+    return {
+        "timesheets.day": f"{n}/timesheets?date=2026-12-01",
+        "timesheets.confirm": f"{n}/timesheets/confirm",
+        "timesheets.correct": f"{n}/timesheets/correct",
+        "timesheets.report_page": f"{n}/reports/timesheets?month=2026-12",
+        "timesheets.download": f"{n}/reports/timesheets/timesheets.xlsx?month=2026-12",
+        "timesheets.mine": f"{n}/people/{CLINICIAN_STAFF}/timesheet?month=2026-12",
+        "timesheets.flag": f"{n}/people/{CLINICIAN_STAFF}/timesheet/flag",
     }
 
 

@@ -43,6 +43,7 @@ from web import (
     report_fairness,
     report_ledger,
     rota,
+    timesheets,
     views,
     weeks,
 )
@@ -147,6 +148,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_ea.bp,
         report_fairness.bp,
         report_ledger.bp,
+        timesheets.bp,
         jobs_admin.bp,
         glossary.bp,
         inbox.bp,

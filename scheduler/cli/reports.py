@@ -1,4 +1,4 @@
-"""``rotapool report ea|fairness|recharges``: the network reports, printed or written."""
+"""``rotapool report ea|fairness|recharges|timesheets``: the network reports, printed or written."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from scheduler.cli.common import (
     network_db_args,
     print_error,
 )
-from scheduler.reports import ea, fairness
+from scheduler.reports import ea, fairness, timesheets
 from scheduler.reports.ledger import NothingPublishedError, PeriodError, choose_period, load_ledger
 from scheduler.reports.ledger_tables import summary_lines, write_ledger
 from scheduler.storage.db import (
@@ -170,12 +170,57 @@ def _report_recharges_parser(reports: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_report_recharges)
 
 
+def cmd_report_timesheets(args: argparse.Namespace) -> int:
+    """Each person's hours and cost over a period, confirmed timesheets where they exist."""
+    try:
+        period = choose_period(week=None, month=args.month, first=args.first, last=args.last)
+    except PeriodError as err:
+        option = "--month or --from/--to" if err.field == "period" else f"--{err.field}"
+        print_error(f"error: {option}: {err.message}")
+        return EXIT_INPUT
+    engine = make_engine(db_url(args))
+    try:
+        with reading(engine) as session:
+            report = timesheets.load_timesheets(
+                session, network_id_of(session, args.network), period
+            )
+    finally:
+        engine.dispose()
+    print(*timesheets.summary_lines(report), sep="\n")
+    for kind, path in (("csv", args.csv), ("xlsx", args.xlsx)):
+        if path:
+            try:
+                written = timesheets.write_timesheets(report, kind, Path(path))
+            except OSError as err:
+                print_error(f"error: --{kind}: cannot write {path}: {err.strerror or err}")
+                return EXIT_FAILED
+            print(f"Wrote {written}")
+    return EXIT_OK
+
+
+def _report_timesheets_parser(reports: argparse._SubParsersAction) -> None:
+    p = reports.add_parser(
+        "timesheets",
+        help="hours and cost per person by site, weekend and extended hours apart, bank apart",
+    )
+    p.add_argument("--month", help="a month, e.g. 2026-12")
+    p.add_argument("--from", dest="first", metavar="DATE", help="instead of --month: first date")
+    p.add_argument("--to", dest="last", metavar="DATE", help="last date, included")
+    p.add_argument("--csv", metavar="FILE", help="also write every line as CSV")
+    p.add_argument("--xlsx", metavar="FILE", help="also write staff, bank, employers and notes")
+    network_db_args(p)
+    p.set_defaults(func=cmd_report_timesheets)
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="network reports: enhanced access, recharges, fairness")
+    p = sub.add_parser(
+        "report", help="network reports: enhanced access, recharges, fairness, timesheets"
+    )
     reports = p.add_subparsers(dest="report", required=True)
     for add_report in (  # one function per report, each adding its subcommand
         _report_ea_parser,
         _report_fairness_parser,
         _report_recharges_parser,
+        _report_timesheets_parser,
     ):
         add_report(reports)

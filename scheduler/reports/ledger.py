@@ -25,7 +25,11 @@ What counts
     drafts and superseded versions never reach an invoice.  Hours are real
     hours worked, clock changes included (``scheduler.views.totals.worked_seconds``,
     the rule of every other figure of the product).  Employers and rates are
-    the ones imported now, for the whole period.
+    the ones imported now, for the whole period.  Where a coordinator has
+    confirmed a timesheet (``scheduler.reports.actuals``), what it says counts
+    instead of the plan: a session not worked drops out, different times count
+    as worked, an unplanned session worked is added; the ledger says how many
+    sessions are confirmed actuals and how many still count as planned.
 
 Money
     One *line* is one person's hours at one host over the period.  Its hours
@@ -41,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
@@ -51,8 +55,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import FEDERATION, Assignment, Bundle, Staff, iso_week_label, parse_iso_week
 from scheduler.money import SECONDS_PER_HOUR, cents
+from scheduler.reports.actuals import Counted, counted, load_entries
 from scheduler.storage.models.network import RotaRecord
-from scheduler.storage.rotas import published_assignments
 from scheduler.views.totals import worked_seconds
 from scheduler.views.week import stored_bundle
 
@@ -352,6 +356,8 @@ class Ledger:
     unpublished_weeks: tuple[str, ...]
     uncounted: tuple[str, ...] = ()  # published sessions that cannot be attributed, explained
     viewer: str | None = None
+    confirmed_sessions: int = 0  # sessions counted from a confirmed timesheet
+    planned_sessions: int = 0  # sessions counted as planned (no confirmed timesheet yet)
 
     @cached_property
     def _order(self) -> dict[str, int]:
@@ -469,8 +475,13 @@ def _uncounted(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[str, 
     return tuple(f"{n} session(s) not counted: {why}" for why, n in sorted(missing.items()))
 
 
-def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[StaffLine, ...]:
-    """Seconds per (host, person) where the employer is elsewhere, as recharges.csv counts."""
+def staff_lines(
+    bundle: Bundle,
+    assignments: Iterable[Assignment],
+    actual: Mapping[Assignment, int] | None = None,
+) -> tuple[StaffLine, ...]:
+    """Seconds per (host, person) where the employer is elsewhere, as recharges.csv counts;
+    ``actual`` gives the seconds of sessions whose timesheet says how long they really were."""
     staff = {p.staff_id: p for p in bundle.staff}
     by_host: dict[str, list[Assignment]] = defaultdict(list)
     for a in set(assignments):
@@ -479,7 +490,7 @@ def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[Staf
             by_host[a.site_id].append(a)
     lines = []
     for host, found in by_host.items():
-        for staff_id, seconds in worked_seconds(bundle, found).items():
+        for staff_id, seconds in _seconds(bundle, found, actual).items():
             person = staff[staff_id]
             line = StaffLine(
                 bundle.organisation_of(host),
@@ -494,13 +505,29 @@ def staff_lines(bundle: Bundle, assignments: Iterable[Assignment]) -> tuple[Staf
     return tuple(sorted(lines, key=lambda x: (x.host, x.employer, x.staff_id)))
 
 
+def _seconds(
+    bundle: Bundle, found: list[Assignment], actual: Mapping[Assignment, int] | None
+) -> dict[str, int]:
+    """Planned seconds per person, or the timesheets' where ``actual`` has them."""
+    if actual is None:
+        return worked_seconds(bundle, found)
+    seconds: dict[str, int] = defaultdict(int)
+    for a in found:
+        seconds[a.staff_id] += actual[a]
+    return seconds
+
+
 def build_ledger(
     bundle: Bundle,
     period: Period,
     assignments: Iterable[Assignment],
     published: Collection[str] | None = None,
+    actual: Counted | None = None,
 ) -> Ledger:
-    """The ledger of the period's assignments; ``published`` = weeks with a publication (all)."""
+    """The ledger of the period's assignments; ``published`` = weeks with a publication (all);
+    ``actual``: what the timesheets say was worked, counted instead of ``assignments``."""
+    if actual is not None:
+        assignments = actual.assignments
     inside = sorted({a for a in assignments if period.first <= a.date <= period.last})
     weeks = period.weeks
     done = set(weeks if published is None else published)
@@ -508,10 +535,12 @@ def build_ledger(
         network=bundle.name,
         period=period,
         parties=parties_of(bundle),
-        lines=staff_lines(bundle, inside),
+        lines=staff_lines(bundle, inside, None if actual is None else actual.seconds),
         published_weeks=tuple(w for w in weeks if w in done),
         unpublished_weeks=tuple(w for w in weeks if w not in done),
         uncounted=_uncounted(bundle, inside),
+        confirmed_sessions=0 if actual is None else actual.confirmed,
+        planned_sessions=len(inside) if actual is None else actual.planned,
     )
 
 
@@ -538,5 +567,5 @@ def load_ledger(session: Session, network_id: int, period: Period) -> Ledger:
             f"no rota is published between {period.first} and {period.last} "
             f"(weeks {', '.join(period.weeks)}): publish a week first; drafts never count"
         )
-    found = published_assignments(session, network_id, period.first, period.last)
-    return build_ledger(bundle, period, found, published)
+    entries = load_entries(session, network_id, bundle, period.first, period.last)
+    return build_ledger(bundle, period, (), published, counted(entries))

@@ -170,6 +170,7 @@ def note_rows(ledger: Ledger) -> list[Row]:
             ", ".join(ledger.unpublished_weeks) or "none",
         ),
         ("hours without a rate", ledger.total.unpriced_hours),
+        ("timesheets", actuals_text(ledger)),
         ("hub sessions", HUB_RULE),
         ("rounding", MONEY_RULE),
         ("no rate", RATE_RULE),
@@ -262,6 +263,14 @@ def balance_text(b: Balance) -> str:
     return f"{head} ({'; '.join(used)})"
 
 
+def actuals_text(ledger: Ledger) -> str:
+    """How many sessions count from confirmed timesheets and how many as planned."""
+    return (
+        f"Timesheets: {ledger.confirmed_sessions} session(s) counted from confirmed actuals, "
+        f"{ledger.planned_sessions} as planned (not yet confirmed)."
+    )
+
+
 def _party_line(s: PartySummary) -> str:
     mark = "" if s.lent.complete and s.borrowed.complete else " *"
     return (
@@ -279,6 +288,7 @@ def summary_lines(ledger: Ledger) -> list[str]:
     ]
     if ledger.unpublished_weeks:
         lines.append(f"Not published, so not counted: {', '.join(ledger.unpublished_weeks)}.")
+    lines.append(actuals_text(ledger))
     lines += [f"Warning: {text}." for text in ledger.uncounted]
     if not ledger.lines:
         lines.append("Nobody worked for a site other than their employer: nothing to recharge.")
