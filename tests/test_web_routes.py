@@ -113,6 +113,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("open.mine", "GET"): (M, C, K),  # a clinician their own only
     ("open.book", "POST"): (M, C, K),
     ("open.decide", "POST"): (M, C),
+    ("swaps.mine", "GET"): (M, C, K),  # a clinician their own only
+    ("swaps.offer_form", "GET"): (M, C, K),
+    ("swaps.offer", "POST"): (M, C, K),
+    ("swaps.act", "POST"): (M, C, K),
+    ("swaps.waiting", "GET"): (M, C),
+    ("swaps.decide", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -253,6 +259,20 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "open.mine": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open",
         "open.book": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open/1/book",
         "open.decide": f"{week.rsplit('/weeks/', 1)[0]}/open/1/decline",
+        **swap_urls(week.rsplit("/weeks/", 1)[0]),
+    }
+
+
+def swap_urls(n: str) -> dict[str, str]:
+    """Swaps and give-aways: a person's page, the offer form, acting on one, approving."""
+    person = f"{n}/people/{CLINICIAN_STAFF}/swaps"
+    return {
+        "swaps.mine": person,
+        "swaps.offer_form": f"{person}/offer",
+        "swaps.offer": f"{person}/offer",
+        "swaps.act": f"{person}/1/accept",
+        "swaps.waiting": f"{n}/swaps",
+        "swaps.decide": f"{n}/swaps/1/approve",
     }
 
 

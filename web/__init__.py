@@ -42,6 +42,7 @@ from web import (
     report_fairness,
     report_ledger,
     rota,
+    swaps,
     views,
     weeks,
 )
@@ -141,6 +142,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         feeds.bp,
         lending.bp,
         open_sessions.bp,
+        swaps.bp,
         repair.bp,
         report_ea.bp,
         report_fairness.bp,

@@ -109,18 +109,20 @@ def _checked(session: Session, bundle: Bundle, swap: Swap, taker: Staff) -> Chec
     return Checked(rota, before, _whole_week(bundle, swap, taker.staff_id, before))
 
 
-def newly_short(bundle: Bundle, week: str, checked: Checked) -> list[str]:
+def newly_short(
+    bundle: Bundle, week: str, before: frozenset[Assignment], after: frozenset[Assignment]
+) -> list[str]:
     """The sessions the swap would leave further below their minimum, in words."""
     dates = week_dates(week)
 
     def key(line: CoverageLine) -> tuple[int, dt.date, str, str]:
         return (line.demand_row, line.date, line.site_id, line.session_id)
 
-    was = {key(line): line.shortfall for line in coverage_of(bundle, dates, checked.before)}
+    was = {key(line): line.shortfall for line in coverage_of(bundle, dates, before)}
     return [
         f"{line.site_id} {line.date:%a %d %b} {line.session_id} would have {line.assigned} "
         f"{line.role or 'people'} of the {line.min} it needs"
-        for line in coverage_of(bundle, dates, checked.after)
+        for line in coverage_of(bundle, dates, after)
         if line.shortfall > was.get(key(line), 0)
     ]
 
@@ -177,7 +179,7 @@ def accept(
     except SwapRefusedError as err:
         raise SwapRefusedError(f"not taken: {err}") from None
     if bundle.swaps.approval == "automatic":
-        short = newly_short(bundle, claimed.week, checked)
+        short = newly_short(bundle, claimed.week, checked.before, checked.after)
         if short:
             raise SwapRefusedError(f"not taken: it would leave a session short ({short[0]})")
         return _apply(session, bundle, claimed, checked, actor=actor, decided_by="automatic")
