@@ -113,7 +113,7 @@ def _offer_page(network_id: int, staff_id: str, form: Mapping[str, str], error: 
         (p for p in bundle.staff if p.role == person.role and p.staff_id != staff_id),
         key=lambda p: p.name,
     )
-    theirs = sorted(c for c in cells if c.staff_id != staff_id) if cell else [] if cell else []
+    theirs = sorted(c for c in cells if c.staff_id != staff_id) if cell else []
     page = render_template(
         "swaps/offer.html",
         network_id=network_id,
