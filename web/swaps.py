@@ -28,6 +28,7 @@ from web.db import reading, transaction
 bp = Blueprint("swaps", __name__)
 
 Page = str | tuple[str, int]
+UPCOMING_WEEKS = 6  # how far ahead the offer page lists sessions to pick from
 
 
 def _person(bundle: Bundle, staff_id: str) -> Staff:
@@ -107,8 +108,9 @@ def _offer_page(network_id: int, staff_id: str, form: Mapping[str, str], error: 
         cell = _cell(form.get("cell", ""), staff_id)
         week = iso_week_label(cell.date) if cell else ""
         cells = swaps.published_cells(db, network_id, week) if cell else frozenset()
+        upcoming = [] if cell in cells else _upcoming(db, network_id, bundle, staff_id)
     if cell is None or cell not in cells:
-        cell = None  # the page asks to pick one of the person's published sessions
+        cell = None  # the page lists the person's sessions to pick one
     colleagues = sorted(
         (p for p in bundle.staff if p.role == person.role and p.staff_id != staff_id),
         key=lambda p: p.name,
@@ -120,6 +122,7 @@ def _offer_page(network_id: int, staff_id: str, form: Mapping[str, str], error: 
         person=person,
         cell=cell,
         colleagues=colleagues,
+        upcoming=upcoming,
         backs=[c for c in theirs if c.staff_id in {p.staff_id for p in colleagues}],
         form=form,
         error=error,
@@ -128,6 +131,19 @@ def _offer_page(network_id: int, staff_id: str, form: Mapping[str, str], error: 
         **_words(bundle),
     )
     return (page, 400) if error else page
+
+
+def _upcoming(db: Session, network_id: int, bundle: Bundle, staff_id: str) -> list[Assignment]:
+    """The person's published sessions of the next weeks that have not started."""
+    moment = now()
+    found: list[Assignment] = []
+    for ahead in range(UPCOMING_WEEKS):
+        week = iso_week_label(moment.date() + dt.timedelta(weeks=ahead))
+        cells = swaps.published_cells(db, network_id, week)
+        found += sorted(
+            c for c in cells if c.staff_id == staff_id and swaps.starts_at(bundle, c) > moment
+        )
+    return found
 
 
 @bp.get("/n/<int:network_id>/people/<staff_id>/swaps/offer")
