@@ -125,6 +125,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("timesheets.download", "GET"): (M, C),
     ("timesheets.mine", "GET"): (M, C, K),  # a clinician their own only
     ("timesheets.flag", "POST"): (K,),  # the clinician themselves
+    ("swaps.mine", "GET"): (M, C, K),  # a clinician their own only
+    ("swaps.offer_form", "GET"): (M, C, K),
+    ("swaps.offer", "POST"): (M, C, K),
+    ("swaps.act", "POST"): (M, C, K),
+    ("swaps.waiting", "GET"): (M, C),
+    ("swaps.decide", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -275,6 +281,7 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "inbox.open_item": "/inbox/1/open",
         "inbox.read_all": "/inbox/read",
         **timesheet_urls(week.rsplit("/weeks/", 1)[0]),
+        **swap_urls(week.rsplit("/weeks/", 1)[0]),
     }
 
 
@@ -288,6 +295,19 @@ def timesheet_urls(n: str) -> dict[str, str]:
         "timesheets.download": f"{n}/reports/timesheets/timesheets.xlsx?month=2026-12",
         "timesheets.mine": f"{n}/people/{CLINICIAN_STAFF}/timesheet?month=2026-12",
         "timesheets.flag": f"{n}/people/{CLINICIAN_STAFF}/timesheet/flag",
+    }
+
+
+def swap_urls(n: str) -> dict[str, str]:
+    """Swaps and give-aways: a person's page, the offer form, acting on one, approving."""
+    person = f"{n}/people/{CLINICIAN_STAFF}/swaps"
+    return {
+        "swaps.mine": person,
+        "swaps.offer_form": f"{person}/offer",
+        "swaps.offer": f"{person}/offer",
+        "swaps.act": f"{person}/1/accept",
+        "swaps.waiting": f"{n}/swaps",
+        "swaps.decide": f"{n}/swaps/1/approve",
     }
 
 

@@ -123,6 +123,7 @@ def _person_page(
         feed=feed,
         notices=notices,
         bookable=bookable,
+        moment=now(),
         own=user.staff_id == staff_id,
         staff_view=user.role in STAFF_ROLES,
         email_on=smtp_settings(current_app.config) is not None,

@@ -43,6 +43,7 @@ from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import load_rota
 from scheduler.usecases.notices import short_day
 from scheduler.usecases.open_sessions import expire_due
+from scheduler.usecases.swaps import expire_due as expire_swaps
 
 RECHECK_WEEKS = 8  # the re-check looks at this week and this many weeks after it
 
@@ -218,6 +219,7 @@ def run_recheck(
     for week, message in new:
         add_alert(session, network_id, week, SHORTFALL, message, at=now)
     unfilled = _close_unfilled(session, network_id, now)
+    unagreed = len(expire_swaps(session, network_id, now))
     summary = (
         f"checked {count_words(len(found), 'published week', 'published weeks')}: "
         f"{count_words(len(new), 'new problem', 'new problems')}, "
@@ -225,6 +227,8 @@ def run_recheck(
     )
     if unfilled:
         summary += f", {count_words(unfilled, 'open session', 'open sessions')} closed unfilled"
+    if unagreed:
+        summary += f", {count_words(unagreed, 'swap offer', 'swap offers')} closed unagreed"
     if not new:
         return summary
     to = recipients(session, network_id, ("coordinator",)) or recipients(

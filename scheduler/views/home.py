@@ -21,6 +21,7 @@ from scheduler.storage.models.app import (
     TransferRecord,
     WeekAlertRecord,
 )
+from scheduler.storage.models.pool import SwapRecord
 from scheduler.storage.rotas import RotaInfo, list_rotas
 
 WEEKS_AHEAD = 6
@@ -116,6 +117,7 @@ class Inbox:
     alerts: tuple[tuple[str, int], ...]  # (week, alerts not cleared)
     failed_solves: int  # in the last RECENT_FAILURES
     failed_runs: int  # scheduled jobs, in the last RECENT_FAILURES
+    swaps: tuple[tuple[str, int], ...] = ()  # (week, swaps and give-aways to approve)
 
     @property
     def total(self) -> int:
@@ -124,6 +126,7 @@ class Inbox:
             + self.cover
             + sum(n for _, n in self.lending)
             + sum(n for _, n in self.bookings)
+            + sum(n for _, n in self.swaps)
             + sum(n for _, n in self.alerts)
             + self.failed_solves
             + self.failed_runs
@@ -155,6 +158,7 @@ def _waiting(network: Callable[[Any], Any], since: dt.datetime) -> dict[str, Kin
             OpenSessionRecord,
             (network(OpenSessionRecord), OpenSessionRecord.state == "requested"),
         ),
+        "swaps": (SwapRecord, (network(SwapRecord), SwapRecord.state == "accepted")),
         "alerts": (
             WeekAlertRecord,
             (network(WeekAlertRecord), WeekAlertRecord.cleared_at.is_(None)),
@@ -200,6 +204,7 @@ def inbox(session: Session, network_id: int, moment: dt.datetime) -> Inbox:
         alerts=by_week("alerts"),
         failed_solves=count("failed_solves"),
         failed_runs=count("failed_runs"),
+        swaps=by_week("swaps"),
     )
 
 
