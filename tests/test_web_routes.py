@@ -113,6 +113,11 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("open.mine", "GET"): (M, C, K),  # a clinician their own only
     ("open.book", "POST"): (M, C, K),
     ("open.decide", "POST"): (M, C),
+    ("availability.weeks", "GET"): (M, C, K),  # a clinician their own only
+    ("availability.week_form", "GET"): (M, C, K),
+    ("availability.save", "POST"): (M, C, K),
+    ("availability.replies", "GET"): (M, C),
+    ("availability.remind", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -237,8 +242,10 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
 
 
 def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
-    """The week board's routes, the publication check, the help page and open sessions."""
+    """The week board's routes, the publication check, the help page, open sessions and
+    availability."""
     first = seeded.first_cell
+    person = f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}"
     cell = f"cell_site={first.site_id}&cell_date={first.date}&cell_session={first.session_id}"
     return {
         "rota.publish_check": f"{week}/publish",
@@ -253,6 +260,11 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "open.mine": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open",
         "open.book": f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}/open/1/book",
         "open.decide": f"{week.rsplit('/weeks/', 1)[0]}/open/1/decline",
+        "availability.weeks": f"{person}/availability",
+        "availability.week_form": f"{person}/availability/{WEEK}",
+        "availability.save": f"{person}/availability/{WEEK}",
+        "availability.replies": f"{week}/availability",
+        "availability.remind": f"{week}/availability/remind",
     }
 
 

@@ -29,6 +29,7 @@ from scheduler.views.words import quality_words, status_words
 from web import (
     admin,
     auth,
+    availability,
     board,
     errors,
     feeds,
@@ -141,6 +142,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         feeds.bp,
         lending.bp,
         open_sessions.bp,
+        availability.bp,
         repair.bp,
         report_ea.bp,
         report_fairness.bp,

@@ -93,6 +93,14 @@ def open_weeks(bundle: Bundle, today: dt.date) -> list[AnswerWindow]:
     return [w for w in found if w.is_open(today)]
 
 
+def closed_weeks(bundle: Bundle, today: dt.date) -> list[AnswerWindow]:
+    """The weeks not yet over whose deadline has passed, soonest first (answers read-only)."""
+    monday = today - dt.timedelta(days=today.weekday())
+    ahead = bundle.availability.closes_weeks_before + 1
+    found = [window(bundle, iso_week_label(monday + dt.timedelta(weeks=i))) for i in range(ahead)]
+    return [w for w in found if w.closed(today)]
+
+
 def planned_staff(bundle: Bundle) -> list[Staff]:
     """The people whose role some demand row plans (a row for anyone plans everyone)."""
     roles = {row.role for row in bundle.demand if not row.closes}
@@ -150,6 +158,21 @@ def read_answers(
     )
     answers = tuple(sorted(Answer(r.date, r.session_id, r.kind) for r in records))
     return WeekAnswers(staff_id, span, answers, utc(answered) if answered else None)
+
+
+def unanswered(
+    session: Session, network_id: int, bundle: Bundle, staff_id: str, today: dt.date
+) -> int:
+    """How many weeks open today the person has not answered for."""
+    weeks = [w.week for w in open_weeks(bundle, today)]
+    answered = session.scalars(
+        select(AvailabilityAnswerRecord.week).where(
+            AvailabilityAnswerRecord.network_id == network_id,
+            AvailabilityAnswerRecord.staff_id == staff_id,
+            AvailabilityAnswerRecord.week.in_(weeks),
+        )
+    )
+    return len(weeks) - len(set(answered))
 
 
 def field_name(day: dt.date, session_id: str) -> str:
