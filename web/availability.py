@@ -51,6 +51,7 @@ def weeks(network_id: int, staff_id: str) -> str:
         person=person,
         weeks=mine,
         closed=closed,
+        today=day,
         own=user.staff_id == staff_id,
         settings=bundle.availability,
         day_words=avail.day_words,
