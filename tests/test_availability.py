@@ -30,12 +30,13 @@ from scheduler.usecases.availability import (
     save_answers,
     window,
 )
-from scheduler.usecases.editing import week_dates
+from scheduler.usecases.editing import Edit, HardRuleError, apply_edit, week_dates
 from scheduler.usecases.importing import import_bundle
 from scheduler.usecases.planning import plan_week
+from scheduler.views.week import load_week
 from solver import SolveOptions
 from tests.bundles import write_bundle
-from tests.web_support import publish_planned_week, seeded_app
+from tests.web_support import publish_planned_week, save_week, seeded_app
 
 WEEK = "2026-W49"  # Monday 2026-11-30
 TUESDAY = dt.date(2026, 12, 1)
@@ -342,3 +343,38 @@ def test_the_validator_flags_a_rota_against_a_cannot(two_gps: tuple[Engine, int]
     assert any("S01 Ann Cheap is marked unavailable" in m and "availability:" in m for m in broken)
     fine = check_rota(bundle, week_dates(WEEK), [Assignment(TUESDAY, "AM", "P01", "S02")])
     assert fine.ok
+
+
+def test_an_edit_and_the_week_pages_read_the_answers_too(two_gps: tuple[Engine, int]) -> None:
+    """Edits and the board read the week through ``views.week``, not ``current_bundle``."""
+    engine, network_id = two_gps
+    save(engine, network_id, "S01", [Answer(TUESDAY, "", "cannot")])
+    with session_scope(engine) as db:
+        save_week(db, network_id, WEEK, [])
+    with session_scope(engine) as db:
+        loaded = load_week(db, network_id, WEEK, None)
+        assert [p.source for p in loaded.bundle.preferences] == ["availability"]
+        assert loaded.shown is not None
+        cell = Assignment(TUESDAY, "AM", "P01", "S01")
+        with pytest.raises(HardRuleError) as refused:
+            apply_edit(
+                db,
+                network_id,
+                WEEK,
+                Edit("assign", cell),
+                expected_revision=loaded.shown.revision,
+                actor="t",
+            )
+    assert "marked unavailable" in str(refused.value)
+    with session_scope(engine) as db:
+        loaded = load_week(db, network_id, WEEK, None)
+        assert loaded.shown is not None
+        other = Assignment(TUESDAY, "AM", "P01", "S02")
+        apply_edit(
+            db,
+            network_id,
+            WEEK,
+            Edit("assign", other),
+            expected_revision=loaded.shown.revision,
+            actor="t",
+        )

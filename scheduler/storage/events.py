@@ -187,13 +187,19 @@ def current_bundle(session: Session, network_id: int) -> Bundle:
         absences(session, network_id, current_only=True),
         demand_changes(session, network_id, current_only=True),
     )
+    return with_availability(session, network_id, bundle)
+
+
+def with_availability(
+    session: Session, network_id: int, bundle: Bundle, dates: Sequence[dt.date] | None = None
+) -> Bundle:
+    """The bundle with the availability answers on these dates (all when None) as dated
+    preference rows (``availability_preferences``)."""
+    statement = select(AvailabilityRecord).where(AvailabilityRecord.network_id == network_id)
+    if dates:
+        statement = statement.where(AvailabilityRecord.date.between(min(dates), max(dates)))
     answers = availability_preferences(
-        bundle,
-        session.scalars(
-            select(AvailabilityRecord)
-            .where(AvailabilityRecord.network_id == network_id)
-            .order_by(AvailabilityRecord.id)
-        ),
+        bundle, session.scalars(statement.order_by(AvailabilityRecord.id))
     )
     if not answers:
         return bundle
