@@ -18,6 +18,7 @@ from scheduler.domain import Assignment, AvailabilitySettings
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.pool import InboxRecord
+from scheduler.storage.rotas import find_rota
 from scheduler.usecases.availability import (
     Answer,
     AvailabilityError,
@@ -30,9 +31,12 @@ from scheduler.usecases.availability import (
     save_answers,
     window,
 )
-from scheduler.usecases.editing import Edit, HardRuleError, apply_edit, week_dates
+from scheduler.usecases.editing import Edit, HardRuleError, apply_edit, load_cells, week_dates
 from scheduler.usecases.importing import import_bundle
+from scheduler.usecases.open_bookings import book
+from scheduler.usecases.open_sessions import BookingRefusedError, offer_place, parse_offer
 from scheduler.usecases.planning import plan_week
+from scheduler.usecases.publishing import publish_week
 from scheduler.views.week import load_week
 from solver import SolveOptions
 from tests.bundles import write_bundle
@@ -42,6 +46,7 @@ WEEK = "2026-W49"  # Monday 2026-11-30
 TUESDAY = dt.date(2026, 12, 1)
 OPEN_DAY = dt.date(2026, 11, 1)  # the week is open: it opened 2026-09-07, closes 2026-11-08
 MOMENT = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
+BOOKING_MOMENT = dt.datetime(2026, 11, 28, 9, tzinfo=dt.UTC)  # before the week's sessions
 
 
 @pytest.fixture
@@ -378,3 +383,53 @@ def test_an_edit_and_the_week_pages_read_the_answers_too(two_gps: tuple[Engine, 
             expected_revision=loaded.shown.revision,
             actor="t",
         )
+
+
+def test_a_cannot_and_a_booking_of_that_session_at_once_never_both_stand(
+    two_gps: tuple[Engine, int],
+) -> None:
+    """Saving answers waits for publications (``lock_week``), so either the booking is
+    refused (she said she cannot) or the answer is (she holds the session): never both."""
+    engine, network_id = two_gps
+    with session_scope(engine) as db:
+        save_week(db, network_id, WEEK, [])
+        publish_week(db, network_id, WEEK, "m")
+    with session_scope(engine) as db:
+        bundle = current_bundle(db, network_id)
+        fields = {"site_id": "P01", "date": "2026-12-01", "session_id": "AM", "role": "GP"}
+        place = offer_place(db, network_id, parse_offer(bundle, fields), "m", BOOKING_MOMENT)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def booking() -> None:
+        start.wait()
+        try:
+            with session_scope(engine) as db:
+                book(
+                    db, network_id, place.id, bundle.person("S01"), actor="a", moment=BOOKING_MOMENT
+                )
+            outcomes["book"] = "done"
+        except BookingRefusedError as err:
+            outcomes["book"] = str(err)
+
+    def answering() -> None:
+        start.wait()
+        try:
+            save(engine, network_id, "S01", [Answer(TUESDAY, "", "cannot")])
+            outcomes["answer"] = "done"
+        except AvailabilityError as err:
+            outcomes["answer"] = err.message
+
+    threads = [threading.Thread(target=booking), threading.Thread(target=answering)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["answer", "book"]
+    assert list(outcomes.values()).count("done") == 1, outcomes
+    with session_scope(engine) as db:
+        bundle = current_bundle(db, network_id)
+        rota = find_rota(db, network_id, WEEK, "published")
+        assert rota is not None
+        cells = load_cells(db, rota.id).assignments
+    assert check_rota(bundle, week_dates(WEEK), cells).ok
