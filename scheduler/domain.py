@@ -35,6 +35,7 @@ LEAVE_REQUESTS = "leave requests"  # approved in the web app; row = request numb
 ABSENCES = "absences"  # recorded by a coordinator after publication; row = absence number
 DEMAND_CHANGES = "demand changes"  # recorded by a coordinator; see DemandRow.source_row
 PREFERENCES = "preferences.csv"
+AVAILABILITY = "availability"  # a clinician's own answers in the web app; row = answer number
 FIXED = "fixed.csv"
 TRAVEL = "travel.csv"
 FORBIDDEN_SEQUENCES = "forbidden_sequences.csv"
@@ -282,6 +283,7 @@ class Preference:
     preference: PreferenceKind
     weight: float = 1.0
     row: int = 0
+    source: str = PREFERENCES  # preferences.csv, or a clinician's availability answers
 
 
 @dataclass(frozen=True)

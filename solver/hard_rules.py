@@ -19,7 +19,6 @@ from scheduler.domain import (
     DAY_NAMES,
     FIXED,
     NETWORK,
-    PREFERENCES,
     SITES,
     STAFF,
     WEEKEND,
@@ -130,7 +129,7 @@ def forbid_unavailable(m: RotaModel) -> None:
             continue
         keys = pref_keys(m, pref)
         message = f"{pref.staff_id} is unavailable"
-        _forbid(m, keys, Guard("unavailable", PREFERENCES, pref.row, "preference", message))
+        _forbid(m, keys, Guard("unavailable", pref.source, pref.row, "preference", message))
 
 
 def _dates_between(m: RotaModel, first: dt.date, last: dt.date) -> list[dt.date]:

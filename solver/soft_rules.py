@@ -16,7 +16,6 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import (
     DAY_NAMES,
-    PREFERENCES,
     AccessSpan,
     DemandRow,
     EnhancedAccess,
@@ -272,7 +271,7 @@ def honour_preferences(m: RotaModel) -> None:
         if pref.preference is PreferenceKind.UNAVAILABLE:
             continue
         keys = pref_keys(m, pref)
-        subject = f"{pref.staff_id} ({m.bundle.label(PREFERENCES)}:{pref.row})"
+        subject = f"{pref.staff_id} ({m.bundle.label(pref.source)}:{pref.row})"
         if pref.preference is PreferenceKind.AVOID:
             for k in keys:
                 m.penalise(

@@ -131,6 +131,11 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("swaps.act", "POST"): (M, C, K),
     ("swaps.waiting", "GET"): (M, C),
     ("swaps.decide", "POST"): (M, C),
+    ("availability.weeks", "GET"): (M, C, K),  # a clinician their own only
+    ("availability.week_form", "GET"): (M, C, K),
+    ("availability.save", "POST"): (M, C, K),
+    ("availability.replies", "GET"): (M, C),
+    ("availability.remind", "POST"): (M, C),
 }
 
 # What an allowed GET answers: 200, except a clinician's front page (their own page) and a
@@ -260,7 +265,8 @@ def url_for_rule(seeded: Seeded, endpoint: str) -> str:
 
 
 def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
-    """The week board's routes, the publication check, the help page and open sessions."""
+    """The week board's routes, the publication check, the help page, open sessions and
+    availability."""
     first = seeded.first_cell
     cell = f"cell_site={first.site_id}&cell_date={first.date}&cell_session={first.session_id}"
     return {
@@ -282,6 +288,7 @@ def board_urls(seeded: Seeded, week: str) -> dict[str, str]:
         "inbox.read_all": "/inbox/read",
         **timesheet_urls(week.rsplit("/weeks/", 1)[0]),
         **swap_urls(week.rsplit("/weeks/", 1)[0]),
+        **availability_urls(week),
     }
 
 
@@ -308,6 +315,18 @@ def swap_urls(n: str) -> dict[str, str]:
         "swaps.act": f"{person}/1/accept",
         "swaps.waiting": f"{n}/swaps",
         "swaps.decide": f"{n}/swaps/1/approve",
+    }
+
+
+def availability_urls(week: str) -> dict[str, str]:
+    """Availability: a clinician's weeks and one week's form; a manager's replies."""
+    person = f"{week.rsplit('/weeks/', 1)[0]}/people/{CLINICIAN_STAFF}"
+    return {
+        "availability.weeks": f"{person}/availability",
+        "availability.week_form": f"{person}/availability/{WEEK}",
+        "availability.save": f"{person}/availability/{WEEK}",
+        "availability.replies": f"{week}/availability",
+        "availability.remind": f"{week}/availability/remind",
     }
 
 

@@ -29,6 +29,7 @@ from scheduler.views.words import local_moment, quality_words, status_words
 from web import (
     admin,
     auth,
+    availability,
     board,
     errors,
     feeds,
@@ -146,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         lending.bp,
         open_sessions.bp,
         swaps.bp,
+        availability.bp,
         repair.bp,
         report_ea.bp,
         report_fairness.bp,

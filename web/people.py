@@ -19,6 +19,7 @@ from scheduler.storage.clock import now
 from scheduler.storage.events import current_bundle
 from scheduler.storage.repository import NetworkLookupError
 from scheduler.storage.rotas import normalise_week
+from scheduler.usecases.availability import unanswered
 from scheduler.usecases.events import decide_cover
 from scheduler.usecases.notices import NOTICE_DAYS, person_notices, smtp_settings
 from scheduler.usecases.open_sessions import places_for
@@ -47,7 +48,7 @@ from web.auth import (
     site_guard,
     staff_guard,
 )
-from web.common import feed_links
+from web.common import feed_links, today
 from web.db import reading, transaction
 
 bp = Blueprint("people", __name__)
@@ -107,11 +108,13 @@ def _person_page(
         notices = person_notices(db, network_id, staff_id, since)
         offered = places_for(db, network_id, person, now(), bundle)
         bookable = sum(1 for place, why in offered if why is None and place.state == "open")
+        to_answer = unanswered(db, network_id, bundle, staff_id, today())
     page = render_template(
         "people/person.html",
         network_id=network_id,
         person=person,
         weeks=weeks,
+        to_answer=to_answer,
         rest_hours=bundle.rules.min_rest_hours,
         requests=requests,
         kinds=LEAVE_KINDS,

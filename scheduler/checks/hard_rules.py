@@ -31,7 +31,6 @@ from scheduler.domain import (
     DEMAND,
     FIXED,
     NETWORK,
-    PREFERENCES,
     SESSION_TYPES,
     SITES,
     STAFF,
@@ -179,12 +178,11 @@ def forbid_work_on_leave(ctx: Rota) -> list[Finding]:
     return found
 
 
-def _unavailable_hit(ctx: Rota, a: Assignment) -> Preference | None:
-    """The first ``unavailable`` preference that matches this assignment."""
-    for pref in ctx.bundle.preferences:
+def _unavailable_hit(prefs: Sequence[Preference], a: Assignment) -> Preference | None:
+    """The first ``unavailable`` preference of the person that matches this assignment."""
+    for pref in prefs:
         if (
-            pref.staff_id == a.staff_id
-            and pref.preference is PreferenceKind.UNAVAILABLE
+            pref.preference is PreferenceKind.UNAVAILABLE
             and pref.day.matches(a.date)
             and pref.session_id in (None, a.session_id)
             and pref.site_id in (None, a.site_id)
@@ -194,16 +192,21 @@ def _unavailable_hit(ctx: Rota, a: Assignment) -> Preference | None:
 
 
 def forbid_work_when_unavailable(ctx: Rota) -> list[Finding]:
-    """A person marked unavailable for a day, session or site is never put there."""
+    """A person marked unavailable for a day, session or site (in preferences.csv or in
+    their own availability answers) is never put there."""
+    by_staff: dict[str, list[Preference]] = defaultdict(list)
+    for pref in ctx.bundle.preferences:  # answers pile up week by week: look up by person
+        if pref.preference is PreferenceKind.UNAVAILABLE:
+            by_staff[pref.staff_id].append(pref)
     found: list[Finding] = []
     for a in ctx.assignments:
-        pref = _unavailable_hit(ctx, a)
-        if pref is None:
+        hit = _unavailable_hit(by_staff.get(a.staff_id, ()), a)
+        if hit is None:
             continue
         found.append(
             (
                 f"{ctx.who(a.staff_id)} is marked unavailable on {day_text(a.date)} "
-                f"({ctx.ref(PREFERENCES, pref.row)}) but is assigned {a.session_id} at {a.site_id}",
+                f"({ctx.ref(hit.source, hit.row)}) but is assigned {a.session_id} at {a.site_id}",
                 (a,),
             )
         )

@@ -3,7 +3,9 @@
 ``current_bundle`` is the network's bundle as plans and checks use it: as
 imported, with approved leave, current absences (as leave rows named
 ``absences:N``) and current demand changes (as dated demand rows named
-``demand changes:N``).  ``bundle_with_leave`` (``repository``) is the
+``demand changes:N``) and clinicians' availability answers (as dated
+preference rows named ``availability:N``: "cannot" is ``unavailable``,
+"prefer" is ``prefer``).  ``bundle_with_leave`` (``repository``) is the
 same without the events.  Recording and withdrawing events is
 ``scheduler.usecases.events``."""
 
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import (
     ABSENCES,
+    AVAILABILITY,
     CHANGE_ROW_BASE,
     DAY_NAMES,
     DEMAND_CHANGES,
@@ -27,11 +30,14 @@ from scheduler.domain import (
     DemandRow,
     Leave,
     LeaveKind,
+    Preference,
+    PreferenceKind,
 )
 from scheduler.horizon import applicable_rows, bank_holidays
 from scheduler.storage import repository
 from scheduler.storage.clock import utc
 from scheduler.storage.models.app import AbsenceRecord, DemandChangeRecord
+from scheduler.storage.models.pool import AvailabilityRecord
 
 
 @dataclass(frozen=True)
@@ -174,11 +180,57 @@ def demand_changes(
 
 def current_bundle(session: Session, network_id: int) -> Bundle:
     """The network's bundle as plans and checks use it: as imported, with approved leave,
-    current absences (as leave) and current demand changes (as dated demand rows)."""
-    return with_events(
+    current absences (as leave), current demand changes (as dated demand rows) and the
+    clinicians' availability answers (as dated preference rows)."""
+    bundle = with_events(
         repository.bundle_with_leave(session, network_id),
         absences(session, network_id, current_only=True),
         demand_changes(session, network_id, current_only=True),
+    )
+    return with_availability(session, network_id, bundle)
+
+
+def with_availability(
+    session: Session, network_id: int, bundle: Bundle, dates: Sequence[dt.date] | None = None
+) -> Bundle:
+    """The bundle with the availability answers on these dates (all when None) as dated
+    preference rows (``availability_preferences``)."""
+    statement = select(AvailabilityRecord).where(AvailabilityRecord.network_id == network_id)
+    if dates:
+        statement = statement.where(AvailabilityRecord.date.between(min(dates), max(dates)))
+    answers = availability_preferences(
+        bundle, session.scalars(statement.order_by(AvailabilityRecord.id))
+    )
+    if not answers:
+        return bundle
+    return dataclasses.replace(bundle, preferences=bundle.preferences + answers)
+
+
+AVAILABILITY_KINDS = {"cannot": PreferenceKind.UNAVAILABLE, "prefer": PreferenceKind.PREFER}
+
+
+def availability_preferences(
+    bundle: Bundle, records: Iterable[AvailabilityRecord]
+) -> tuple[Preference, ...]:
+    """Availability answers as dated preference rows of weight 1, named ``availability:N``.
+
+    "cannot" is the hard ``unavailable`` of preferences.csv; "prefer" its soft
+    ``prefer``. Answers about people or sessions no longer in the bundle are left out.
+    """
+    staff = {p.staff_id for p in bundle.staff}
+    sessions = {s.session_id for s in bundle.session_types}
+    return tuple(
+        Preference(
+            staff_id=r.staff_id,
+            day=DayRule(date=r.date),
+            session_id=r.session_id or None,
+            site_id=None,
+            preference=AVAILABILITY_KINDS[r.kind],
+            row=r.id,
+            source=AVAILABILITY,
+        )
+        for r in records
+        if r.staff_id in staff and (not r.session_id or r.session_id in sessions)
     )
 
 

@@ -26,7 +26,7 @@ from scheduler.domain import (
     iso_week_label,
     parse_iso_week,
 )
-from scheduler.storage.events import absences, demand_changes, with_events
+from scheduler.storage.events import absences, demand_changes, with_availability, with_events
 from scheduler.storage.models.network import AssignmentRecord, NetworkRecord, RotaRecord
 from scheduler.storage.repository import NetworkLookupError, approved_leave, load_bundle
 from scheduler.storage.rotas import RotaInfo, normalise_week, week_rotas
@@ -155,13 +155,15 @@ def stored_bundle(session: Session, network_id: int) -> tuple[BundleKey, Bundle]
 
 def current_network(session: Session, network_id: int) -> Bundle:
     """The network's bundle as plans and checks use it (``storage.events.current_bundle``:
-    approved leave, current absences and demand changes), from the remembered import."""
+    approved leave, current absences and demand changes, availability answers), from the
+    remembered import."""
     _, imported = stored_bundle(session, network_id)
-    return with_events(
+    bundle = with_events(
         dataclasses.replace(imported, leave=imported.leave + approved_leave(session, network_id)),
         absences(session, network_id, current_only=True),
         demand_changes(session, network_id, current_only=True),
     )
+    return with_availability(session, network_id, bundle)
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ def load_week(session: Session, network_id: int, week: str, state: str | None) -
         absences(session, network_id, dates, current_only=True),
         found_changes,
     )
+    bundle = with_availability(session, network_id, bundle, dates)
     rotas = week_rotas(session, network_id, label)
     shown = pick_rota(rotas, state)
     assignments, content = shown_cells(session, shown) if shown else ((), hash(()))
@@ -231,14 +234,15 @@ def week_coverage(week: Week) -> tuple[CoverageLine, ...]:
 
 
 # "Who could fill this gap?" indexes the whole rota: built once per rota shown. Unlike
-# coverage it depends on leave and absences (nobody on leave is offered): they are in the key.
+# coverage it depends on leave, absences and "cannot" answers (nobody on leave or unavailable
+# is offered): they are in the key.
 CoverKey = tuple[CoverageKey, int]
 COVER: Recent[CoverKey, CoverContext] = Recent(4)
 
 
 def week_cover(week: Week) -> CoverContext:
     """The shown rota indexed for the board's panel and the moves it offers (remembered)."""
-    key = (week.fingerprint, hash(week.bundle.leave))
+    key = (week.fingerprint, hash((week.bundle.leave, week.bundle.preferences)))
     found = COVER.get(key)
     if found is None:
         found = CoverContext(week.bundle, week.dates, week.assignments, week_coverage(week))
