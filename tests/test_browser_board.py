@@ -56,7 +56,7 @@ def test_plan_fix_a_cell_drag_a_move_and_publish_from_the_board(
         # Home: the weeks ahead, each with its next step; planning is one click; the count
         # of what waits is in the navigation on every page.
         expect(page.get_by_role("heading", name="The weeks ahead")).to_be_visible()
-        expect(page.locator("header .count-badge")).to_have_text("1 waiting")
+        expect(page.locator('header [title="Things waiting for you"]')).to_have_text("1 waiting")
         looked_at(page, "board-home")
         page.get_by_role("button", name=f"Plan {WEEK}").click()
         expect(page.locator('[data-field="state"]')).to_have_text("done", timeout=60_000)

@@ -24,6 +24,7 @@ from scheduler.cli.main import main
 from scheduler.jobs import scheduling
 from scheduler.jobs.history import stored_next_runs
 from scheduler.jobs.timetable import LONDON
+from scheduler.network_settings import JOB_KINDS
 from scheduler.storage.db import make_engine, session_scope
 from scheduler.storage.models.app import JobRunRecord
 from scheduler.usecases.importing import import_bundle
@@ -62,6 +63,7 @@ def test_jobs_list_before_any_scheduler_says_the_jobs_are_not_registered(
                 ("recheck", "every day at 01:30"),
                 ("reminder", "every day at 01:30"),
                 ("retention", "every day at 01:30"),
+                ("digest", "every day at 01:30"),
             )
         ),
     ]
@@ -73,8 +75,8 @@ def test_scheduler_once_runs_what_is_due_and_prints_each_run(
     assert main(["scheduler", "--once", "--database", database]) == EXIT_OK
     assert lines(capsys) == [
         f"{NETWORK}:{kind} due Sun 25 Oct 2026 01:30 BST: done: recorded (no mark)"
-        for kind in ("drafts", "recheck", "reminder", "retention")
-    ] + ["4 run(s) due."]
+        for kind in ("drafts", "recheck", "reminder", "retention", "digest")
+    ] + ["5 run(s) due."]
 
 
 def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
@@ -84,9 +86,11 @@ def test_scheduler_once_again_in_the_repeated_hour_runs_nothing(
     capsys.readouterr()
     monkeypatch.setattr(scheduling, "utc_now", lambda: FIRST_0140 + dt.timedelta(hours=1))
     assert main(["scheduler", "--once", "--database", database]) == EXIT_OK
+    # Drafts (six hours' grace) and the digest (three) still see 01:30 as due.
     assert lines(capsys) == [
         f"{NETWORK}:drafts due Sun 25 Oct 2026 01:30 BST: claimed elsewhere",
-        "1 run(s) due.",
+        f"{NETWORK}:digest due Sun 25 Oct 2026 01:30 BST: claimed elsewhere",
+        "2 run(s) due.",
     ]
 
 
@@ -119,7 +123,7 @@ def test_jobs_list_of_one_network(
     import_bundle(database, jobs_bundle(tmp_path, "", name="second", network="Second"))
     assert main(["jobs", "list", "--network", "Second", "--database", database]) == EXIT_OK
     rows = lines(capsys)[1:]
-    assert len(rows) == 4 and all(row.startswith("Second:") for row in rows)
+    assert len(rows) == len(JOB_KINDS) and all(row.startswith("Second:") for row in rows)
 
 
 def test_jobs_list_of_an_unknown_network_is_an_input_error(

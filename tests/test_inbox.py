@@ -20,6 +20,7 @@ from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import UserRecord
 from scheduler.storage.models.pool import InboxRecord
 from scheduler.usecases.accounts import add_user
+from scheduler.usecases.events import decide_cover
 from scheduler.usecases.inbox import (
     Recipient,
     items,
@@ -31,7 +32,7 @@ from scheduler.usecases.inbox import (
 from scheduler.usecases.open_bookings import book
 from scheduler.usecases.open_digest import set_digest, wants_digest
 from scheduler.usecases.open_sessions import offer_place, parse_offer
-from scheduler.usecases.requests import decide_leave, request_leave
+from scheduler.usecases.requests import decide_leave, request_cover, request_leave
 from tests.browser_support import LiveServer, axe_violations, screenshot_path
 from tests.test_notices import smtp_server
 from tests.test_open_sessions import BEFORE, published_empty, twenty_gps
@@ -39,6 +40,7 @@ from tests.web_support import (
     ACCOUNTS,
     CLINICIAN_STAFF,
     PASSWORD,
+    PRACTICE_SITE,
     csrf_token,
     disposed_after_test,
     login,
@@ -144,6 +146,26 @@ def test_a_leave_decision_tells_the_person_without_kind_or_reason(db_url: str) -
     assert told == [
         ("decision", "Your request for time off Tue 2026-12-01 to Wed 2026-12-02 was approved.")
     ]
+
+
+def test_a_cover_decision_tells_the_practice_that_asked(db_url: str) -> None:
+    _, network_id = seeded_app(db_url)
+    engine = make_engine(db_url)
+    cover = {"date": "2026-12-01", "session_id": "AM", "role": "GP", "people": "1"}
+    with session_scope(engine) as db:
+        asked = request_cover(db, network_id, PRACTICE_SITE, cover, ACCOUNTS.practice)
+    with session_scope(engine) as db:
+        decide_cover(db, network_id, asked.id, "decline", ACCOUNTS.manager)
+    with session_scope(engine) as db:
+        practice = db.scalar(select(UserRecord).where(UserRecord.email == ACCOUNTS.practice))
+        assert practice is not None
+        told = items(db, network_id, Recipient(practice.id, None))
+        clinician = items(db, network_id, Recipient(0, CLINICIAN_STAFF))
+    engine.dispose()
+    assert [(i.kind, i.text) for i in told] == [
+        ("decision", "Your request for cover on Tue 1 Dec AM was declined.")
+    ]
+    assert told[0].link == f"/n/{network_id}/sites/{PRACTICE_SITE}/cover" and clinician == []
 
 
 # -- the digest ------------------------------------------------------------------------------------

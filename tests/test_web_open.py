@@ -174,3 +174,34 @@ def test_a_booking_e_mails_the_booker_their_new_session(db_url: str) -> None:
         (message,) = inbox.messages()
     assert message["To"] == "grace.rees@example.nhs.uk"
     assert "HUB1" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_shortfalls_page_offers_one_need_or_all_of_them(network: tuple[Flask, int]) -> None:
+    """The week is published empty, so every minimum is unmet: one form per need, and one
+    for all; what they offer shows on the week's open sessions."""
+    app, network_id = network
+    imran = client_as(app, "coordinator")
+    page = imran.get(f"/n/{network_id}/weeks/{WEEK}/shortfalls?state=published")
+    text = page.get_data(as_text=True)
+    one = text.count("Offer it as an open session")
+    assert one >= 2 and "Offer every unmet minimum as an open session" in text
+    first = re.search(
+        r'name="site_id" value="([^"]+)"><input type="hidden" name="date" value="([^"]+)">\s*'
+        r'<input type="hidden" name="session_id" value="([^"]+)"><input type="hidden" '
+        r'name="role" value="([^"]*)"><input type="hidden" name="skill" value="([^"]*)">',
+        text,
+    )
+    assert first is not None
+    fields = dict(
+        zip(("site_id", "date", "session_id", "role", "skill"), first.groups(), strict=True)
+    )
+    made = imran.post(
+        f"/n/{network_id}/weeks/{WEEK}/open", data={**fields, "csrf_token": csrf_token(imran)}
+    )
+    assert made.status_code == 302
+    rest = imran.post(
+        f"/n/{network_id}/weeks/{WEEK}/open", data={"short": "1", "csrf_token": csrf_token(imran)}
+    )
+    assert rest.status_code == 302
+    listed = imran.get(f"/n/{network_id}/weeks/{WEEK}/open").get_data(as_text=True)
+    assert listed.count("/withdraw") >= one  # every need offered once, the first not twice

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from scheduler.storage.events import (
 )
 from scheduler.storage.models.app import AbsenceRecord, DemandChangeRecord
 from scheduler.usecases import requests
+from scheduler.usecases.inbox import tell_practice
 from scheduler.usecases.requests import (
     CoverRequest,
     RequestError,
@@ -305,6 +307,15 @@ def decide_cover(
     declined after approval, that demand change is withdrawn.
     """
     decided = requests.decide_cover(session, network_id, request_id, decision, actor)
+    day = f"{decided.date:%a} {decided.date.day} {decided.date:%b}"
+    tell_practice(
+        session,
+        network_id,
+        decided.site_id,
+        kind="decision",
+        text=f"Your request for cover on {day} {decided.session_id} was {decided.state}.",
+        link=f"/n/{network_id}/sites/{quote(decided.site_id, safe='')}/cover",
+    )
     linked = session.scalars(
         select(DemandChangeRecord).where(
             DemandChangeRecord.network_id == network_id,

@@ -103,6 +103,23 @@ def tell_coordinators(
     return len(users)
 
 
+def tell_practice(
+    session: Session, network_id: int, site_id: str, *, kind: str, text: str, link: str | None
+) -> int:
+    """Put one item in the inbox of every active account of the practice (its site)."""
+    users = session.scalars(
+        select(UserRecord.id).where(
+            UserRecord.active.is_(True),
+            UserRecord.role == "practice",
+            UserRecord.site_id == site_id,
+            or_(UserRecord.network_id == network_id, UserRecord.network_id.is_(None)),
+        )
+    ).all()
+    for user_id in users:
+        tell(session, network_id, user_id=user_id, kind=kind, text=text, link=link)
+    return len(users)
+
+
 def _mine(network_id: int | None, who: Recipient) -> ColumnElement[bool]:
     """This person's items: their account's, and their staff_id's in that network (None:
     an account of every network, whose items are its own account's only)."""
