@@ -113,6 +113,15 @@ def test_layout_does_not_matter_crlf_comments_and_section_order() -> None:
     assert parse_instance(text, "base") == parse_instance(base_text(), "base")
 
 
+def test_what_real_files_write_is_read_signed_zeros_a_mark_and_a_trailing_comma() -> None:
+    """A published instance writes one requirement as ``-0``; copies carry a byte-order mark
+    or end a days-off list with a comma.  None of it is refused, and the values are these."""
+    text = "\ufeff" + base_text({13: "A,0,6,", 22: "0,E,-0,100,1", 23: "0,L,+1,100,+1"})
+    instance = parse_instance(text, "messy")
+    assert instance.days_off["A"] == frozenset({0, 6})
+    assert [(c.requirement, c.over_weight) for c in instance.cover[:2]] == [(0, 1), (1, 1)]
+
+
 def test_reads_a_tiny_instance_file_named_after_its_stem() -> None:
     instance = read_instance(DATA / "tiny_two_shifts.txt")
     assert instance.name == "tiny_two_shifts"
@@ -141,7 +150,10 @@ BAD_INPUTS = [
         {9: "A,E=7|L=2,abc,0,5,1,1,1"},
         "9: SECTION_STAFF: MaxTotalMinutes 'abc' is not a whole number",
     ),
-    ({9: "A,E=7|L=2,3360,0,5,1,1,-1"}, "9: SECTION_STAFF: MaxWeekends '-1' is not a whole number"),
+    (
+        {9: "A,E=7|L=2,3360,0,5,1,1,-1"},
+        "9: SECTION_STAFF: MaxWeekends '-1' is negative; it must be 0 or more",
+    ),
     ({9: "A,E=7|L=2,3360,0,5,1,1"}, "9: SECTION_STAFF: expected 8 fields"),
     ({9: "A,E=7|X=2,3360,0,5,1,1,1"}, "9: SECTION_STAFF: MaxShifts 'X' is not a shift type"),
     ({9: "A,E=7,3360,0,5,1,1,1"}, "9: SECTION_STAFF: MaxShifts has no entry for shift type 'L'"),
@@ -151,7 +163,7 @@ BAD_INPUTS = [
     ({10: "A,E=0|L=7,2400,0,5,1,1,1"}, "10: SECTION_STAFF: ID 'A' given twice (first at line 9)"),
     ({13: "Z,1"}, "13: SECTION_DAYS_OFF: EmployeeID 'Z' is not an employee in SECTION_STAFF"),
     ({13: "A,0,7"}, "13: SECTION_DAYS_OFF: day 7 is outside the horizon 0..6"),
-    ({13: "A,0,"}, "13: SECTION_DAYS_OFF: day '' is not a whole number"),
+    ({13: "A,,0"}, "13: SECTION_DAYS_OFF: day '' is not a whole number"),
     ({14: "A,3"}, "14: SECTION_DAYS_OFF: EmployeeID 'A' given twice (first at line 13)"),
     ({16: "A,2,Q,3"}, "16: SECTION_SHIFT_ON_REQUESTS: ShiftID 'Q' is not a shift type"),
     ({16: "A,9,L,3"}, "16: SECTION_SHIFT_ON_REQUESTS: Day 9 is outside the horizon 0..6"),

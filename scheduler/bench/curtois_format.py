@@ -37,7 +37,9 @@ REQUEST_FIELDS = ("EmployeeID", "Day", "ShiftID", "Weight")
 COVER_FIELDS = ("Day", "ShiftID", "Requirement", "UnderWeight", "OverWeight")
 NO_SECTION = "(before any section)"
 
-_WHOLE = re.compile(r"[0-9]+")
+# A whole number as files write it: an optional sign ("+3", and "-0", which a published
+# instance has for one cover requirement), digits, and nothing else.
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 class CurtoisFormatError(ValueError):
@@ -155,7 +157,7 @@ def parse_instance(text: str, name: str, source: str | None = None) -> CurtoisIn
 
 def _split_sections(text: str, source: str) -> dict[str, _Section]:
     """Group data lines under their section header so later parsing can ignore file layout."""
-    lines = text.split("\n")
+    lines = text.removeprefix("\ufeff").split("\n")  # a byte-order mark is not data
     found: dict[str, tuple[int, list[_Row]]] = {}
     current: str | None = None
     for number, raw in enumerate(lines, start=1):
@@ -234,7 +236,10 @@ class _Parser:
         """A non-negative integer field; anything else is reported by field name."""
         if not _WHOLE.fullmatch(text):
             raise self.fail(row, section, f"{field} '{text}' is not a whole number")
-        return int(text)
+        value = int(text)
+        if value < 0:
+            raise self.fail(row, section, f"{field} '{text}' is negative; it must be 0 or more")
+        return value
 
     def day(self, row: _Row, section: str, field: str, text: str) -> int:
         """A day index, which must lie inside the horizon 0..H-1."""
@@ -358,7 +363,10 @@ class _Parser:
         for row in self.sections[DAYS_OFF].rows:
             employee_id = self.employee_ref(row, DAYS_OFF, "EmployeeID", row.fields[0])
             self.once(row, DAYS_OFF, first_seen, employee_id, f"EmployeeID '{employee_id}'")
-            days[employee_id] = {self.day(row, DAYS_OFF, "day", f) for f in row.fields[1:]}
+            listed = row.fields[1:]
+            while listed and not listed[-1]:  # a trailing comma ends some lists
+                listed = listed[:-1]
+            days[employee_id] = {self.day(row, DAYS_OFF, "day", f) for f in listed}
         return {e: frozenset(d) for e, d in days.items()}
 
     def read_requests(self, section: str) -> tuple[Request, ...]:
