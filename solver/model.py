@@ -96,6 +96,9 @@ class RotaModel:
         self.fill_of: dict[Key, list[tuple[Need, cp_model.IntVar]]] = {}
         self.guards: list[tuple[cp_model.IntVar, Guard]] = []
         self.penalties: list[PenaltyTerm] = []
+        # Who works where in the rota the last search step found and hinted: kept so that
+        # a final search that finds nothing better still returns a rota.
+        self.hinted: dict[Key, bool] | None = None
         self._create_assignment_vars()
 
     # -- variables ---------------------------------------------------------------

@@ -142,20 +142,53 @@ def solve(
         return SolveResult(
             SolveStatus.NO_SOLUTION, seconds=_since(started), message=STOPPED, build_seconds=built
         )
+    return _outcome(m, solver, status, options, (started, built, first_bound))
+
+
+def _outcome(
+    m: RotaModel,
+    solver: cp_model.CpSolver,
+    status: Any,  # a CpSolverStatus
+    options: SolveOptions,
+    timing: tuple[float, float, float],
+) -> SolveResult:
+    """The result of the final search: its rota, a conflict, or the earlier steps' rota."""
+    started, built, first_bound = timing
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         result = result_of(m, solver, status == cp_model.OPTIMAL, options, started)
         bound = max(result.bound or 0.0, min(first_bound, result.objective or 0.0))
         return dataclasses.replace(result, build_seconds=built, bound=bound)
     if status == cp_model.INFEASIBLE:
-        return conflict_result(horizon, options, started)
+        return conflict_result(m.horizon, options, started)
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal model error: {m.model.validate()}")
+    kept = _seed_result(m, options, started, first_bound)
+    if kept is not None:  # the last search found nothing: the earlier steps' rota stands
+        return dataclasses.replace(kept, build_seconds=built)
     return SolveResult(
         SolveStatus.NO_SOLUTION,
         seconds=time.monotonic() - started,
         message="no valid rota found within the time limit; allow more time",
         build_seconds=built,
     )
+
+
+def _seed_result(
+    m: RotaModel, options: SolveOptions, started: float, bound: float
+) -> SolveResult | None:
+    """The rota an earlier step found and hinted, as a result; None when there is none.
+
+    A final search can end without a rota of its own when CP-SAT drops the hint
+    (it must complete it quickly) and time runs out: the rota the seeding steps
+    found is valid and is never thrown away.
+    """
+    if m.hinted is None:
+        return None
+    values = polish_rota(m, m.hinted, options)
+    if values is None:
+        return None
+    result = result_of(m, values, False, options, started, polish=False)
+    return dataclasses.replace(result, bound=min(bound, result.objective or 0.0))
 
 
 def _since(started: float) -> float:
@@ -190,6 +223,7 @@ def _hint_everything(m: RotaModel, values: cp_model.CpSolver) -> None:
     for index in range(len(m.model.proto.variables)):
         var = m.model.get_int_var_from_proto_index(index)
         m.model.add_hint(var, values.value(var))
+    m.hinted = {key: bool(values.value(x)) for key, x in m.x.items()}
 
 
 def _solve_part(

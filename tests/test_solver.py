@@ -8,11 +8,15 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Building, Bundle, Rules, Weights
 from scheduler.horizon import Horizon
 from solver import SolveOptions, SolveStatus, solve
+from solver.model import RotaModel
+from solver.rules import build
+from solver.solve import _hint_everything, _outcome, make_solver
 from tests.factories import (
     WEEK,
     make_bundle,
@@ -269,3 +273,25 @@ def v2_bundles(draw: st.DrawFn) -> Bundle:
 @given(v2_bundles())
 def test_random_v2_bundles_give_a_rota_the_validator_accepts(bundle: Bundle) -> None:
     assert_the_validator_accepts_the_optimum(bundle)
+
+
+def test_a_rota_an_earlier_step_found_is_kept_when_the_last_search_finds_none() -> None:
+    """The final search can end without a rota of its own (CP-SAT dropped the hint and time
+    ran out): the rota the seeding steps found and hinted is returned, with its figures, not
+    "no valid rota"."""
+    horizon = Horizon(_two_gp_week(), WEEK)
+    m = build(RotaModel(horizon))
+    nothing = make_solver(OPTIONS, 1.0)
+    assert _outcome(m, nothing, cp_model.UNKNOWN, OPTIONS, (0.0, 0.0, 0.0)).status is (
+        SolveStatus.NO_SOLUTION
+    )
+    seeded = make_solver(OPTIONS)
+    assert seeded.solve(m.model) == cp_model.OPTIMAL
+    _hint_everything(m, seeded)
+    kept = _outcome(m, nothing, cp_model.UNKNOWN, OPTIONS, (0.0, 0.0, 5000.0))
+    assert kept.status is SolveStatus.FEASIBLE
+    assert kept.objective == pytest.approx(5019.8)  # the seed was the optimum here
+    assert kept.bound == pytest.approx(5000.0)  # what the steps before proved, no more
+    assert check_rota(horizon.bundle, WEEK, kept.assignments).ok
+    on = {(k[1], k[2], k[3], k[0]) for k, value in (m.hinted or {}).items() if value}
+    assert {(a.date, a.session_id, a.site_id, a.staff_id) for a in kept.assignments} == on
