@@ -7,10 +7,14 @@ must count exactly what the solver's objective paid.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from scheduler.bundle.cells import BundleError
+from scheduler.bundle.reader import read_bundle
 from scheduler.domain import Assignment, Bundle, Rules, Weights
 from scheduler.horizon import Horizon
 from scheduler.reports.continuity import (
@@ -21,6 +25,7 @@ from scheduler.reports.continuity import (
     regulars_of,
 )
 from solver import SolveOptions, SolveResult, SolveStatus, solve
+from tests.bundles import write_bundle
 from tests.factories import MONDAY, WEEK, make_bundle, make_demand, make_preference, make_staff
 from tests.solver_rules_support import plan
 
@@ -177,3 +182,37 @@ def test_the_summary_counts_regular_sessions_kept() -> None:
 def test_the_summary_without_regular_sessions_says_so() -> None:
     assert Continuity(0, 0).pct is None
     assert Continuity(0, 0).sentence().startswith("No session of this plan")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_network_toml_sets_the_limit_and_the_weights(tmp_path: Path) -> None:
+    folder = write_bundle(tmp_path)
+    toml = (folder / "network.toml").read_text(encoding="utf-8")
+    settings = "[weights]\ncontinuity = 5\ndistinct_clinicians = 1.5\n\n[rules]\n"
+    settings += "max_clinicians_per_role = 4\n"
+    (folder / "network.toml").write_text(toml.replace("[rules]\n", settings), encoding="utf-8")
+    bundle, _ = read_bundle(folder)
+    assert bundle.rules.max_clinicians_per_role == 4
+    assert (bundle.weights.continuity, bundle.weights.distinct_clinicians) == (5, 1.5)
+
+
+def test_the_defaults_are_in_priority_order_and_the_limit_is_off() -> None:
+    defaults = list(dataclasses.asdict(Weights()).values())
+    assert defaults == sorted(defaults, reverse=True)
+    assert Weights().preference > Weights().continuity > Weights().distinct_clinicians > 0
+    assert Rules().max_clinicians_per_role == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", '"many"'])
+def test_a_bad_limit_is_named_with_what_to_write(tmp_path: Path, value: str) -> None:
+    folder = write_bundle(tmp_path)
+    toml = (folder / "network.toml").read_text(encoding="utf-8")
+    bad = toml.replace("[rules]\n", f"[rules]\nmax_clinicians_per_role = {value}\n")
+    (folder / "network.toml").write_text(bad, encoding="utf-8")
+    with pytest.raises(BundleError) as refused:
+        read_bundle(folder)
+    (problem,) = [str(p) for p in refused.value.problems if not p.warning]
+    assert "rules.max_clinicians_per_role:" in problem
+    assert "the usual value is 0" in problem

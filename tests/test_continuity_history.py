@@ -14,14 +14,16 @@ import pytest
 
 from scheduler.cli.common import EXIT_OK
 from scheduler.cli.main import main
+from scheduler.domain import Rules, Weights
 from scheduler.jobs.records import create_job
 from scheduler.jobs.run import _begin
 from scheduler.reports.continuity import continuity_of, with_previous_sessions
 from scheduler.storage.db import make_engine, reading, session_scope, upgrade
 from scheduler.storage.events import current_bundle
-from scheduler.storage.repository import network_id_of
+from scheduler.storage.repository import load_bundle, network_id_of, save_bundle
 from scheduler.storage.rotas import load_rota
 from scheduler.usecases.importing import import_bundle
+from tests.factories import make_bundle
 from tests.test_cli_fairness import solved_bundle
 from tests.test_web_fairness import HISTORY_WEEK, PUBLISHED, publish_history
 from tests.web_support import TINY, save_week
@@ -118,3 +120,20 @@ def test_planning_from_files_says_nothing_about_continuity(
     assert main(["plan", str(TINY), "--week", "2026-W49", "--out", str(out), *args]) == EXIT_OK
     assert "regular sessions" not in capsys.readouterr().out
     assert "continuity_pct" not in (out / "summary.json").read_text()
+
+
+def test_the_limit_and_the_weights_are_stored_and_read_back(db_url: str) -> None:
+    upgrade(db_url)
+    bundle = make_bundle(
+        rules=Rules(max_clinicians_per_role=3), weights=Weights(continuity=5, distinct_clinicians=1)
+    )
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as db:
+            save_bundle(db, bundle)
+        with reading(engine) as db:
+            stored = load_bundle(db, bundle.name)
+    finally:
+        engine.dispose()
+    assert stored.rules == bundle.rules and stored.weights == bundle.weights
+    assert stored.previous_sessions == {}  # history is never stored
