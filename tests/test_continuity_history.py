@@ -24,6 +24,7 @@ from scheduler.storage.repository import load_bundle, network_id_of, save_bundle
 from scheduler.storage.rotas import load_rota
 from scheduler.usecases.importing import import_bundle
 from tests.factories import make_bundle
+from tests.jobs.support import _run
 from tests.test_cli_fairness import solved_bundle
 from tests.test_web_fairness import HISTORY_WEEK, PUBLISHED, publish_history
 from tests.web_support import TINY, save_week
@@ -137,3 +138,21 @@ def test_the_limit_and_the_weights_are_stored_and_read_back(db_url: str) -> None
         engine.dispose()
     assert stored.rules == bundle.rules and stored.weights == bundle.weights
     assert stored.previous_sessions == {}  # history is never stored
+
+
+def test_a_web_solve_tells_the_job_page_and_stores_the_figures(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with reading(engine) as db:
+            network_id = network_id_of(db, None)
+        done = _run(engine, network_id)
+        with reading(engine) as db:
+            found = load_rota(db, network_id, "2026-W49", "latest")
+    finally:
+        engine.dispose()
+    assert done.state == "done" and found is not None
+    kept = continuity_of(REGULARS, found[1])
+    assert (done.message or "").endswith(kept.sentence())
+    draft = found[0]
+    assert draft.summary["regular_sessions"] == kept.regular
+    assert draft.summary["regular_sessions_kept"] == kept.kept
