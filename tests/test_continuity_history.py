@@ -14,14 +14,15 @@ import pytest
 
 from scheduler.cli.common import EXIT_OK
 from scheduler.cli.main import main
-from scheduler.domain import Rules, Weights
+from scheduler.domain import Assignment, Rules, Weights
 from scheduler.jobs.records import create_job
 from scheduler.jobs.run import _begin
-from scheduler.reports.continuity import continuity_of, with_previous_sessions
+from scheduler.reports.continuity import SUMMARY_KEYS, continuity_of, with_previous_sessions
 from scheduler.storage.db import make_engine, reading, session_scope, upgrade
 from scheduler.storage.events import current_bundle
 from scheduler.storage.repository import load_bundle, network_id_of, save_bundle
 from scheduler.storage.rotas import load_rota
+from scheduler.usecases.editing import Edit, apply_edit
 from scheduler.usecases.importing import import_bundle
 from tests.factories import make_bundle
 from tests.jobs.support import _run
@@ -156,3 +157,19 @@ def test_a_web_solve_tells_the_job_page_and_stores_the_figures(url: str) -> None
     draft = found[0]
     assert draft.summary["regular_sessions"] == kept.regular
     assert draft.summary["regular_sessions_kept"] == kept.kept
+    assert_an_edit_drops_the_figures(url, network_id, found[1][0])
+
+
+def assert_an_edit_drops_the_figures(url: str, network_id: int, cell: Assignment) -> None:
+    """An edited draft is no longer the rota they counted (nor is the objective its own)."""
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as db:
+            edit = Edit("unassign", cell)
+            apply_edit(db, network_id, "2026-W49", edit, expected_revision=0, actor="test")
+        with reading(engine) as db:
+            found = load_rota(db, network_id, "2026-W49", "latest")
+    finally:
+        engine.dispose()
+    assert found is not None and "shortfall" in found[0].summary
+    assert not set(SUMMARY_KEYS) & set(found[0].summary)

@@ -38,6 +38,10 @@ from scheduler.storage.rotas import published_assignments
 
 HISTORY_WEEKS = 4  # the published weeks before the plan whose people are the regulars
 
+# What a solve stores in its draft's summary (usecases.planning); an edit drops them, as the
+# rota they counted is gone.
+SUMMARY_KEYS = ("continuity_pct", "regular_sessions", "regular_sessions_kept")
+
 Regulars = dict[tuple[str, int, str], frozenset[str]]  # (site, weekday, session) -> staff ids
 
 
@@ -64,6 +68,10 @@ class Continuity:
     def pct(self) -> float | None:
         """The share kept, in per cent to one decimal; None without a regular session."""
         return round(100.0 * self.kept / self.regular, 1) if self.regular else None
+
+    def figures(self) -> dict[str, object]:
+        """The figures a solve stores with its draft, under ``SUMMARY_KEYS``."""
+        return dict(zip(SUMMARY_KEYS, (self.pct, self.regular, self.kept), strict=True))
 
     def sentence(self) -> str:
         """The solve summary's line, e.g. "87% of regular sessions kept their clinician ..."."""

@@ -98,13 +98,7 @@ class PlanOutcome:
 
 def _continuity_figures(found: Continuity | None) -> dict[str, object]:
     """``summary.json``'s continuity figures: nothing at all without history."""
-    if found is None:
-        return {}
-    return {
-        "continuity_pct": found.pct,
-        "regular_sessions": found.regular,
-        "regular_sessions_kept": found.kept,
-    }
+    return {} if found is None else found.figures()
 
 
 def _cover_pct(
