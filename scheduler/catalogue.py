@@ -142,6 +142,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("preference", S, "Preferences not honoured", "a preference is not met"),
     Rule(
+        "continuity",
+        S,
+        "New face at a regular session",
+        "a regular session goes to someone who did not work it in recent weeks",
+    ),
+    Rule(
+        "distinct_clinicians",
+        S,
+        "Too many different clinicians",
+        "a site sees more different clinicians of one role in a week than its limit",
+    ),
+    Rule(
         "contract_hours",
         S,
         "Away from contract hours",

@@ -83,6 +83,9 @@ class Rules:
     # first start to last end; None = 24 - min_rest_hours (13 with the default rest).
     max_duty_hours: float | None = None
     min_days_off_per_week: int = 1  # whole calendar days without any work, per ISO week
+    # A goal, not a limit: each further clinician of one role a site sees in an ISO week
+    # costs weights.distinct_clinicians.  0 = no limit (sites differ too much for one number).
+    max_clinicians_per_role: int = 0
 
     @property
     def duty_hours(self) -> float:
@@ -111,6 +114,8 @@ class Weights:
     fair_share: float = 15.0  # per extra evening/weekend session beyond an even share
     practice_fairness: float = 10.0  # per hour a practice's hub duty strays from its list share
     preference: float = 8.0  # per unmet prefer / honoured-against avoid (x row weight)
+    continuity: float = 3.0  # per recurring session given to someone new to it (history only)
+    distinct_clinicians: float = 2.0  # per clinician beyond [rules] max_clinicians_per_role
     contract_hours: float = 2.0  # per hour of planned + leave hours under contract hours
     cost: float = 0.01  # per GBP of staff cost
 
@@ -452,6 +457,10 @@ class Bundle:
     # the weeks before the plan (scheduler.reports.fairness); set from published history when
     # weeks are planned from the database, never imported or stored. Empty = no history.
     fairness_balance: dict[str, float] = field(default_factory=dict)
+    # Who worked each recurring session, (site, weekday 0 = Monday, session), in the last
+    # published weeks before the plan (scheduler.reports.continuity); like fairness_balance,
+    # set at planning time from the database, never imported or stored. Empty = no history.
+    previous_sessions: dict[tuple[str, int, str], frozenset[str]] = field(default_factory=dict)
     jobs: JobSettings = field(default_factory=JobSettings)  # [jobs] in network.toml
     open_sessions: OpenSessionSettings = field(default_factory=OpenSessionSettings)
     swaps: SwapSettings = field(default_factory=SwapSettings)

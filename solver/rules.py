@@ -46,6 +46,8 @@ from solver.soft_rules import (
     honour_preferences,
     keep_cost_down,
     keep_home_site,
+    keep_regular_clinicians,
+    limit_clinicians_per_site,
     share_evenings_fairly,
     share_weekends_fairly,
     stay_close_to_contract_hours,
@@ -96,6 +98,8 @@ SOFT_RULES: tuple[Rule, ...] = (
     Rule("fair_weekends", share_weekends_fairly),
     Rule("practice_fairness", even_out_hub_duty),
     Rule("preference", honour_preferences),
+    Rule("continuity", keep_regular_clinicians),
+    Rule("distinct_clinicians", limit_clinicians_per_site),
     Rule("contract_hours", stay_close_to_contract_hours),
     Rule("cost", keep_cost_down),
 )

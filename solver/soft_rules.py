@@ -304,6 +304,49 @@ def _penalise_unmet_prefer(
         m.penalise("preference", subject, coef, missed, "Preferred session not worked")
 
 
+def keep_regular_clinicians(m: RotaModel) -> None:
+    """A recurring session goes to someone who worked it in the last published weeks.
+
+    ``Bundle.previous_sessions`` names who worked each (site, weekday,
+    session) in the weeks before the plan; each session there given to anyone
+    else costs ``continuity``.  One term per option, no new variables.  A
+    session nobody worked before, or a plan without history, adds nothing.
+    """
+    weight, previous = m.bundle.weights.continuity, m.bundle.previous_sessions
+    if not previous or not m.matters(weight):
+        return
+    for key, x in m.x.items():
+        regulars = previous.get((key[3], key[1].weekday(), key[2]))
+        if regulars and key[0] not in regulars:
+            m.penalise("continuity", f"{key[0]} at {key[3]} {key_day(key)} {key[2]}", weight, x)
+
+
+def limit_clinicians_per_site(m: RotaModel) -> None:
+    """A site sees few different clinicians of a role in an ISO week; each beyond the limit costs.
+
+    Only for a network that sets ``[rules] max_clinicians_per_role``; a site
+    with no more candidates of a role than the limit gets no variables at all.
+    """
+    limit, weight = m.bundle.rules.max_clinicians_per_role, m.bundle.weights.distinct_clinicians
+    if not limit or not m.matters(weight):
+        return
+    groups: dict[tuple[str, str, str], dict[str, list[Key]]] = defaultdict(dict)
+    for key in m.x:
+        role = m.bundle.person(key[0]).role
+        groups[(key[3], role, f"{key[1]:%G-W%V}")].setdefault(key[0], []).append(key)
+    for (site_id, role, week), people in groups.items():
+        if len(people) <= limit:
+            continue
+        seen = []
+        for staff_id, keys in people.items():
+            there = m.model.new_bool_var(f"sees_{site_id}_{staff_id}_{week}")
+            m.model.add_max_equality(there, [m.x[k] for k in keys])
+            seen.append(there)
+        extra = m.model.new_int_var(0, len(people) - limit, f"clinicians_{site_id}_{role}_{week}")
+        m.at_least_zero(extra, cp_model.LinearExpr.sum(seen) - limit)
+        m.penalise("distinct_clinicians", f"{site_id} {role} {week}", weight, extra)
+
+
 def stay_close_to_contract_hours(m: RotaModel) -> None:
     """Planned plus leave hours stay near contract hours each ISO week (per minute)."""
     per_minute = m.bundle.weights.contract_hours / 60

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+import tests.test_continuity as continuity_tests
 import tests.test_fairness as fairness_tests
 import tests.test_format_v2 as v2_tests
 import tests.test_report_ea as report_ea_tests
@@ -539,6 +540,14 @@ PAIRS: dict[str, tuple[Callable[..., None], ...]] = {
     "practice_fairness": (
         fairness_tests.test_practice_fairness_gives_the_hub_to_the_practice_behind,
         fairness_tests.test_practice_fairness_without_history_lets_cost_decide,
+    ),
+    "continuity": (
+        continuity_tests.test_continuity_gives_the_regular_session_to_its_regular,
+        continuity_tests.test_continuity_without_history_lets_cost_decide,
+    ),
+    "distinct_clinicians": (
+        continuity_tests.test_distinct_clinicians_gives_both_mornings_to_one_gp,
+        continuity_tests.test_distinct_clinicians_without_a_limit_shares_the_mornings,
     ),
     "sequence": (
         horizon_tests.test_sequence_bites_on_the_next_day,

@@ -141,12 +141,21 @@ def days_off_setting(value: object) -> int:
     return int(number)
 
 
+def clinicians_setting(value: object) -> int:
+    """A number of different clinicians: a whole number, 0 for no limit."""
+    number = setting_number(value)
+    if not number.is_integer() or number < 0:
+        raise CellError(f"{value} must be a whole number of clinicians, or 0 for no limit")
+    return int(number)
+
+
 RULE_PARSERS: dict[str, Callable[[object], Any]] = {
     "min_rest_hours": positive_setting,
     "max_duty_hours": duty_setting,
     "min_days_off_per_week": days_off_setting,
     "max_week_hours": positive_setting,
     "max_sessions_per_day": whole_setting,
+    "max_clinicians_per_role": clinicians_setting,
 }
 DAYS_IN_WEEK = 7
 WEIGHT_NAMES = tuple(f.name for f in dataclasses.fields(Weights))

@@ -30,6 +30,7 @@ from scheduler.cli.common import (
 from scheduler.cli.solving import ProgressLine, import_caps, load, solve_options_of, weeks_arg
 from scheduler.domain import Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.outputs.exports import write_exports
+from scheduler.reports.continuity import with_previous_sessions
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.db import (
     make_engine,
@@ -95,6 +96,8 @@ def print_summary(outcome: PlanOutcome) -> None:
         f"Minimum cover {s['min_cover_pct']}%, target cover {s['target_cover_pct']}%, "
         f"{s['shortfall']} people short of minimum."
     )
+    if outcome.continuity is not None:
+        print(outcome.continuity.sentence())
     for holiday in outcome.holidays:
         print(f"Bank holiday {holiday.text()}.")
     for note in outcome.notes:
@@ -184,6 +187,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
             network_id = network_id_of(session, args.network)
             bundle = current_bundle(session, network_id)
             bundle = with_fairness_balance(session, network_id, bundle, args.week)
+            bundle = with_previous_sessions(session, network_id, bundle, args.week)
         outcome = _solve(bundle, args.week, args)
         if isinstance(outcome, int):
             return outcome

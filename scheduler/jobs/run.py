@@ -35,6 +35,7 @@ from scheduler.jobs.claims import (
     this_process,
 )
 from scheduler.jobs.settings import GAVE_UP, MAX_ATTEMPTS, PIN_ROW, PROGRESS_INTERVAL, STALE_AFTER
+from scheduler.reports.continuity import with_previous_sessions
 from scheduler.reports.fairness import with_fairness_balance
 from scheduler.storage.clock import now
 from scheduler.storage.db import session_scope
@@ -136,6 +137,7 @@ def read_input(
     pins = _current_pins(session, network_id, labels) if keep_pins else frozenset()
     bundle = current_bundle(session, network_id)
     bundle = with_fairness_balance(session, network_id, bundle, week)
+    bundle = with_previous_sessions(session, network_id, bundle, week)
     return JobInput(with_pins(bundle, pins), pins, _draft_marks(session, network_id, labels))
 
 
@@ -409,6 +411,8 @@ def _close_finished(
             f"saved a draft of {outcome.label} ({result.status.value}); "
             f"{short} people short of minimum"
         )
+        if outcome.continuity is not None:
+            message += f". {outcome.continuity.sentence()}"
         after = read_input(session, plan.network_id, plan.week, plan.weeks, plan.keep_pins)
         close_job(
             session,

@@ -29,6 +29,7 @@ from scheduler.checks.validator import (
     newly_broken,
 )
 from scheduler.domain import Assignment, Bundle, parse_iso_week
+from scheduler.reports import continuity
 from scheduler.storage import audit
 from scheduler.storage.clock import now
 from scheduler.storage.models.base import MAX_INTEGER
@@ -428,8 +429,9 @@ def _refresh_summary(
     """Figures from the validator; the solver's objective no longer describes the rota."""
     rota.status = EDITED
     rota.objective = rota.bound = rota.gap = None
+    kept = {k: v for k, v in rota.summary.items() if k not in continuity.SUMMARY_KEYS}
     rota.summary = {
-        **rota.summary,
+        **kept,
         **figures(coverage, count),
         "status": EDITED,
         "objective": None,

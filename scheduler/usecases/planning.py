@@ -24,6 +24,7 @@ from scheduler.checks.validator import CoverageLine, ValidationReport, check_rot
 from scheduler.domain import Assignment, Bundle, iso_week_label, iso_weeks
 from scheduler.horizon import BankHolidaySites, Horizon
 from scheduler.outputs.exports import atomic_write_text, write_csv, write_exports
+from scheduler.reports.continuity import Continuity, continuity_of
 from scheduler.storage.rotas import save_rota
 from solver import SolveOptions, SolveResult, solve
 from solver.result import ProgressCallback
@@ -52,6 +53,8 @@ class PlanOutcome:
     report: ValidationReport | None
     notes: tuple[ShortfallNote, ...]
     holidays: tuple[BankHolidaySites, ...] = ()  # the horizon's bank holidays, site by site
+    # Regular sessions kept by their regulars, counted from the rota; None without history.
+    continuity: Continuity | None = None
 
     @property
     def assignments(self) -> tuple[Assignment, ...]:
@@ -89,7 +92,13 @@ class PlanOutcome:
             "target_cover_pct": _cover_pct(coverage, lambda c: c.target),
             "penalties": {k: round(v, 2) for k, v in self.result.penalties.items()},
             "bank_holidays": [h.as_json() for h in self.holidays],
+            **_continuity_figures(self.continuity),
         }
+
+
+def _continuity_figures(found: Continuity | None) -> dict[str, object]:
+    """``summary.json``'s continuity figures: nothing at all without history."""
+    return {} if found is None else found.figures()
 
 
 def _cover_pct(
@@ -131,7 +140,16 @@ def plan_week(
             (v.rule_id for v in report.violations),
         )
     notes = tuple(shortfall_notes(horizon, result, report))
-    return PlanOutcome(week, dates, result, report, notes, tuple(horizon.bank_holiday_sites()))
+    kept = continuity_of(bundle.previous_sessions, result.assignments)
+    return PlanOutcome(
+        week,
+        dates,
+        result,
+        report,
+        notes,
+        tuple(horizon.bank_holiday_sites()),
+        kept if bundle.previous_sessions else None,
+    )
 
 
 def save_draft(
