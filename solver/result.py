@@ -87,6 +87,10 @@ class SolveResult:
     conflicts: tuple[Conflict, ...] = ()
     message: str = ""
     build_seconds: float = 0.0  # part of ``seconds`` spent building the model
+    # No rota leaves fewer people short of a minimum than ``shortfall_floor``; when
+    # ``shortfall_proven``, the rota's own shortfall is that floor (the first goal settled first).
+    shortfall_floor: int = 0
+    shortfall_proven: bool = False
 
     @property
     def gap(self) -> float | None:

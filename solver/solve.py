@@ -6,12 +6,14 @@ import dataclasses
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
+from solver.budget import polish_seconds, search_seconds
 from solver.conflicts import explain_infeasibility, unreachable_pins
 from solver.decompose import plan_by_clusters
 from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
@@ -27,12 +29,10 @@ from solver.result import (
 from solver.rules import SOFT_RULES, build
 from solver.stopping import stoppable
 
-POLISH_SECONDS = 5.0
 STOPPED = "the search was stopped on request; no rota is kept"
-FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
-CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
+FIRST_GOAL_SHARE = 1 / 2  # of the time left, at most, to prove the fewest people short
+CLUSTER_SHARE = 1 / 3  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
-MIN_SEARCH_SECONDS = 1.0
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
@@ -125,24 +125,25 @@ def solve(
             SolveStatus.CONFLICT, conflicts=tuple(pins), seconds=time.monotonic() - started
         )
     # The time limit is the user's whole wait, so building the model spends part of it.
-    search = max(MIN_SEARCH_SECONDS, options.time_limit - built)
-    first_bound = 0.0
+    search = search_seconds(options.time_limit, built)
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
     if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
         return conflict_result(horizon, options, started)
-    left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
-    if not _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop):
-        watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
-        first_bound = _seed_with_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
+    left = search_seconds(options.time_limit, _since(started))
+    _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop)
+    left = search_seconds(options.time_limit, _since(started))
+    watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
+    floor = _settle_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
     watcher = _Watcher(started, progress, stop, **watcher.so_far)
-    solver = make_solver(options, max(MIN_SEARCH_SECONDS, options.time_limit - _since(started)))
+    solver = make_solver(options, search_seconds(options.time_limit, _since(started)))
     with stoppable(solver, stop):
         status = solver.solve(m.model, watcher)
     if stop is not None and stop.is_set():  # nobody wants the rota: skip the polish
         return SolveResult(
             SolveStatus.NO_SOLUTION, seconds=_since(started), message=STOPPED, build_seconds=built
         )
-    return _outcome(m, solver, status, options, (started, built, first_bound))
+    result = _outcome(m, solver, status, options, (started, built, floor.points))
+    return dataclasses.replace(result, shortfall_floor=floor.people, shortfall_proven=floor.proven)
 
 
 def _outcome(
@@ -258,36 +259,54 @@ def _seed_with_any_rota(
     return True
 
 
-def _seed_with_first_goal(
-    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
-) -> float:
-    """Search the heaviest goal alone for a while; its rota seeds the full search as a hint.
+@dataclass(frozen=True)
+class Floor:
+    """What the first goal's own search proved: no rota leaves fewer than ``people`` short of
+    a minimum; ``proven`` when a rota leaving exactly that many was found, and the full search
+    was then held to it (the first goal comes first, lexicographically)."""
 
-    The goals are weighted so that the first (people short of a minimum)
-    dominates, while the full objective spreads the search over every goal
-    at once; searching the first goal on its own aims at better cover sooner,
-    and the full search then starts from that rota.  (BENCHMARKS.md: in
-    single runs on two Curtois-Qu instances this was not shown to beat one
-    plain search; it is to be re-measured.)  Nothing is fixed:
-    the hint is only a starting point, so the full optimum stays reachable.
-    Every rota found is reported through ``watcher`` scored by every goal;
-    the search starts from whatever rota is hinted already.
-    Returns a lower bound on the full objective (the other goals cost >= 0).
-    """
+    people: int = 0
+    proven: bool = False
+    points: float = 0.0  # a lower bound on the full objective it implies
+
+
+def _first_goal_terms(m: RotaModel) -> list[PenaltyTerm]:
+    """The terms of the heaviest goal present (people short of a minimum)."""
     order = {rule.rule_id: i for i, rule in enumerate(SOFT_RULES)}
     first = min((order[t.rule_id] for t in m.penalties), default=None)
-    terms = [t for t in m.penalties if order[t.rule_id] == first]
+    return [t for t in m.penalties if order[t.rule_id] == first]
+
+
+def _settle_first_goal(
+    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
+) -> Floor:
+    """Find the fewest people short of a minimum, before any softer goal is weighed.
+
+    The count is searched alone, starting from the hinted rota.  When its
+    optimum is proven, the full search is held to it (a constraint, so no
+    softer goal can be bought with one more person short); otherwise the
+    proven lower bound is reported and the full objective's weights decide.
+    Nothing else is fixed: the hint is only a starting point.
+    """
+    terms = _first_goal_terms(m)
     if not terms or len(terms) == len(m.penalties):
-        return 0.0
-    m.objective(terms)
+        return Floor()
+    people = cp_model.LinearExpr.sum([t.var for t in terms])
+    m.model.minimize(people)
     solver = make_solver(options, seconds)
     with stoppable(solver, watcher.stop):
         status = solver.solve(m.model, watcher)
     m.objective()  # back to every goal
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return 0.0
+        return Floor()
     _hint_everything(m, solver)
-    return solver.best_objective_bound / SCALE
+    lightest = min(t.points for t in terms) / SCALE
+    if status == cp_model.OPTIMAL:
+        least = round(solver.objective_value)
+        m.model.add(people <= least)
+        return Floor(least, True, least * lightest)
+    floor = math.ceil(solver.best_objective_bound - 1e-6)
+    return Floor(floor, False, floor * lightest)
 
 
 def conflict_result(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
@@ -345,7 +364,7 @@ def polish_rota(m: RotaModel, x_values: dict, options: SolveOptions) -> cp_model
     polished = m.model.clone()
     for key, on in x_values.items():
         polished.add(polished.get_bool_var_from_proto_index(m.x[key].Index()) == int(on))
-    solver = make_solver(options, POLISH_SECONDS)
+    solver = make_solver(options, polish_seconds(options.time_limit))
     if solver.solve(polished) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return solver
     return None

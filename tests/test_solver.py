@@ -13,6 +13,7 @@ from ortools.sat.python import cp_model
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Building, Bundle, Rules, Weights
 from scheduler.horizon import Horizon
+from scheduler.usecases.planning import shortfall_words
 from solver import SolveOptions, SolveStatus, solve
 from solver.model import RotaModel
 from solver.rules import build
@@ -295,3 +296,32 @@ def test_a_rota_an_earlier_step_found_is_kept_when_the_last_search_finds_none() 
     assert check_rota(horizon.bundle, WEEK, kept.assignments).ok
     on = {(k[1], k[2], k[3], k[0]) for k, value in (m.hinted or {}).items() if value}
     assert {(a.date, a.session_id, a.site_id, a.staff_id) for a in kept.assignments} == on
+
+
+def test_the_fewest_people_short_come_first_whatever_the_weights_say() -> None:
+    """Weights that would rather leave a minimum unmet than pay a dear GP: the first goal is
+    settled first (lexicographically), so the GP works every morning and the summary can say
+    the shortfall is proven the fewest possible."""
+    dear = make_staff(staff_id="S0001", contract_hours=0, max_hours=22.5, hourly_rate=1000)
+    bundle = make_bundle(
+        staff=[dear],
+        demand=[make_demand(role="GP", min=1, target=1)],
+        weights=Weights(min_cover=1.0, target_cover=0.0),
+    )
+    result = solve(Horizon(bundle, WEEK), OPTIONS)
+    assert result.status is SolveStatus.OPTIMAL
+    assert (result.shortfall, result.shortfall_floor, result.shortfall_proven) == (0, 0, True)
+    assert len(result.assignments) == 5  # a weighted sum alone would have left all 5 short
+    assert result.penalties["cost"] == pytest.approx(5 * 4.5 * 1000 * 0.01)
+
+
+def test_the_summary_says_whether_the_shortfall_is_proven() -> None:
+    proven = dataclasses.replace(
+        solve(Horizon(_two_gp_week(), WEEK), OPTIONS), shortfall_floor=2, shortfall_proven=True
+    )
+    assert shortfall_words(proven, 2) == "2 people short of minimum (proven the fewest possible)"
+    unproven = dataclasses.replace(proven, shortfall_proven=False, shortfall_floor=1)
+    assert shortfall_words(unproven, 2) == (
+        "2 people short of minimum (not proven the fewest: no rota has fewer than 1)"
+    )
+    assert shortfall_words(unproven, 1) == "1 person short of minimum (the fewest possible)"

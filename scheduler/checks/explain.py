@@ -60,6 +60,9 @@ class ShortfallNote:
     causes: tuple[str, ...] = ()  # the headline's named causes, safe for anyone
     private_causes: tuple[str, ...] = ()  # the same naming leave kinds
     options: tuple[FixOption, ...] = ()  # ranked fixes, when the caller looked for them
+    # The caller ran out of time before looking for fixes (a plan's time limit is its whole
+    # wait): ``options`` is empty because nobody looked, not because there are none.
+    unexplored: bool = False
 
     @property
     def where(self) -> str:

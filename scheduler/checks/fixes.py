@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -496,13 +497,15 @@ def shortfall_items(
     shown: int = CANDIDATES_SHOWN,
     *,
     horizon: Horizon | None = None,
+    deadline: float | None = None,
 ) -> list[ShortfallItem]:
     """Each unmet min, explained as ``rotapool plan`` explains it, with who could cover it.
 
     ``bundle`` should carry every leave the network knows of (approved
     requests included): people on leave are never offered as cover.  Each
     note carries its ranked fixes; ``horizon`` (of the same bundle and
-    dates) saves building it again.
+    dates) saves building it again.  Past ``deadline`` (a ``time.monotonic()`` instant) the
+    remaining notes keep their causes but are marked ``unexplored``: no fixes, no candidates.
     """
     context = CoverContext(bundle, dates, assignments, coverage, horizon)
     needs = context.needs()
@@ -514,6 +517,9 @@ def shortfall_items(
     by_key = {(need.date, need.demand.row): need for need, _, _ in short}
     items = []
     for note in explain_shortfalls(context.horizon, context.assignments, short):
+        if deadline is not None and time.monotonic() >= deadline:
+            items.append(ShortfallItem(dataclasses.replace(note, unexplored=True), (), 0))
+            continue
         need = by_key[(note.date, note.demand_row)]
         found = context.candidates(need)
         fixes = context.fix_options(need, note.short, found)

@@ -44,10 +44,12 @@ from scheduler.storage.rotas import load_rota
 from scheduler.usecases import notices
 from scheduler.usecases.importing import import_bundle
 from scheduler.usecases.planning import (
+    UNEXPLORED,
     InvalidRotaError,
     PlanOutcome,
     plan_week,
     save_draft,
+    shortfall_words,
     write_plan,
 )
 from scheduler.usecases.publishing import PublishError, RotaBreaksRulesError, publish_week
@@ -94,7 +96,7 @@ def print_summary(outcome: PlanOutcome) -> None:
     )
     print(
         f"Minimum cover {s['min_cover_pct']}%, target cover {s['target_cover_pct']}%, "
-        f"{s['shortfall']} people short of minimum."
+        f"{shortfall_words(r, outcome.report.shortfall if outcome.report else None)}."
     )
     if outcome.continuity is not None:
         print(outcome.continuity.sentence())
@@ -102,6 +104,8 @@ def print_summary(outcome: PlanOutcome) -> None:
         print(f"Bank holiday {holiday.text()}.")
     for note in outcome.notes:
         print(f"  SHORT {note.headline}")
+        if note.unexplored:
+            print(f"        ways to fix it: {UNEXPLORED}")
         for number, option in enumerate(note.shown_options, start=1):
             print(f"        {number}. {option.text}")
         if note.more_options:

@@ -6,11 +6,13 @@ demo.  Nothing leaves here unless the validator accepted it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from scheduler.outputs.exports import atomic_write_text, write_csv, write_export
 from scheduler.reports.continuity import Continuity, continuity_of
 from scheduler.storage.rotas import save_rota
 from solver import SolveOptions, SolveResult, solve
+from solver.budget import TimeBudget
 from solver.result import ProgressCallback
 
 
@@ -88,12 +91,26 @@ class PlanOutcome:
             "seconds": round(self.result.seconds, 3),
             "assignments": len(self.result.assignments),
             "shortfall": self.report.shortfall if self.report else None,
+            "shortfall_proven": self.result.shortfall_proven,
+            "shortfall_floor": self.result.shortfall_floor,
             "min_cover_pct": _cover_pct(coverage, lambda c: c.min),
             "target_cover_pct": _cover_pct(coverage, lambda c: c.target),
             "penalties": {k: round(v, 2) for k, v in self.result.penalties.items()},
             "bank_holidays": [h.as_json() for h in self.holidays],
             **_continuity_figures(self.continuity),
         }
+
+
+def shortfall_words(result: SolveResult, shortfall: int | None) -> str:
+    """``12 people short of minimum (proven the fewest possible)``, or what is known of it."""
+    counted = f"{shortfall} {'person' if shortfall == 1 else 'people'} short of minimum"
+    if shortfall is None or not result.status.has_rota:
+        return counted
+    if result.shortfall_proven and shortfall == result.shortfall_floor:
+        return f"{counted} (proven the fewest possible)"
+    if shortfall == result.shortfall_floor:
+        return f"{counted} (the fewest possible)"
+    return f"{counted} (not proven the fewest: no rota has fewer than {result.shortfall_floor})"
 
 
 def _continuity_figures(found: Continuity | None) -> dict[str, object]:
@@ -128,8 +145,11 @@ def plan_week(
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"plan 1 to {MAX_WEEKS} weeks at a time, not {weeks}")
     dates = iso_weeks(week, weeks)
+    started = time.monotonic()
+    options = options or SolveOptions()
+    budget = TimeBudget(options.time_limit)  # the limit is the whole wait (solver/budget.py)
     horizon = Horizon(bundle, dates)
-    result = solve(horizon, options, progress, stop)
+    result = solve(horizon, dataclasses.replace(options, time_limit=budget.solve), progress, stop)
     if not result.status.has_rota:
         return PlanOutcome(week, dates, result, None, (), tuple(horizon.bank_holiday_sites()))
     report = check_rota(bundle, dates, result.assignments)
@@ -139,7 +159,9 @@ def plan_week(
             f"internal error: the planned rota breaks hard rules: {details}",
             (v.rule_id for v in report.violations),
         )
-    notes = tuple(shortfall_notes(horizon, result, report))
+    # Explanations end with the time limit (or, after a search that ran over it, soon after).
+    deadline = started + max(budget.limit, time.monotonic() - started + budget.explain / 2)
+    notes = tuple(shortfall_notes(horizon, result, report, deadline=deadline))
     kept = continuity_of(bundle.previous_sessions, result.assignments)
     return PlanOutcome(
         week,
@@ -180,7 +202,12 @@ def save_draft(
 
 
 def shortfall_notes(
-    horizon: Horizon, result: SolveResult, report: ValidationReport, *, options: bool = True
+    horizon: Horizon,
+    result: SolveResult,
+    report: ValidationReport,
+    *,
+    options: bool = True,
+    deadline: float | None = None,
 ) -> list[ShortfallNote]:
     """Every shortfall explained, with its ranked fixes (each checked by the validator)
     unless ``options`` is False (the causes alone: a repair answers within seconds)."""
@@ -193,7 +220,12 @@ def shortfall_notes(
         ]
         return explain_shortfalls(horizon, result.assignments, short)
     items = shortfall_items(
-        horizon.bundle, horizon.dates, result.assignments, report.coverage, horizon=horizon
+        horizon.bundle,
+        horizon.dates,
+        result.assignments,
+        report.coverage,
+        horizon=horizon,
+        deadline=deadline,
     )
     return [item.note for item in items]
 
@@ -224,11 +256,15 @@ def shortfall_rows(notes: Sequence[ShortfallNote], private: bool) -> list[list[o
 
 def _options_cell(note: ShortfallNote) -> str:
     """``1. borrow ...; 2. pay ...``, then how many more there are."""
+    if note.unexplored:
+        return UNEXPLORED
     cells = [f"{i}. {option.text}" for i, option in enumerate(note.shown_options, start=1)]
     if note.more_options:
         cells.append(f"{note.more_options} more")
     return "; ".join(cells)
 
+
+UNEXPLORED = "not worked out within the time limit (the week's shortfalls page lists them)"
 
 SHORTFALL_HEADER = [
     "date",
