@@ -91,6 +91,7 @@ class SolveResult:
     # ``shortfall_proven``, the rota's own shortfall is that floor (the first goal settled first).
     shortfall_floor: int = 0
     shortfall_proven: bool = False
+    shortfall_proven_at: float | None = None  # seconds into the solve when it was proven
 
     @property
     def gap(self) -> float | None:

@@ -31,7 +31,8 @@ from solver.stopping import stoppable
 
 STOPPED = "the search was stopped on request; no rota is kept"
 FIRST_GOAL_SHARE = 1 / 2  # of the time left, at most, to prove the fewest people short
-CLUSTER_SHARE = 1 / 3  # of the search time, spent planning each cluster of sites alone
+FIRST_GOAL_CAP = 1 / 3  # of the whole limit, at most, for that proof (20 s of a minute)
+CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
@@ -133,7 +134,9 @@ def solve(
     _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop)
     left = search_seconds(options.time_limit, _since(started))
     watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
-    floor = _settle_first_goal(m, options, left * FIRST_GOAL_SHARE, watcher)
+    proof = min(left * FIRST_GOAL_SHARE, options.time_limit * FIRST_GOAL_CAP)
+    floor = _settle_first_goal(m, options, proof, watcher)
+    proven_at = _since(started) if floor.proven else None
     watcher = _Watcher(started, progress, stop, **watcher.so_far)
     solver = make_solver(options, search_seconds(options.time_limit, _since(started)))
     with stoppable(solver, stop):
@@ -143,7 +146,19 @@ def solve(
             SolveStatus.NO_SOLUTION, seconds=_since(started), message=STOPPED, build_seconds=built
         )
     result = _outcome(m, solver, status, options, (started, built, floor.points))
-    return dataclasses.replace(result, shortfall_floor=floor.people, shortfall_proven=floor.proven)
+    if floor.proven and result.status.has_rota and result.shortfall > floor.people:
+        # The last step traded a person short for softer goals: the rota it started from
+        # (with the proven fewest short) is returned instead.  Holding the search to the
+        # count with a constraint would do the same, but measurably slows it down.
+        kept = _seed_result(m, options, started, floor.points)
+        if kept is not None and kept.shortfall <= floor.people:
+            result = dataclasses.replace(kept, build_seconds=built)
+    return dataclasses.replace(
+        result,
+        shortfall_floor=floor.people,
+        shortfall_proven=floor.proven,
+        shortfall_proven_at=proven_at,
+    )
 
 
 def _outcome(
@@ -262,8 +277,8 @@ def _seed_with_any_rota(
 @dataclass(frozen=True)
 class Floor:
     """What the first goal's own search proved: no rota leaves fewer than ``people`` short of
-    a minimum; ``proven`` when a rota leaving exactly that many was found, and the full search
-    was then held to it (the first goal comes first, lexicographically)."""
+    a minimum; ``proven`` when a rota leaving exactly that many was found, and no rota with
+    more is then returned (the first goal comes first, lexicographically)."""
 
     people: int = 0
     proven: bool = False
@@ -282,16 +297,19 @@ def _settle_first_goal(
 ) -> Floor:
     """Find the fewest people short of a minimum, before any softer goal is weighed.
 
-    The count is searched alone, starting from the hinted rota.  When its
-    optimum is proven, the full search is held to it (a constraint, so no
-    softer goal can be bought with one more person short); otherwise the
-    proven lower bound is reported and the full objective's weights decide.
-    Nothing else is fixed: the hint is only a starting point.
+    The count is searched alone, starting from the hinted rota, which stays
+    the hint when it already has the fewest (it was found for every goal).
+    When the optimum is proven, no rota returned has more people short (see
+    ``solve``); otherwise the proven lower bound is reported.  Nothing is
+    fixed: the hint is only a starting point.
     """
     terms = _first_goal_terms(m)
     if not terms or len(terms) == len(m.penalties):
         return Floor()
     people = cp_model.LinearExpr.sum([t.var for t in terms])
+    hinted = _hinted_count(m, terms)
+    hint = m.model.proto.solution_hint
+    kept = (list(hint.vars), list(hint.values))  # a rota found for every goal: worth keeping
     m.model.minimize(people)
     solver = make_solver(options, seconds)
     with stoppable(solver, watcher.stop):
@@ -299,14 +317,27 @@ def _settle_first_goal(
     m.objective()  # back to every goal
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Floor()
-    _hint_everything(m, solver)
+    found = round(solver.objective_value)
+    if hinted is None or found < hinted:
+        _hint_everything(m, solver)  # fewer people short than the rota the search started from
+    else:
+        m.model.clear_hints()
+        for index, value in zip(*kept, strict=True):
+            m.model.add_hint(m.model.get_int_var_from_proto_index(index), value)
     lightest = min(t.points for t in terms) / SCALE
     if status == cp_model.OPTIMAL:
-        least = round(solver.objective_value)
-        m.model.add(people <= least)
-        return Floor(least, True, least * lightest)
+        return Floor(found, True, found * lightest)
     floor = math.ceil(solver.best_objective_bound - 1e-6)
     return Floor(floor, False, floor * lightest)
+
+
+def _hinted_count(m: RotaModel, terms: list[PenaltyTerm]) -> int | None:
+    """People short of a minimum in the hinted rota, or None when nothing is hinted."""
+    hint = m.model.proto.solution_hint
+    if not hint.vars:
+        return None
+    values = dict(zip(hint.vars, hint.values, strict=True))
+    return sum(values.get(t.var.index, 0) for t in terms)
 
 
 def conflict_result(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
