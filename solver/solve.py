@@ -13,6 +13,7 @@ from ortools.sat.python import cp_model
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
 from solver.conflicts import explain_infeasibility, unreachable_pins
+from solver.construct import plan_by_person
 from solver.decompose import plan_by_clusters
 from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
 from solver.result import (
@@ -33,6 +34,7 @@ FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 MIN_SEARCH_SECONDS = 1.0
+BY_PERSON_SHARE = 1 / 2  # of the search time, at most, to build and improve a rota by person
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
@@ -128,7 +130,8 @@ def solve(
     search = max(MIN_SEARCH_SECONDS, options.time_limit - built)
     first_bound = 0.0
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
-    if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
+    by_person = _seed_by_person(m, options, search * BY_PERSON_SHARE, stop)
+    if not by_person and _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
         return conflict_result(horizon, options, started)
     left = max(MIN_SEARCH_SECONDS, options.time_limit - _since(started))
     if not _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop):
@@ -205,6 +208,21 @@ def _seed_with_clusters(
     if rota is None:
         return False
     chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in rota}
+    values = polish_rota(m, {key: key in chosen for key in m.x}, options)
+    if values is None:
+        return False
+    _hint_everything(m, values)
+    return True
+
+
+def _seed_by_person(
+    m: RotaModel, options: SolveOptions, seconds: float, stop: threading.Event | None
+) -> bool:
+    """Seed the search with a rota built and improved one person at a time (construct.py)."""
+    rota = plan_by_person(m.horizon, options, seconds, stop)
+    if rota is None:
+        return False
+    chosen = set(rota)
     values = polish_rota(m, {key: key in chosen for key in m.x}, options)
     if values is None:
         return False
