@@ -36,7 +36,11 @@ from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions
 from solver.rules import build
 
-MIN_PERSON_SECONDS = 0.5  # the least a person's search is given
+MIN_PERSON_SECONDS = 0.5  # the least a person's re-plan is given
+# A first schedule of a year takes CP-SAT up to a second or two: a person whose share of
+# the construction's time ends without a schedule searches on, up to this long in all,
+# for a first one (a rota a little late is better than none).
+MIN_FIRST_SECONDS = 3.0
 PERSON_WORKERS = 2  # the two-worker portfolio finds a person's year in well under a second
 CONSTRUCT_SHARE = 1 / 2  # of the time given, at most, to build the first rota
 
@@ -142,10 +146,14 @@ def plan_person(
     roster: Roster,
     options: SolveOptions,
     seconds: float,
+    *,
+    at_least: float = 0.0,
 ) -> list[Key] | None:
     """The best schedule for one person with everyone else in ``roster`` fixed; None if none.
 
     The person's present schedule, if any, is the hint, so a re-plan is never worse.
+    When ``seconds`` end without a schedule, the search goes on for a first one until
+    ``at_least`` seconds have passed.
     """
     sid = person.staff_id
     others = list(roster.keys(but=sid))
@@ -162,15 +170,27 @@ def plan_person(
     if current:
         for key, var in m.x.items():
             m.model.add_hint(var, key in current)
+    seconds = max(MIN_PERSON_SECONDS, seconds)
+    solver, status = _search(m, options, seconds)
+    if status == cp_model.UNKNOWN and at_least > seconds:  # any valid schedule, goals aside
+        m.model.clear_objective()
+        solver, status = _search(m, options, at_least - seconds, first_only=True)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return sorted(key for key, var in m.x.items() if solver.value(var))
+
+
+def _search(
+    m: RotaModel, options: SolveOptions, seconds: float, *, first_only: bool = False
+) -> tuple[cp_model.CpSolver, object]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = min(options.workers, PERSON_WORKERS)
     solver.parameters.random_seed = options.seed
     if options.workers == 1:  # one worker: deterministic, and the full relaxation finds runs
         solver.parameters.linearization_level = 2
-    solver.parameters.max_time_in_seconds = max(MIN_PERSON_SECONDS, seconds)
-    if solver.solve(m.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return sorted(key for key, var in m.x.items() if solver.value(var))
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.stop_after_first_solution = first_only
+    return solver, solver.solve(m.model)
 
 
 def construct(
@@ -182,7 +202,8 @@ def construct(
     """A valid rota built one person at a time in ``seconds``; None when some person fails.
 
     People are planned in the bundle's order, each given an even share of the time
-    left; a person whose search finds nothing ends the construction.
+    left (but never less than ``MIN_FIRST_SECONDS``: a rota late is better than none);
+    a person whose search finds nothing ends the construction.
     """
     started = time.monotonic()
     roster = Roster(horizon)
@@ -190,8 +211,15 @@ def construct(
     for i, person in enumerate(people):
         if stop is not None and stop.is_set():
             return None
-        left = seconds - (time.monotonic() - started)
-        schedule = plan_person(horizon, person, roster, options, left / (len(people) - i))
+        share = (seconds - (time.monotonic() - started)) / (len(people) - i)
+        schedule = plan_person(
+            horizon,
+            person,
+            roster,
+            options,
+            share,
+            at_least=MIN_FIRST_SECONDS,
+        )
         if schedule is None:
             return None
         roster.schedules[person.staff_id] = schedule

@@ -34,7 +34,7 @@ FIRST_GOAL_SHARE = 1 / 2  # of the search time, spent on the heaviest goal alone
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 MIN_SEARCH_SECONDS = 1.0
-BY_PERSON_SHARE = 1 / 2  # of the search time, at most, to build and improve a rota by person
+BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota person by person
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
