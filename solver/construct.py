@@ -198,6 +198,8 @@ def construct(
     options: SolveOptions,
     seconds: float,
     stop: threading.Event | None = None,
+    *,
+    give_up: float | None = None,
 ) -> Roster | None:
     """A valid rota built one person at a time in ``seconds``; None when some person fails.
 
@@ -211,6 +213,8 @@ def construct(
     for i, person in enumerate(people):
         if stop is not None and stop.is_set():
             return None
+        if give_up is not None and time.monotonic() - started > give_up:
+            return None  # far behind: the rest of the search gets the time
         share = (seconds - (time.monotonic() - started)) / (len(people) - i)
         schedule = plan_person(
             horizon,
@@ -262,7 +266,7 @@ def plan_by_person(
 ) -> list[Key] | None:
     """A rota built person by person, then improved a person at a time, in ``seconds``."""
     started = time.monotonic()
-    roster = construct(horizon, options, seconds * CONSTRUCT_SHARE, stop)
+    roster = construct(horizon, options, seconds * CONSTRUCT_SHARE, stop, give_up=seconds)
     if roster is None:
         return None
     left = seconds - (time.monotonic() - started)
