@@ -15,6 +15,7 @@ from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
 from solver.budget import polish_seconds, search_seconds
 from solver.conflicts import explain_infeasibility, unreachable_pins
+from solver.construct import plan_by_person
 from solver.decompose import plan_by_clusters
 from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
 from solver.result import (
@@ -34,6 +35,10 @@ FIRST_GOAL_SHARE = 1 / 2  # of the time left, at most, to prove the fewest peopl
 FIRST_GOAL_CAP = 1 / 3  # of the whole limit, at most, for that proof (20 s of a minute)
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
+BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota person by person
+# Horizons longer than this many days are built person by person first (construct.py): over
+# months, each person's own rules (runs, weekends, total minutes) are the hard part.
+BY_PERSON_DAYS = 28
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
@@ -128,7 +133,9 @@ def solve(
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = search_seconds(options.time_limit, built)
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
-    if _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
+    long = len(horizon.dates) > BY_PERSON_DAYS
+    by_person = long and _seed_by_person(m, options, search * BY_PERSON_SHARE, stop)
+    if not by_person and _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
         return conflict_result(horizon, options, started)
     left = search_seconds(options.time_limit, _since(started))
     _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop)
@@ -221,6 +228,21 @@ def _seed_with_clusters(
     if rota is None:
         return False
     chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in rota}
+    values = polish_rota(m, {key: key in chosen for key in m.x}, options)
+    if values is None:
+        return False
+    _hint_everything(m, values)
+    return True
+
+
+def _seed_by_person(
+    m: RotaModel, options: SolveOptions, seconds: float, stop: threading.Event | None
+) -> bool:
+    """Seed the search with a rota built and improved one person at a time (construct.py)."""
+    rota = plan_by_person(m.horizon, options, seconds, stop)
+    if rota is None:
+        return False
+    chosen = set(rota)
     values = polish_rota(m, {key: key in chosen for key in m.x}, options)
     if values is None:
         return False
