@@ -36,9 +36,11 @@ FIRST_GOAL_CAP = 1 / 3  # of the whole limit, at most, for that proof (20 s of a
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota person by person
-# Horizons longer than this many days are built person by person first (construct.py): over
-# months, each person's own rules (runs, weekends, total minutes) are the hard part.
+# Horizons of at least four weeks are built person by person first (construct.py), when the
+# time allows for everyone: over weeks and months each person's own rules (runs, weekends,
+# total minutes) are the hard part.  A person's first schedule takes CP-SAT 0.2-0.4 s.
 BY_PERSON_DAYS = 28
+BY_PERSON_SECONDS = 0.25  # a person's expected share, to judge whether everyone fits
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
@@ -133,8 +135,11 @@ def solve(
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = search_seconds(options.time_limit, built)
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
-    long = len(horizon.dates) > BY_PERSON_DAYS
-    by_person = long and _seed_by_person(m, options, search * BY_PERSON_SHARE, stop)
+    share = search * BY_PERSON_SHARE
+    person_by_person = len(horizon.dates) >= BY_PERSON_DAYS and (
+        len(horizon.staff) * BY_PERSON_SECONDS <= share
+    )
+    by_person = person_by_person and _seed_by_person(m, options, share, stop)
     if not by_person and _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
         return conflict_result(horizon, options, started)
     left = search_seconds(options.time_limit, _since(started))

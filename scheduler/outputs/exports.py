@@ -319,11 +319,12 @@ def _fill_sheet(sheet: Worksheet, header: Header, rows: Sequence[Row]) -> None:
     for cell in sheet[1]:
         cell.font = HEADER_FONT
     sheet.freeze_panes = "A2"
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
         sheet.append([_xlsx_value(v) for v in row])
-        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+        # By position: asking the sheet for its last row walks every cell (quadratic).
+        for column, value in enumerate(row, start=1):
             if isinstance(value, Decimal):
-                cell.number_format = "0.00"
+                sheet.cell(row=number, column=column).number_format = "0.00"
     _fit_widths(sheet, header, rows)
 
 
