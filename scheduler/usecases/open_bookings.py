@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -29,7 +28,7 @@ from scheduler.storage import audit
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
-from scheduler.storage.rotas import assignment_record, copied_header, find_rota
+from scheduler.storage.rotas import assignment_record, find_rota
 from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
 from scheduler.usecases.inbox import tell, tell_coordinators
 from scheduler.usecases.notices import notifiable, record_notices
@@ -40,7 +39,7 @@ from scheduler.usecases.open_sessions import (
     refusal,
     why_not_open,
 )
-from scheduler.usecases.publishing import PublishedVersion, lock_week, make_version
+from scheduler.usecases.publishing import PublishedVersion, copied_rota, lock_week, make_version
 
 REQUESTED = "requested"
 
@@ -170,7 +169,7 @@ def _publish(
     cell = Assignment(place.date, place.session_id, place.site_id, staff_id)
     in_draft = _into_draft(session, network_id, place.week, cell)
     pins = pinned_cells(session, published.id)
-    version = make_version(session, _copy(session, published, after, pins), after, actor)
+    version = make_version(session, copied_rota(session, published, after, pins), after, actor)
     # The booker's change notice, as a publication's (in its transaction).
     record_notices(session, notifiable(version), moment.date())
     session.execute(
@@ -238,18 +237,3 @@ def decline(session: Session, network_id: int, place_id: int, *, actor: str) -> 
         after={"open_session": place.id},
     )
     return place
-
-
-def _copy(
-    session: Session,
-    published: RotaRecord,
-    cells: Iterable[Assignment],
-    pinned: frozenset[Assignment],
-) -> RotaRecord:
-    """A new rota of the week holding ``cells`` (pins kept), to become its next version."""
-    rota = copied_header(published, "superseded", 0)  # ``make_version`` publishes it
-    session.add(rota)
-    session.flush()
-    session.add_all(assignment_record(rota.id, cell, cell in pinned) for cell in cells)
-    session.flush()
-    return rota

@@ -25,7 +25,7 @@ from scheduler.storage.clock import now, utc
 from scheduler.storage.events import current_bundle
 from scheduler.storage.feeds import EventChange
 from scheduler.storage.models.network import AssignmentRecord, NetworkRecord, RotaRecord
-from scheduler.storage.rotas import find_rota, normalise_week
+from scheduler.storage.rotas import assignment_record, copied_header, find_rota, normalise_week
 from scheduler.usecases.editing import load_cells, week_dates
 from scheduler.usecases.feeds import record_publication
 
@@ -324,3 +324,18 @@ def diff_rotas(old: Iterable[Assignment], new: Iterable[Assignment]) -> list[Per
         if before[staff_id] != after[staff_id]:
             changes.append(_person_change(staff_id, before[staff_id], after[staff_id]))
     return changes
+
+
+def copied_rota(
+    session: Session,
+    published: RotaRecord,
+    cells: Iterable[Assignment],
+    pinned: frozenset[Assignment],
+) -> RotaRecord:
+    """A new rota of the week holding ``cells`` (pins kept), to become its next version."""
+    rota = copied_header(published, "superseded", 0)  # ``make_version`` publishes it
+    session.add(rota)
+    session.flush()
+    session.add_all(assignment_record(rota.id, cell, cell in pinned) for cell in cells)
+    session.flush()
+    return rota

@@ -17,7 +17,6 @@ one gets it, and two swaps never build on the same version.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -33,11 +32,11 @@ from scheduler.checks.validator import (
 from scheduler.domain import Assignment, Bundle, Staff
 from scheduler.storage.events import current_bundle
 from scheduler.storage.models.network import AssignmentRecord, RotaRecord
-from scheduler.storage.rotas import assignment_record, copied_header, find_rota
+from scheduler.storage.rotas import assignment_record, find_rota
 from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
 from scheduler.usecases.inbox import tell, tell_coordinators
 from scheduler.usecases.notices import notifiable, record_notices
-from scheduler.usecases.publishing import PublishedVersion, lock_week, make_version
+from scheduler.usecases.publishing import PublishedVersion, copied_rota, lock_week, make_version
 from scheduler.usecases.swaps import (
     ACCEPTED,
     DONE,
@@ -292,7 +291,7 @@ def _apply(
     out, put = swap.moves(taker)
     in_draft = _into_draft(session, swap.network_id, bundle, swap.week, (out, put))
     pins = pinned_cells(session, checked.rota.id)
-    rota = _copy(session, checked.rota, checked.after, pins)
+    rota = copied_rota(session, checked.rota, checked.after, pins)
     version = make_version(session, rota, checked.after, actor)
     record_notices(session, notifiable(version), version.published_at.date())
     values = {"state": DONE, "version": version.version, "decided_by": decided_by}
@@ -351,18 +350,3 @@ def _into_draft(
     draft.revision += 1
     session.flush()
     return True
-
-
-def _copy(
-    session: Session,
-    published: RotaRecord,
-    cells: Iterable[Assignment],
-    pinned: frozenset[Assignment],
-) -> RotaRecord:
-    """A new rota of the week holding ``cells`` (pins kept), to become its next version."""
-    rota = copied_header(published, "superseded", 0)  # ``make_version`` publishes it
-    session.add(rota)
-    session.flush()
-    session.add_all(assignment_record(rota.id, cell, cell in pinned) for cell in cells)
-    session.flush()
-    return rota
