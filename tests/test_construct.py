@@ -19,9 +19,9 @@ from solver import SolveOptions, SolveStatus, solve
 from solver.construct import Roster, construct, improve, plan_by_person, plan_person
 
 OPTIONS = SolveOptions(time_limit=10, workers=1, seed=3)
-INSTANCE1 = (
-    Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "curtois_qu" / "instances"
-) / "Instance1.txt"
+# The published instances are read where the machine keeps them, never copied in (as
+# tests/test_curtois_format.py does).
+INSTANCE1 = Path("/work/shared/benchmarks/curtois_qu/instances") / "Instance1.txt"
 
 # Three nurses over a week, a day shift D (8 h) and a night N (10 h) that D may not
 # follow.  A may work 2 to 3 shifts (960-1800 minutes), in runs of 2 to 3 days, with at
@@ -143,6 +143,8 @@ def test_the_rota_built_by_person_is_valid_and_improving_never_worsens_it() -> N
 
 
 def test_a_benchmark_rota_by_person_is_valid_and_deterministic() -> None:
+    if not INSTANCE1.is_file():
+        pytest.skip(f"{INSTANCE1} is not available")
     instance = read_instance(INSTANCE1)
     horizon = Horizon(to_bundle(instance), dates_of(instance))
     first = plan_by_person(horizon, OPTIONS, 30)
