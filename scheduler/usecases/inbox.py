@@ -59,6 +59,12 @@ class InboxItem:
     read: bool
 
 
+def person_link(network_id: int, staff_id: str, page: str = "") -> str:
+    """The path of a person's page, or of one of its pages (``open``, ``swaps``)."""
+    path = f"/n/{network_id}/people/{quote(staff_id, safe='')}"
+    return f"{path}/{page}" if page else path
+
+
 def tell(
     session: Session,
     network_id: int,
@@ -220,6 +226,6 @@ def tell_changes(session: Session, changes: Sequence[EventChange], today: dt.dat
             staff_id=staff_id,
             kind="change",
             text=f"Your published sessions changed: {words}.",
-            link=f"/n/{network_id}/people/{quote(staff_id, safe='')}",
+            link=person_link(network_id, staff_id),
         )
     return len(by_person)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ from scheduler.storage.models.app import OpenSessionRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import assignment_record, find_rota
 from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
-from scheduler.usecases.inbox import tell, tell_coordinators
+from scheduler.usecases.inbox import person_link, tell, tell_coordinators
 from scheduler.usecases.notices import notifiable, record_notices
 from scheduler.usecases.open_sessions import (
     BookingRefusedError,
@@ -214,7 +213,7 @@ def _tell_booker(session: Session, place: OpenSession, staff_id: str, outcome: s
         staff_id=staff_id,
         kind="decision",
         text=f"Your request for the open session {place.where} was {outcome}.",
-        link=f"/n/{place.network_id}/people/{quote(staff_id, safe='')}/open",
+        link=person_link(place.network_id, staff_id, "open"),
     )
 
 

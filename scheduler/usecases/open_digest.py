@@ -14,17 +14,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.domain import Bundle, Staff
+from scheduler.domain import Assignment, Bundle, Staff
 from scheduler.storage.models.pool import DigestRecord
-from scheduler.storage.rotas import find_rota
-from scheduler.usecases.editing import load_cells
-from scheduler.usecases.inbox import tell
-from scheduler.usecases.open_sessions import OPEN, OpenSession, list_places, who_may_book
+from scheduler.usecases.inbox import person_link, tell
+from scheduler.usecases.open_sessions import (
+    OPEN,
+    OpenSession,
+    list_places,
+    published_cells,
+    who_may_book,
+)
 
 SHOWN_PLACES = 10  # places listed in one digest; the page has the rest
 
@@ -40,7 +43,7 @@ class Digest:
     def page(self) -> str:
         """The path of the person's open-sessions page."""
         network_id = self.places[0].network_id
-        return f"/n/{network_id}/people/{quote(self.person.staff_id, safe='')}/open"
+        return person_link(network_id, self.person.staff_id, "open")
 
 
 def digest_for(
@@ -48,15 +51,12 @@ def digest_for(
 ) -> list[Digest]:
     """Everyone who could book at least one open place now, with those places."""
     fits: dict[str, list[OpenSession]] = defaultdict(list)
-    published: dict[str, frozenset] = {}
+    published: dict[str, frozenset[Assignment]] = {}
     for place in list_places(session, network_id, states=(OPEN,)):
         if place.closes_at <= moment:
             continue
         if place.week not in published:
-            rota = find_rota(session, network_id, place.week, "published")
-            published[place.week] = (
-                load_cells(session, rota.id).assignments if rota else frozenset()
-            )
+            published[place.week] = published_cells(session, network_id, place.week)
         for person in who_may_book(bundle, published[place.week], place):
             fits[person.staff_id].append(place)
     return [

@@ -384,6 +384,12 @@ def who_may_book(
     )
 
 
+def published_cells(session: Session, network_id: int, week: str) -> frozenset[Assignment]:
+    """The week's published cells (empty when it is not published)."""
+    rota = find_rota(session, network_id, week, "published")
+    return load_cells(session, rota.id).assignments if rota is not None else frozenset()
+
+
 def places_for(
     session: Session,
     network_id: int,
@@ -406,9 +412,6 @@ def places_for(
                 found.append((place, None))
             continue
         if place.week not in published:
-            rota = find_rota(session, network_id, place.week, "published")
-            published[place.week] = (
-                load_cells(session, rota.id).assignments if rota else frozenset()
-            )
+            published[place.week] = published_cells(session, network_id, place.week)
         found.append((place, refusal(bundle, published[place.week], place, person)))
     return found

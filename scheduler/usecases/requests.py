@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from scheduler.storage.models.app import CoverRequestRecord, LeaveRequestRecord
 from scheduler.storage.models.network import SessionTypeRecord, SiteRecord, StaffRecord
 from scheduler.storage.records import session_type_of, staff_of
 from scheduler.storage.repository import rows_of
-from scheduler.usecases.inbox import tell, tell_coordinators
+from scheduler.usecases.inbox import person_link, tell, tell_coordinators
 
 LEAVE_KINDS: tuple[str, ...] = tuple(kind.value for kind in LeaveKind)
 MAX_LEAVE_DAYS = 366  # one request covers at most a year; longer leave is split
@@ -357,7 +356,7 @@ def decide_leave(
         staff_id=record.staff_id,
         kind="decision",
         text=f"Your request for time off {days} was {record.state}.",
-        link=f"/n/{network_id}/people/{quote(record.staff_id, safe='')}",
+        link=person_link(network_id, record.staff_id),
     )
     return leave_request_of(record)
 

@@ -27,7 +27,8 @@ from scheduler.storage.events import current_bundle
 from scheduler.storage.models.pool import SwapRecord
 from scheduler.storage.rotas import find_rota
 from scheduler.usecases.editing import load_cells, pinned_cells, week_dates
-from scheduler.usecases.inbox import tell
+from scheduler.usecases.inbox import person_link, tell
+from scheduler.usecases.open_sessions import published_cells
 from scheduler.usecases.publishing import lock_week
 
 OFFERED, ACCEPTED, DONE = "offered", "accepted", "done"
@@ -128,13 +129,7 @@ def name_of(bundle: Bundle, staff_id: str | None) -> str:
 
 
 def swaps_link(network_id: int, staff_id: str) -> str:
-    return f"/n/{network_id}/people/{staff_id}/swaps"
-
-
-def published_cells(session: Session, network_id: int, week: str) -> frozenset[Assignment]:
-    """The week's published cells (empty when it is not published)."""
-    rota = find_rota(session, network_id, week, "published")
-    return load_cells(session, rota.id).assignments if rota is not None else frozenset()
+    return person_link(network_id, staff_id, "swaps")
 
 
 # -- offering --------------------------------------------------------------------------------
