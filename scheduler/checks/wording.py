@@ -16,6 +16,11 @@ def day_label(day: dt.date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.isoformat()}"
 
 
+def short_day(day: dt.date) -> str:
+    """``Tue 1 Dec``: how people write a date in a rota."""
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {day:%b}"
+
+
 def label(role: str | None, skill: str | None) -> str:
     """A demand row's people in the manager's own terms: "PN with cytology", "anyone"."""
     who = role if role is not None else "anyone"

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.checks.validator import CoverageLine, check_rota, coverage_of
+from scheduler.checks.wording import short_day
 from scheduler.domain import (
     ABSENCES,
     Assignment,
@@ -41,7 +42,6 @@ from scheduler.storage.events import current_bundle
 from scheduler.storage.models.app import WeekAlertRecord
 from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.rotas import load_rota
-from scheduler.usecases.notices import short_day
 from scheduler.usecases.open_sessions import expire_due
 from scheduler.usecases.swaps import expire_due as expire_swaps
 

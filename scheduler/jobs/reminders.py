@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scheduler.checks.wording import short_day
 from scheduler.domain import (
     iso_week_label,
     parse_iso_week,
@@ -25,7 +26,6 @@ from scheduler.jobs.alerts import (
     week_link,
 )
 from scheduler.storage.rotas import find_rota
-from scheduler.usecases.notices import short_day
 
 # -- reminder -------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.domain import DAY_NAMES
+from scheduler.checks.wording import short_day
 from scheduler.storage.clock import now, utc
 from scheduler.storage.feeds import EventChange
 from scheduler.storage.models.app import UserRecord
@@ -199,7 +199,7 @@ SHOWN_CHANGES = 3  # changes spelled out in one item; the rest are counted
 
 def change_words(change: EventChange) -> str:
     """``Wed 2 Dec EVE moved from P01 to P02`` (also ``added at``, ``removed from``)."""
-    day = f"{DAY_NAMES[change.date.weekday()]} {change.date.day} {change.date:%b}"
+    day = short_day(change.date)
     if change.change == "moved":
         what = f"moved from {change.from_site} to {change.to_site}"
     elif change.change == "added":

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.domain import DAY_NAMES
+from scheduler.checks.wording import short_day
 from scheduler.outputs.calendar import event_calendar
 from scheduler.storage.clock import now, utc
 from scheduler.storage.db import session_scope
@@ -176,11 +176,6 @@ class Notice:
         if self.change == "added":
             return f"added at {site(self.to_site)}"
         return "removed"
-
-
-def short_day(day: dt.date) -> str:
-    """``Tue 1 Dec``: how people write a date in a rota."""
-    return f"{DAY_NAMES[day.weekday()]} {day.day} {day:%b}"
 
 
 def _notice(record: ChangeNoticeRecord) -> Notice:
