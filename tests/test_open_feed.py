@@ -70,11 +70,13 @@ def events(body: bytes) -> list[dict[str, str]]:
 
 
 def test_the_feed_shows_what_the_person_could_book_and_drops_it_once_booked(
-    network: tuple[Engine, int, Flask],
+    network: tuple[Engine, int, Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, network_id, app = network
     token = token_of(engine, network_id, "staff", "S02")
     client = app.test_client()
+    moment = [0.0]
+    monkeypatch.setattr(web_feeds, "clock", lambda: moment[0])
     first = client.get(f"/feeds/{token}/open.ics")
     assert first.status_code == 200 and first.mimetype == "text/calendar"
     (event,) = events(first.data)  # P02 is not for S02: nobody may work there
@@ -88,8 +90,30 @@ def test_the_feed_shows_what_the_person_could_book_and_drops_it_once_booked(
         place_id = int(event["uid"].split("-")[3].split("@")[0])
         person = current_bundle(db, network_id).person("S07")
         book(db, network_id, place_id, person, actor="s07", moment=BEFORE)
+    # Booked outside the app: the feed answers from memory for up to RECHECK_SECONDS ...
+    moment[0] += web_feeds.RECHECK_SECONDS - 0.1
+    held = client.get(f"/feeds/{token}/open.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert held.status_code == 304
+    moment[0] += 0.2  # ... and works the places out again after it
     after = client.get(f"/feeds/{token}/open.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert after.status_code == 200 and events(after.data) == []
+
+
+def test_a_change_made_in_the_app_shows_in_the_open_feed_at_once(
+    network: tuple[Engine, int, Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, network_id, app = network
+    monkeypatch.setattr(web_feeds, "clock", lambda: 0.0)  # the memory never goes stale
+    token = token_of(engine, network_id, "staff", "S02")
+    client = app.test_client()
+    (event,) = events(client.get(f"/feeds/{token}/open.ics").data)
+    with session_scope(engine) as db:
+        place_id = int(event["uid"].split("-")[3].split("@")[0])
+        person = current_bundle(db, network_id).person("S07")
+        book(db, network_id, place_id, person, actor="s07", moment=BEFORE)
+    with app.app_context():
+        web_feeds.feeds_changed()  # what the app's booking, offer and publish routes call
+    assert events(client.get(f"/feeds/{token}/open.ics").data) == []
 
 
 def test_only_a_persons_link_has_an_open_sessions_feed(network: tuple[Engine, int, Flask]) -> None:

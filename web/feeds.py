@@ -165,6 +165,7 @@ class FeedState:
     def __init__(self, size: int, recheck: float) -> None:
         self.rendered = Lru(size)  # (feed, version, host, day) -> Rendered
         self.tokens = Lru(size)  # sha256(token) -> Resolved
+        self.open = Lru(size)  # sha256(token) -> Resolved of the open-sessions feed
         self.recheck = recheck
         self.generation = 0
         self._lock = threading.Lock()
@@ -298,10 +299,37 @@ def _serve_open(token: str) -> Response:
     """The places the feed's person could book now; 304 when the client has these bytes."""
     if len(token) > LONGEST_TOKEN:
         return _plain(404, "Not found\n")
+    rendered = _resolve_open(token, public_host(), today())
+    if rendered is None:
+        return _plain(404, "Not found\n")
+    fresh = not is_resource_modified(request.environ, etag=rendered.etag)
+    response = Response(b"" if fresh else rendered.body, status=304 if fresh else 200)
+    response.headers["Content-Type"] = CALENDAR_TYPE
+    response.set_etag(rendered.etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _resolve_open(token: str, host: str, day: dt.date) -> Rendered | None:
+    """The open-sessions feed, from memory when worked out less than ``recheck`` seconds ago.
+
+    Working out a person's places reads the whole network (about 0.1 s on 60
+    practices), so a burst of refreshes is answered from memory; a booking,
+    offer or publication made in the app forgets it at once (``feeds_changed``),
+    and a place whose session has begun leaves within ``recheck`` seconds.
+    """
+    state = feed_state()
+    key = hashlib.sha256(token.encode()).digest()
+    hit: Resolved | None = state.open.get(key)
+    if hit is not None and state.fresh(hit, host, day):
+        return hit.rendered
+    generation, checked = state.generation, clock()
     with reading() as db:
         found = find_feed(db, token, secret())
         if found is None or found.kind != "staff":
-            return _plain(404, "Not found\n")
+            state.open.pop(key)
+            return None
         bundle = current_bundle(db, found.network_id)
         person = next((p for p in bundle.staff if p.staff_id == found.subject), None)
         fits = []
@@ -311,15 +339,10 @@ def _serve_open(token: str) -> Response:
         directory = load_directory(db, found.network_id)
     page = f"{link_base()}/n/{found.network_id}/people/{quote(found.subject, safe='')}/open"
     name = person.name if person is not None else found.subject
-    body = render_open_feed(directory, name, fits, public_host(), page)
-    tag = hashlib.sha256(body).hexdigest()[:32]
-    fresh = not is_resource_modified(request.environ, etag=tag)
-    response = Response(b"" if fresh else body, status=304 if fresh else 200)
-    response.headers["Content-Type"] = CALENDAR_TYPE
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    body = render_open_feed(directory, name, fits, host, page)
+    rendered = Rendered(body, hashlib.sha256(body).hexdigest()[:32], now())
+    state.open.put(key, Resolved(found, rendered, host, day, checked, generation))
+    return rendered
 
 
 def _guarded(serve: Callable[[str], Response], token: str) -> Response:
