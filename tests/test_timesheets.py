@@ -5,6 +5,7 @@ the recharge ledger counting confirmed actuals."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, select
 from scheduler.cli.common import EXIT_INPUT, EXIT_OK
 from scheduler.cli.main import main
 from scheduler.domain import Assignment, SiteKind
-from scheduler.reports.actuals import Recorded, load_entries, merge
+from scheduler.reports.actuals import Recorded, gone_keys, load_entries, merge
 from scheduler.reports.ledger import load_ledger, month_period, week_period
 from scheduler.reports.ledger_tables import summary_lines as ledger_lines
 from scheduler.reports.timesheets import (
@@ -294,6 +295,23 @@ def test_the_csv_and_workbook_read_back_as_the_report(
     assert [sheet.cell(r, 4).value for r in range(2, sheet.max_row + 1)] == ["S01", "S01", "S03"]
     notes = {r[0].value: r[1].value for r in book["notes"].iter_rows(min_row=2)}
     assert notes["sessions confirmed as not worked (in no figure)"] == 1
+
+
+def test_sessions_whose_session_type_has_gone_are_counted_and_said(
+    tiny: tuple[Engine, int],
+) -> None:
+    engine, network_id = tiny
+    with session_scope(engine) as db:
+        bundle = current_bundle(db, network_id)
+        assert gone_keys(db, network_id, bundle, TUE, WED) == []
+        without_eve = dataclasses.replace(
+            bundle, session_types=tuple(s for s in bundle.session_types if s.session_id != "EVE")
+        )
+        assert gone_keys(db, network_id, without_eve, TUE, WED) == [("S01", TUE, "EVE")]
+        report = load_timesheets(db, network_id, month_period("2026-12"))
+    assert report.gone == 0
+    said = summary_lines(dataclasses.replace(report, gone=1))
+    assert any(line.startswith("Sessions in no figure because") for line in said)
 
 
 # --------------------------------------------------------------------------- ledger and CLI

@@ -216,6 +216,19 @@ def load_entries(
     return merge(bundle, planned, load_records(session, network_id, first, last, staff_id))
 
 
+def gone_keys(
+    session: Session, network_id: int, bundle: Bundle, first: dt.date, last: dt.date
+) -> list[Key]:
+    """Published sessions and timesheet rows of the period whose session type or person is
+    no longer in the network: no figure can count them, and a report says how many."""
+    kinds = {s.session_id for s in bundle.session_types}
+    people = {p.staff_id for p in bundle.staff}
+    keys = {(a.staff_id, a.date, a.session_id) for a in published_assignments(
+        session, network_id, first, last)}  # fmt: skip
+    keys |= set(load_records(session, network_id, first, last))
+    return sorted(k for k in keys if k[2] not in kinds or k[0] not in people)
+
+
 @dataclass(frozen=True)
 class Counted:
     """The sessions a figure is made of: what they count, and how many are confirmed."""

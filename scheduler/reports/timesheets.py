@@ -27,6 +27,7 @@ Money
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections import defaultdict
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import Bundle
 from scheduler.money import SECONDS_PER_HOUR, cents
 from scheduler.outputs.exports import Header, Row, Table, write_csv, write_workbook
-from scheduler.reports.actuals import Entry, load_entries
+from scheduler.reports.actuals import Entry, gone_keys, load_entries
 from scheduler.reports.ledger import MONEY_RULE, Period, published_weeks
 from scheduler.views.week import stored_bundle
 
@@ -147,6 +148,7 @@ class Timesheets:
     unpublished_weeks: tuple[str, ...]
     not_worked: int  # sessions confirmed as not worked (in no figure)
     flagged: int  # entries a clinician flagged that no coordinator has looked at yet
+    gone: int = 0  # sessions whose session type or person has left the network (no figure)
 
     @property
     def employed(self) -> tuple[Line, ...]:
@@ -212,7 +214,9 @@ def load_timesheets(session: Session, network_id: int, period: Period) -> Timesh
     _, bundle = stored_bundle(session, network_id)
     entries = load_entries(session, network_id, bundle, period.first, period.last)
     published = published_weeks(session, network_id, period.weeks)
-    return build_timesheets(bundle, period, entries, published)
+    report = build_timesheets(bundle, period, entries, published)
+    gone = gone_keys(session, network_id, bundle, period.first, period.last)
+    return dataclasses.replace(report, gone=len(gone))
 
 
 # --------------------------------------------------------------------------- tables
@@ -248,6 +252,10 @@ EMPLOYER_HEADER: Header = (
     "confirmed_sessions",
 )
 NOTES_HEADER: Header = ("item", "value")
+GONE_ITEM = (
+    "sessions in no figure because their session type or person has since been removed"
+    " from the network (import them again to count them)"
+)
 
 
 def line_rows(report: Timesheets, lines: Iterable[Line]) -> list[Row]:
@@ -307,6 +315,7 @@ def note_rows(report: Timesheets) -> list[Row]:
         ("weeks without a publication", ", ".join(report.unpublished_weeks) or "none"),
         ("sessions confirmed as not worked (in no figure)", report.not_worked),
         ("entries flagged by a clinician, not yet looked at", report.flagged),
+        (GONE_ITEM, report.gone),
         ("what counts", COUNT_RULE),
         ("hours split", SPLIT_RULE),
         ("rounding", MONEY_RULE),
@@ -366,6 +375,8 @@ def summary_lines(report: Timesheets) -> list[str]:
         lines.append(f"Not published, so not counted: {', '.join(report.unpublished_weeks)}.")
     if report.flagged:
         lines.append(f"Flagged by a clinician and not yet looked at: {report.flagged} entry(ies).")
+    if report.gone:
+        lines.append(f"{GONE_ITEM.capitalize()}: {report.gone}.")
     head = f"  {'staff':<8} {'name':<22} {'role':<6} {'empl.':<6} {'site':<6}"
     head += f" {'hours':>7} {'ext.':>7} {'w/end':>7} {'cost':>11}  status"
     for title, found in (("Employed staff", report.employed), ("Bank staff", report.bank)):
