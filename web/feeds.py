@@ -243,19 +243,32 @@ def _last_modified(db: Session, feed: FeedSubject, day: dt.date) -> dt.datetime:
 
 def _resolve(token: str, host: str, day: dt.date) -> Rendered | None:
     """The token's feed, from memory if checked recently, else from the database."""
+    return _remembered(
+        feed_state().tokens, token, host, day, lambda db, found: _render(db, found, host, day)
+    )
+
+
+def _remembered(
+    memory: Lru,
+    token: str,
+    host: str,
+    day: dt.date,
+    render: Callable[[Session, FeedSubject], Rendered | None],
+) -> Rendered | None:
+    """What ``render`` made of the token's feed, from ``memory`` if checked recently."""
     state = feed_state()
     key = hashlib.sha256(token.encode()).digest()
-    hit: Resolved | None = state.tokens.get(key)
+    hit: Resolved | None = memory.get(key)
     if hit is not None and state.fresh(hit, host, day):
         return hit.rendered
     generation, checked = state.generation, clock()
     with reading() as db:
         found = find_feed(db, token, secret())
-        if found is None:
-            state.tokens.pop(key)
-            return None
-        rendered = _render(db, found, host, day)
-    state.tokens.put(key, Resolved(found, rendered, host, day, checked, generation))
+        rendered = None if found is None else render(db, found)
+    if found is None or rendered is None:
+        memory.pop(key)
+        return None
+    memory.put(key, Resolved(found, rendered, host, day, checked, generation))
     return rendered
 
 
@@ -319,30 +332,26 @@ def _resolve_open(token: str, host: str, day: dt.date) -> Rendered | None:
     offer or publication made in the app forgets it at once (``feeds_changed``),
     and a place whose session has begun leaves within ``recheck`` seconds.
     """
-    state = feed_state()
-    key = hashlib.sha256(token.encode()).digest()
-    hit: Resolved | None = state.open.get(key)
-    if hit is not None and state.fresh(hit, host, day):
-        return hit.rendered
-    generation, checked = state.generation, clock()
-    with reading() as db:
-        found = find_feed(db, token, secret())
-        if found is None or found.kind != "staff":
-            state.open.pop(key)
-            return None
-        bundle = current_bundle(db, found.network_id)
-        person = next((p for p in bundle.staff if p.staff_id == found.subject), None)
-        fits = []
-        if person is not None:
-            shown = places_for(db, found.network_id, person, now(), bundle)
-            fits = [p for p, why in shown if why is None and p.state == "open"]
-        directory = load_directory(db, found.network_id)
+    return _remembered(
+        feed_state().open, token, host, day, lambda db, found: _render_open(db, found, host)
+    )
+
+
+def _render_open(db: Session, found: FeedSubject, host: str) -> Rendered | None:
+    """The person's open places as a feed; None for a feed that is not one person's."""
+    if found.kind != "staff":
+        return None
+    bundle = current_bundle(db, found.network_id)
+    person = next((p for p in bundle.staff if p.staff_id == found.subject), None)
+    fits = []
+    if person is not None:
+        shown = places_for(db, found.network_id, person, now(), bundle)
+        fits = [p for p, why in shown if why is None and p.state == "open"]
+    directory = load_directory(db, found.network_id)
     page = f"{link_base()}/n/{found.network_id}/people/{quote(found.subject, safe='')}/open"
     name = person.name if person is not None else found.subject
     body = render_open_feed(directory, name, fits, host, page)
-    rendered = Rendered(body, hashlib.sha256(body).hexdigest()[:32], now())
-    state.open.put(key, Resolved(found, rendered, host, day, checked, generation))
-    return rendered
+    return Rendered(body, hashlib.sha256(body).hexdigest()[:32], now())
 
 
 def _guarded(serve: Callable[[str], Response], token: str) -> Response:
