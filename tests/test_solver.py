@@ -325,3 +325,4 @@ def test_the_summary_says_whether_the_shortfall_is_proven() -> None:
         "2 people short of minimum (not proven the fewest: no rota has fewer than 1)"
     )
     assert shortfall_words(unproven, 1) == "1 person short of minimum (the fewest possible)"
+    assert shortfall_words(unproven, 0) == "nobody short of minimum"

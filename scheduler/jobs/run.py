@@ -45,7 +45,13 @@ from scheduler.storage.models.network import RotaRecord
 from scheduler.storage.repository import NetworkLookupError
 from scheduler.storage.rotas import find_rota
 from scheduler.usecases.editing import figures, load_cells
-from scheduler.usecases.planning import InvalidRotaError, PlanOutcome, plan_week, save_draft
+from scheduler.usecases.planning import (
+    InvalidRotaError,
+    PlanOutcome,
+    plan_week,
+    save_draft,
+    shortfall_words,
+)
 from solver import Progress, SolveOptions
 
 log = logging.getLogger(__name__)
@@ -409,7 +415,7 @@ def _close_finished(
         short = outcome.report.shortfall if outcome.report else 0
         message = (
             f"saved a draft of {outcome.label} ({result.status.value}); "
-            f"{short} people short of minimum"
+            f"{shortfall_words(result, short)}"
         )
         if outcome.continuity is not None:
             message += f". {outcome.continuity.sentence()}"

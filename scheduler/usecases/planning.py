@@ -106,6 +106,8 @@ def shortfall_words(result: SolveResult, shortfall: int | None) -> str:
     counted = f"{shortfall} {'person' if shortfall == 1 else 'people'} short of minimum"
     if shortfall is None or not result.status.has_rota:
         return counted
+    if shortfall == 0:
+        return "nobody short of minimum"
     if result.shortfall_proven and shortfall == result.shortfall_floor:
         return f"{counted} (proven the fewest possible)"
     if shortfall == result.shortfall_floor:

@@ -42,6 +42,7 @@ def test_a_job_solves_the_week_and_saves_a_valid_draft(tiny: tuple[Engine, int])
     assert done.started_at is not None and done.finished_at is not None
     assert done.objective is not None and done.bound is not None and done.solutions >= 1
     assert "saved a draft of 2026-W49" in (done.message or "")
+    assert "nobody short of minimum" in (done.message or "")  # the tiny week's optimum
     found = _draft(engine, network_id)
     assert found is not None
     draft, cells = found
