@@ -34,6 +34,10 @@ STOPPED = "the search was stopped on request; no rota is kept"
 FIRST_GOAL_SHARE = 1 / 2  # of the time left, at most, to prove the fewest people short
 FIRST_GOAL_CAP = 1 / 3  # of the whole limit, at most, for that proof (20 s of a minute)
 CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
+# ... but at most this share of the whole limit: the proof of the fewest people short starts
+# from the clusters' rota and takes a few seconds more, and should end within the first
+# third of the limit (measured in BENCHMARKS.md, "Networks not seen before").
+CLUSTER_CAP = 0.15
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota person by person
 # Horizons of at least four weeks are built person by person first (construct.py), when the
@@ -143,7 +147,8 @@ def solve(
     if not by_person and _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
         return conflict_result(horizon, options, started)
     left = search_seconds(options.time_limit, _since(started))
-    _seed_with_clusters(m, options, left * CLUSTER_SHARE, stop)
+    clusters = min(left * CLUSTER_SHARE, options.time_limit * CLUSTER_CAP)
+    _seed_with_clusters(m, options, clusters, stop)
     left = search_seconds(options.time_limit, _since(started))
     watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
     proof = min(left * FIRST_GOAL_SHARE, options.time_limit * FIRST_GOAL_CAP)
