@@ -1,0 +1,371 @@
+"""A lower bound from the linear programme over personal schedules (column generation).
+
+Nearly every hard rule concerns one person and cover is a goal, so a rota is
+one valid personal schedule per person, and its cost is each schedule's own
+cost (preferences, hours, fairness, home site, cost...) plus the cover cost
+of how many people each need gets.  The linear relaxation over whole
+schedules (one column per valid schedule, each person choosing a convex
+combination of theirs) is far tighter than the relaxation over assignment
+literals that CP-SAT proves its bound with.
+
+The master LP (GLOP) has, per person, a row choosing one schedule; per need,
+a row counting the people it gets, whose count pays the product's own cover
+goals as slack variables (each one short of ``min``, short of ``target``,
+over ``target``, with the weights of ``solver.soft_rules``).  Its duals
+price a fill of each need; each person's pricing problem is their own
+``RotaModel`` (the rule registry applied to them alone, as in
+``solver.construct``) minimising their own cost minus the price of the fills.
+
+The bound is the Lagrangian dual function at the prices of each round:
+``L(p) = sum over people of min(own cost - p.fills) + sum over needs of
+min over counts c of (cover cost(c) + p c)``, with each person's minimum
+replaced by CP-SAT's proven bound on it.  That is a valid lower bound for
+*any* prices, so it holds at every round, when a pricing search stops at
+its time limit, and whatever the LP's rounding; with the LP's exact duals it
+is the Farley-Lasdon bound ``z_RMP + sum min(0, reduced cost)``, and it
+meets the LP's value once no person has a schedule of negative reduced
+cost.  The best bound of any round is returned.  Prices are smoothed
+towards the best prices so far (Wentges), which shortens the tail.
+
+What is left out keeps the bound valid, because only non-negative costs
+and constraints are dropped: the network-wide goals (enhanced access,
+practices' hub-duty fairness, distinct clinicians per site: each a
+non-negative penalty) are not counted, and rooms (the one cross-person
+hard rule besides pins, which stay in their person's model) are relaxed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from scheduler.domain import Staff
+from scheduler.horizon import Horizon
+from solver.construct import person_bundle, residual_needs
+from solver.model import SCALE, Key, PenaltyTerm, RotaModel, gc_paused
+from solver.result import SolveOptions
+from solver.rules import build
+
+COVER_RULES = frozenset({"min_cover", "target_cover", "over_target"})
+PRICE_STEPS = 16  # a fill's price is rounded to 1/16 of an objective point
+SMOOTHING = 0.5  # weight of the best prices so far in the prices of the next round
+MIN_PRICING_SECONDS = 0.2  # the least one person's pricing search is given
+PRICING_WORKERS = 2
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class CoverCost:
+    """A need's cover goals in objective points, as ``solver.soft_rules`` weighs them.
+
+    ``cap`` is how many people could fill the need at all; ``over`` is zero
+    when no rota can put more than ``target`` on it (the model adds no term).
+    """
+
+    need: int
+    min: int
+    target: int
+    cap: int
+    short_min: int
+    short_target: int
+    over: int
+
+    def at(self, count: float) -> float:
+        """The cover cost of ``count`` people on this need (piecewise linear and convex)."""
+        return (
+            self.short_min * max(0.0, self.min - count)
+            + self.short_target * max(0.0, self.target - count)
+            + self.over * max(0.0, count - self.target)
+        )
+
+    def least_with_price(self, price: float) -> float:
+        """``min over 0 <= c <= cap of at(c) + price c``: at a breakpoint, the cost is convex."""
+        counts = {0, self.cap, min(self.min, self.cap), min(self.target, self.cap)}
+        return min(self.at(c) + price * c for c in counts)
+
+    @property
+    def first_fill(self) -> float:
+        """What the first person on the need saves (a starting price)."""
+        return self.at(0) - self.at(1) if self.cap else 0.0
+
+    @property
+    def matters(self) -> bool:
+        return self.cap > 0 and (self.short_min or self.short_target or self.over) > 0
+
+
+def cover_costs(horizon: Horizon) -> dict[int, CoverCost]:
+    """Each need's cover goals, weighed exactly as ``cover_minimum``, ``cover_target`` and
+    ``avoid_overstaffing`` weigh them (``tests/test_colgen.py`` holds them to it)."""
+    needs, weights = horizon.needs, horizon.bundle.weights
+    lightest = min((n.demand.weight for n in needs), default=1.0)
+    heaviest = max((n.demand.weight for n in needs), default=1.0)
+    away = {p.staff_id: horizon.whole_days_off(p.staff_id) for p in horizon.staff}
+    out = {}
+    for need in needs:
+        cap = sum(
+            1
+            for p in horizon.staff
+            if need.admits(p)
+            and (p.sites is None or need.site_id in p.sites)
+            and need.date not in away[p.staff_id]
+        )
+        row = need.demand
+        short_min = _points(weights.min_cover * row.weight / lightest) if row.min else 0
+        short_target = _points(weights.target_cover * row.weight / heaviest) if row.target else 0
+        over = _points(weights.over_target) if cap > row.target else 0
+        out[need.index] = CoverCost(
+            need.index, row.min, row.target, cap, short_min, short_target, over
+        )
+    return out
+
+
+def _points(coefficient: float) -> int:
+    """A weight as whole objective points, rounded as ``PenaltyTerm.points`` rounds it."""
+    return round(coefficient * SCALE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One person's valid schedule: its own cost in points and the needs it fills."""
+
+    staff_id: str
+    cost: int
+    fills: tuple[int, ...]
+    keys: tuple[Key, ...]
+
+
+class NoScheduleError(RuntimeError):
+    """A person has no valid schedule at all: no rota exists, and no bound is needed."""
+
+
+class Pricer:
+    """One person's schedules as a CP-SAT model, searched again at each round's prices."""
+
+    def __init__(self, horizon: Horizon, person: Staff, options: SolveOptions) -> None:
+        self.staff_id = person.staff_id
+        self.options = options
+        part = Horizon(person_bundle(horizon.bundle, person), horizon.dates)
+        part.needs = residual_needs(horizon.needs, {}, person)
+        with gc_paused():
+            self.m = build(RotaModel(part))
+        self.own: list[PenaltyTerm] = [t for t in self.m.penalties if t.rule_id not in COVER_RULES]
+        self.fills = {i: list(ys) for i, ys in self.m.fills.items() if ys}
+        self.last: Column | None = None
+
+    def price(self, prices: dict[int, int], seconds: float) -> tuple[Column | None, float]:
+        """The best schedule found at these prices (in 1/``PRICE_STEPS`` points per fill) and a
+        proven lower bound, in points, on ``own cost - price of the fills`` over every schedule.
+        """
+        variables, coefficients = [], []
+        for t in self.own:
+            variables.append(t.var)
+            coefficients.append(t.points * PRICE_STEPS)
+        for i, ys in self.fills.items():
+            if prices.get(i):
+                variables += ys
+                coefficients += [-prices[i]] * len(ys)
+        self.m.model.minimize(cp_model.LinearExpr.weighted_sum(variables, coefficients))
+        self._hint()
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = min(self.options.workers, PRICING_WORKERS)
+        solver.parameters.random_seed = self.options.seed
+        if self.options.workers == 1:  # deterministic; the full relaxation proves the bound
+            solver.parameters.linearization_level = 2
+        solver.parameters.max_time_in_seconds = max(MIN_PRICING_SECONDS, seconds)
+        status = solver.solve(self.m.model)
+        if status == cp_model.INFEASIBLE:
+            raise NoScheduleError(f"{self.staff_id} has no schedule that keeps every hard rule")
+        bound = solver.best_objective_bound
+        if not math.isfinite(bound):
+            bound = sum(min(0, c) for c in coefficients)  # every fill paid, nothing owed
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, bound / PRICE_STEPS
+        self.last = self._column(solver)
+        return self.last, bound / PRICE_STEPS
+
+    def _hint(self) -> None:
+        """The last schedule found starts the next search (a column is never lost)."""
+        self.m.model.clear_hints()
+        if self.last is not None:
+            worked = set(self.last.keys)
+            for key, var in self.m.x.items():
+                self.m.model.add_hint(var, key in worked)
+
+    def _column(self, solver: cp_model.CpSolver) -> Column:
+        cost = sum(t.points * solver.value(t.var) for t in self.own)
+        fills = tuple(sorted(i for i, ys in self.fills.items() if any(solver.value(y) for y in ys)))
+        keys = tuple(sorted(k for k, var in self.m.x.items() if solver.value(var)))
+        return Column(self.staff_id, cost, fills, keys)
+
+
+class Master:
+    """The restricted master LP: the columns found so far, each person choosing one."""
+
+    def __init__(self, costs: dict[int, CoverCost], people: Iterable[str]) -> None:
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.objective = self.lp.Objective()
+        self.link: dict[int, pywraplp.Constraint] = {}
+        for i, cover in costs.items():
+            self.link[i] = self._need_rows(cover)
+        self.choose = {sid: self.lp.Constraint(1, 1) for sid in people}
+        self.seen: set[tuple[str, tuple[Key, ...]]] = set()
+        self.columns = 0
+
+    def _need_rows(self, cover: CoverCost) -> pywraplp.Constraint:
+        """``fills - count = 0``, and the count's shortfalls and excess paid as slacks."""
+        count = self.lp.NumVar(0, cover.cap, "")
+        link = self.lp.Constraint(0, 0)
+        link.SetCoefficient(count, -1)
+        for weight, sign, level in (
+            (cover.short_min, 1, cover.min),
+            (cover.short_target, 1, cover.target),
+            (cover.over, -1, cover.target),
+        ):
+            if weight:
+                slack = self.lp.NumVar(0, self.lp.infinity(), "")
+                self.objective.SetCoefficient(slack, weight)
+                row = self.lp.Constraint(sign * level, self.lp.infinity())
+                row.SetCoefficient(slack, 1)  # slack >= sign (level - count)
+                row.SetCoefficient(count, sign)
+        return link
+
+    def add(self, column: Column) -> bool:
+        """Add a schedule not seen before; False when it is already there."""
+        key = (column.staff_id, column.keys)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        var = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.objective.SetCoefficient(var, column.cost)
+        self.choose[column.staff_id].SetCoefficient(var, 1)
+        for i in column.fills:
+            if i in self.link:
+                self.link[i].SetCoefficient(var, 1)
+        self.columns += 1
+        return True
+
+    def solve(self) -> tuple[float, dict[int, float]]:
+        """The LP's value in points and the price of a fill of each need (its duals)."""
+        self.objective.SetMinimization()
+        status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"the master LP ended with status {status}")
+        return self.objective.Value(), {i: row.dual_value() for i, row in self.link.items()}
+
+
+@dataclass(frozen=True)
+class ColgenResult:
+    """The bound found, in objective units (points / ``SCALE``), and how it was reached.
+
+    ``bound`` is rounded up to a whole point (every rota's objective is a whole
+    number of points); None when no round of pricing finished in time.
+    ``lp_value`` is the last master LP's value: the LP bound lies between the two,
+    and ``converged`` says they met.
+    """
+
+    bound: float | None
+    lp_value: float | None
+    rounds: int
+    columns: int
+    converged: bool
+    seconds: float
+
+
+def colgen_bound(
+    horizon: Horizon,
+    options: SolveOptions,
+    seconds: float,
+    stop: threading.Event | None = None,
+) -> ColgenResult:
+    """The best Lagrangian bound of column generation within ``seconds``.
+
+    Raises ``NoScheduleError`` when some person has no valid schedule at all.
+    """
+    started = time.monotonic()
+    deadline = started + seconds
+    costs = {i: c for i, c in cover_costs(horizon).items() if c.matters}
+    pricing = Pricing(horizon, options)
+    master = Master(costs, [p.staff_id for p in horizon.staff])
+    prices = {i: c.first_fill for i, c in costs.items()}
+    best, best_prices, lp_value = -math.inf, prices, None
+    rounds, smoothing = 0, 0.0
+    while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+        found = pricing.round(_steps(prices), deadline)
+        if found is None:
+            break  # the round did not finish: its bound would not hold
+        rounds += 1
+        bound = _lagrangian(found, costs, _steps(prices))
+        if bound > best:
+            best, best_prices = bound, prices
+        added = sum(master.add(column) for column, _ in found.values() if column is not None)
+        if lp_value is not None and not added and smoothing == 0.0:
+            break  # nothing new at the LP's own prices: the LP is solved
+        lp_value, duals = master.solve()
+        if _whole(best) >= lp_value - TOLERANCE:
+            break  # the bound, rounded up, already reaches the LP's value
+        smoothing = SMOOTHING if added else 0.0  # a round that adds nothing is re-priced exactly
+        prices = {i: smoothing * best_prices[i] + (1 - smoothing) * duals[i] for i in costs}
+    return ColgenResult(
+        bound=None if best == -math.inf else _whole(best) / SCALE,
+        lp_value=None if lp_value is None else lp_value / SCALE,
+        rounds=rounds,
+        columns=master.columns,
+        converged=lp_value is not None and _whole(best) >= lp_value - TOLERANCE,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _steps(prices: dict[int, float]) -> dict[int, int]:
+    """Prices rounded to whole steps: the Lagrangian bound is then computed exactly."""
+    return {i: round(p * PRICE_STEPS) for i, p in prices.items()}
+
+
+def _whole(points: float) -> float:
+    """A bound in points rounded up to a whole point (less a hair for floating error)."""
+    return float(math.ceil(points - TOLERANCE * max(1.0, abs(points))))
+
+
+class Pricing:
+    """Every person's pricer, each built on first use (a build counts against the deadline)."""
+
+    def __init__(self, horizon: Horizon, options: SolveOptions) -> None:
+        self.horizon = horizon
+        self.options = options
+        self.people = list(horizon.staff)
+        self.pricers: dict[str, Pricer] = {}
+
+    def round(self, steps: dict[int, int], deadline: float) -> Found | None:
+        """Each person's best schedule and proven bound at these prices; None past the deadline.
+
+        Each person is given an even share of the time left.
+        """
+        found = {}
+        for n, person in enumerate(self.people):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            sid = person.staff_id
+            if sid not in self.pricers:
+                self.pricers[sid] = Pricer(self.horizon, person, self.options)
+            found[sid] = self.pricers[sid].price(steps, left / (len(self.people) - n))
+        return found
+
+
+Found = dict[str, tuple[Column | None, float]]  # per person: a schedule found, a proven bound
+
+
+def _lagrangian(
+    found: dict[str, tuple[Column | None, float]],
+    costs: dict[int, CoverCost],
+    steps: dict[int, int],
+) -> float:
+    """``L(p)`` in points: the people's proven bounds plus each need's least priced cover cost."""
+    people = sum(bound for _, bound in found.values())
+    needs = sum(c.least_with_price(steps[i] / PRICE_STEPS) for i, c in costs.items())
+    return people + needs
