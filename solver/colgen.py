@@ -96,6 +96,8 @@ class CoverCost:
 
     @property
     def matters(self) -> bool:
+        """Whether the people's choices change this need's cost (one nobody can fill costs
+        ``at(0)`` whatever they do)."""
         return self.cap > 0 and (self.short_min or self.short_target or self.over) > 0
 
 
@@ -282,31 +284,39 @@ def colgen_bound(
     options: SolveOptions,
     seconds: float,
     stop: threading.Event | None = None,
+    *,
+    max_rounds: int | None = None,
 ) -> ColgenResult:
-    """The best Lagrangian bound of column generation within ``seconds``.
+    """The best Lagrangian bound of column generation within ``seconds`` (and ``max_rounds``
+    rounds of pricing everyone, when given).
 
     Raises ``NoScheduleError`` when some person has no valid schedule at all.
     """
     started = time.monotonic()
     deadline = started + seconds
-    costs = {i: c for i, c in cover_costs(horizon).items() if c.matters}
+    every = cover_costs(horizon)
+    costs = {i: c for i, c in every.items() if c.matters}
+    unavoidable = sum(c.at(0) for c in every.values() if c.cap == 0)
     pricing = Pricing(horizon, options)
     master = Master(costs, [p.staff_id for p in horizon.staff])
     prices = {i: c.first_fill for i, c in costs.items()}
     best, best_prices, lp_value = -math.inf, prices, None
     rounds, smoothing = 0, 0.0
     while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+        if max_rounds is not None and rounds >= max_rounds:
+            break
         found = pricing.round(_steps(prices), deadline)
         if found is None:
             break  # the round did not finish: its bound would not hold
         rounds += 1
-        bound = _lagrangian(found, costs, _steps(prices))
+        bound = unavoidable + _lagrangian(found, costs, _steps(prices))
         if bound > best:
             best, best_prices = bound, prices
         added = sum(master.add(column) for column, _ in found.values() if column is not None)
         if lp_value is not None and not added and smoothing == 0.0:
             break  # nothing new at the LP's own prices: the LP is solved
         lp_value, duals = master.solve()
+        lp_value += unavoidable
         if _whole(best) >= lp_value - TOLERANCE:
             break  # the bound, rounded up, already reaches the LP's value
         smoothing = SMOOTHING if added else 0.0  # a round that adds nothing is re-priced exactly
