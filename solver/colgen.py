@@ -58,6 +58,7 @@ SMOOTHING = 0.5  # weight of the best prices so far in the prices of the next ro
 MIN_PRICING_SECONDS = 0.2  # the least one person's pricing search is given
 PRICING_WORKERS = 2
 TOLERANCE = 1e-6
+COLUMNS_PER_PRICING = 5  # the last (best) schedules a pricing search found, all offered
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class CoverCost:
         """``min over 0 <= c <= cap of at(c) + price c``: at a breakpoint, the cost is convex."""
         counts = {0, self.cap, min(self.min, self.cap), min(self.target, self.cap)}
         return min(self.at(c) + price * c for c in counts)
+
+    @property
+    def grain(self) -> int:
+        """The greatest common divisor of its costs (0 when it has none)."""
+        return math.gcd(self.short_min, self.short_target, self.over)
 
     @property
     def first_fill(self) -> float:
@@ -160,9 +166,10 @@ class Pricer:
         self.fills = {i: list(ys) for i, ys in self.m.fills.items() if ys}
         self.last: Column | None = None
 
-    def price(self, prices: dict[int, int], seconds: float) -> tuple[Column | None, float]:
-        """The best schedule found at these prices (in 1/``PRICE_STEPS`` points per fill) and a
-        proven lower bound, in points, on ``own cost - price of the fills`` over every schedule.
+    def price(self, prices: dict[int, int], seconds: float) -> tuple[list[Column], float]:
+        """Schedules found at these prices (in 1/``PRICE_STEPS`` points per fill), best last,
+        and a proven lower bound, in points, on ``own cost - price of the fills`` over every
+        schedule of the person.
         """
         variables, coefficients = [], []
         for t in self.own:
@@ -180,16 +187,17 @@ class Pricer:
         if self.options.workers == 1:  # deterministic; the full relaxation proves the bound
             solver.parameters.linearization_level = 2
         solver.parameters.max_time_in_seconds = max(MIN_PRICING_SECONDS, seconds)
-        status = solver.solve(self.m.model)
+        collect = _Collector(self)
+        status = solver.solve(self.m.model, collect)
         if status == cp_model.INFEASIBLE:
             raise NoScheduleError(f"{self.staff_id} has no schedule that keeps every hard rule")
         bound = solver.best_objective_bound
-        if not math.isfinite(bound):
-            bound = sum(min(0, c) for c in coefficients)  # every fill paid, nothing owed
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None, bound / PRICE_STEPS
-        self.last = self._column(solver)
-        return self.last, bound / PRICE_STEPS
+        if not math.isfinite(bound):  # every fill paid, every cost at its least
+            most = [max(v.proto.domain) for v in variables]
+            bound = sum(min(0, c * n) for c, n in zip(coefficients, most, strict=True))
+        if collect.found:
+            self.last = collect.found[-1]
+        return collect.found[-COLUMNS_PER_PRICING:], bound / PRICE_STEPS
 
     def _hint(self) -> None:
         """The last schedule found starts the next search (a column is never lost)."""
@@ -199,11 +207,24 @@ class Pricer:
             for key, var in self.m.x.items():
                 self.m.model.add_hint(var, key in worked)
 
-    def _column(self, solver: cp_model.CpSolver) -> Column:
-        cost = sum(t.points * solver.value(t.var) for t in self.own)
-        fills = tuple(sorted(i for i, ys in self.fills.items() if any(solver.value(y) for y in ys)))
-        keys = tuple(sorted(k for k, var in self.m.x.items() if solver.value(var)))
+    def column(self, values: cp_model.CpSolverSolutionCallback) -> Column:
+        """The schedule of the solution at hand."""
+        cost = sum(t.points * values.value(t.var) for t in self.own)
+        fills = tuple(sorted(i for i, ys in self.fills.items() if any(values.value(y) for y in ys)))
+        keys = tuple(sorted(k for k, var in self.m.x.items() if values.value(var)))
         return Column(self.staff_id, cost, fills, keys)
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Every schedule the pricing search finds on its way: more columns for one search."""
+
+    def __init__(self, pricer: Pricer) -> None:
+        super().__init__()
+        self.pricer = pricer
+        self.found: list[Column] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append(self.pricer.column(self))
 
 
 class Master:
@@ -252,13 +273,38 @@ class Master:
         self.columns += 1
         return True
 
-    def solve(self) -> tuple[float, dict[int, float]]:
-        """The LP's value in points and the price of a fill of each need (its duals)."""
+    def add_improving(self, found: Found, duals: Duals | None) -> int:
+        """Add the schedules of negative reduced cost at ``duals`` (every one before the first
+        LP); how many were new."""
+        added = 0
+        for columns, _ in found.values():
+            for column in columns:
+                if duals is None or duals.reduced_cost(column) < -TOLERANCE:
+                    added += self.add(column)
+        return added
+
+    def solve(self) -> tuple[float, Duals]:
+        """The LP's value in points and its duals."""
         self.objective.SetMinimization()
         status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"the master LP ended with status {status}")
-        return self.objective.Value(), {i: row.dual_value() for i, row in self.link.items()}
+        return self.objective.Value(), Duals(
+            {i: row.dual_value() for i, row in self.link.items()},
+            {sid: row.dual_value() for sid, row in self.choose.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Duals:
+    """The master's prices: of a fill of each need, and of each person's choosing a schedule."""
+
+    fill: dict[int, float]
+    choose: dict[str, float]
+
+    def reduced_cost(self, column: Column) -> float:
+        paid = sum(self.fill.get(i, 0.0) for i in column.fills)
+        return column.cost - paid - self.choose[column.staff_id]
 
 
 @dataclass(frozen=True)
@@ -300,8 +346,8 @@ def colgen_bound(
     pricing = Pricing(horizon, options)
     master = Master(costs, [p.staff_id for p in horizon.staff])
     prices = {i: c.first_fill for i, c in costs.items()}
-    best, best_prices, lp_value = -math.inf, prices, None
-    rounds, smoothing = 0, 0.0
+    best, best_prices, lp_value, duals = -math.inf, prices, None, None
+    rounds, smoothing, grain = 0, 0.0, 1
     while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
         if max_rounds is not None and rounds >= max_rounds:
             break
@@ -309,24 +355,26 @@ def colgen_bound(
         if found is None:
             break  # the round did not finish: its bound would not hold
         rounds += 1
+        grain = math.gcd(pricing.grain(), *(c.grain for c in every.values())) or 1
         bound = unavoidable + _lagrangian(found, costs, _steps(prices))
         if bound > best:
             best, best_prices = bound, prices
-        added = sum(master.add(column) for column, _ in found.values() if column is not None)
-        if lp_value is not None and not added and smoothing == 0.0:
-            break  # nothing new at the LP's own prices: the LP is solved
+        added = master.add_improving(found, duals)
+        if duals is not None and not added and smoothing == 0.0:
+            break  # no schedule of negative reduced cost at the LP's own prices: LP solved
         lp_value, duals = master.solve()
         lp_value += unavoidable
-        if _whole(best) >= lp_value - TOLERANCE:
+        if _whole(best, grain) >= lp_value - TOLERANCE:
             break  # the bound, rounded up, already reaches the LP's value
-        smoothing = SMOOTHING if added else 0.0  # a round that adds nothing is re-priced exactly
-        prices = {i: smoothing * best_prices[i] + (1 - smoothing) * duals[i] for i in costs}
+        smoothing = SMOOTHING if added else 0.0  # after a miss, price at the LP's own duals
+        prices = {i: smoothing * best_prices[i] + (1 - smoothing) * duals.fill[i] for i in costs}
+    whole = _whole(best, grain)
     return ColgenResult(
-        bound=None if best == -math.inf else _whole(best) / SCALE,
+        bound=None if best == -math.inf else whole / SCALE,
         lp_value=None if lp_value is None else lp_value / SCALE,
         rounds=rounds,
         columns=master.columns,
-        converged=lp_value is not None and _whole(best) >= lp_value - TOLERANCE,
+        converged=lp_value is not None and whole >= lp_value - TOLERANCE,
         seconds=time.monotonic() - started,
     )
 
@@ -336,9 +384,13 @@ def _steps(prices: dict[int, float]) -> dict[int, int]:
     return {i: round(p * PRICE_STEPS) for i, p in prices.items()}
 
 
-def _whole(points: float) -> float:
-    """A bound in points rounded up to a whole point (less a hair for floating error)."""
-    return float(math.ceil(points - TOLERANCE * max(1.0, abs(points))))
+def _whole(points: float, grain: int) -> float:
+    """A bound in points rounded up to a multiple of ``grain`` (less a hair for floating error).
+
+    Every rota's objective is a sum of whole multiples of its terms' points, so it is a
+    multiple of their greatest common divisor, and so is the least of them.
+    """
+    return float(grain * math.ceil(points / grain - TOLERANCE * max(1.0, abs(points) / grain)))
 
 
 class Pricing:
@@ -349,6 +401,10 @@ class Pricing:
         self.options = options
         self.people = list(horizon.staff)
         self.pricers: dict[str, Pricer] = {}
+
+    def grain(self) -> int:
+        """The greatest common divisor of the people's own costs built so far (0 for none)."""
+        return math.gcd(*(t.points for p in self.pricers.values() for t in p.own))
 
     def round(self, steps: dict[int, int], deadline: float) -> Found | None:
         """Each person's best schedule and proven bound at these prices; None past the deadline.
@@ -367,14 +423,10 @@ class Pricing:
         return found
 
 
-Found = dict[str, tuple[Column | None, float]]  # per person: a schedule found, a proven bound
+Found = dict[str, tuple[list[Column], float]]  # per person: schedules found, a proven bound
 
 
-def _lagrangian(
-    found: dict[str, tuple[Column | None, float]],
-    costs: dict[int, CoverCost],
-    steps: dict[int, int],
-) -> float:
+def _lagrangian(found: Found, costs: dict[int, CoverCost], steps: dict[int, int]) -> float:
     """``L(p)`` in points: the people's proven bounds plus each need's least priced cover cost."""
     people = sum(bound for _, bound in found.values())
     needs = sum(c.least_with_price(steps[i] / PRICE_STEPS) for i, c in costs.items())
