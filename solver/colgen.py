@@ -50,7 +50,7 @@ from scheduler.horizon import Horizon
 from solver.construct import person_bundle, residual_needs
 from solver.model import SCALE, Key, PenaltyTerm, RotaModel, gc_paused
 from solver.result import SolveOptions
-from solver.rules import build
+from solver.rules import HARD_RULES, SOFT_RULES
 
 COVER_RULES = frozenset({"min_cover", "target_cover", "over_target"})
 PRICE_STEPS = 16  # a fill's price is rounded to 1/16 of an objective point
@@ -160,9 +160,14 @@ class Pricer:
         self.options = options
         part = Horizon(person_bundle(horizon.bundle, person), horizon.dates)
         part.needs = residual_needs(horizon.needs, {}, person)
-        with gc_paused():
-            self.m = build(RotaModel(part))
-        self.own: list[PenaltyTerm] = [t for t in self.m.penalties if t.rule_id not in COVER_RULES]
+        self.m = RotaModel(part)
+        with gc_paused():  # the registry's rules, the cover goals left to the master
+            for rule in HARD_RULES:
+                rule.apply(self.m)
+            for rule in SOFT_RULES:
+                if rule.rule_id not in COVER_RULES:
+                    rule.apply(self.m)
+        self.own: list[PenaltyTerm] = list(self.m.penalties)
         self.fills = {i: list(ys) for i, ys in self.m.fills.items() if ys}
         self.last: Column | None = None
 
