@@ -58,6 +58,10 @@ SMOOTHING = 0.5  # weight of the best prices so far in the prices of the next ro
 MIN_PRICING_SECONDS = 0.2  # the least one person's pricing search is given
 PRICING_WORKERS = 2
 TOLERANCE = 1e-6
+WARM_UP_PEOPLE = 16  # from this many people on, a warm-up prices a batch at a time
+WARM_UP_BATCHES = 8
+WARM_UP_GAIN = 0.05  # the warm-up ends when a pass lowers the LP's value less than this
+WARM_UP_SHARE = 0.5  # or when it has had this share of the time left
 COLUMNS_PER_PRICING = 5  # the last (best) schedules a pricing search found, all offered
 
 
@@ -368,6 +372,9 @@ def colgen_bound(
         if duals is not None and not added and smoothing == 0.0:
             break  # no schedule of negative reduced cost at the LP's own prices: LP solved
         lp_value, duals = master.solve()
+        if rounds == 1 and len(pricing.people) >= WARM_UP_PEOPLE:
+            until = time.monotonic() + WARM_UP_SHARE * (deadline - time.monotonic())
+            lp_value, duals = _warm_up(pricing, master, lp_value, duals, until)
         lp_value += unavoidable
         if _whole(best, grain) >= lp_value - TOLERANCE:
             break  # the bound, rounded up, already reaches the LP's value
@@ -382,6 +389,32 @@ def colgen_bound(
         converged=lp_value is not None and whole >= lp_value - TOLERANCE,
         seconds=time.monotonic() - started,
     )
+
+
+def _warm_up(
+    pricing: Pricing, master: Master, value: float, duals: Duals, deadline: float
+) -> tuple[float, Duals]:
+    """Price a batch of people at a time, the LP solved again after each batch, until a pass
+    over everyone lowers the LP's value by less than ``WARM_UP_GAIN`` of itself, or the
+    ``deadline`` (a share of the time left) passes.
+
+    Early prices are poor, and a round of many people at one set of them yields columns
+    that the next prices make useless; batches follow the LP closely.  Their bounds are
+    not Lagrangian bounds (the people are priced at different prices), so the rounds
+    after the warm-up, each pricing everyone at one set of prices, give the bound.
+    """
+    size = math.ceil(len(pricing.people) / WARM_UP_BATCHES)
+    batches = [pricing.people[i : i + size] for i in range(0, len(pricing.people), size)]
+    while True:
+        before = value
+        for batch in batches:
+            found = pricing.round(_steps(duals.fill), deadline, batch)
+            if found is None:
+                return value, duals
+            master.add_improving(found, duals)
+            value, duals = master.solve()
+        if before - value <= WARM_UP_GAIN * abs(before):
+            return value, duals
 
 
 def _steps(prices: dict[int, float]) -> dict[int, int]:
@@ -411,20 +444,25 @@ class Pricing:
         """The greatest common divisor of the people's own costs built so far (0 for none)."""
         return math.gcd(*(t.points for p in self.pricers.values() for t in p.own))
 
-    def round(self, steps: dict[int, int], deadline: float) -> Found | None:
-        """Each person's best schedule and proven bound at these prices; None past the deadline.
+    def round(
+        self, steps: dict[int, int], deadline: float, people: list[Staff] | None = None
+    ) -> Found | None:
+        """Each person's (everyone's, or these people's) best schedule and proven bound at these
+        prices; None past the deadline.
 
-        Each person is given an even share of the time left.
+        Each person is given an even share of the time left for everyone.
         """
         found = {}
-        for n, person in enumerate(self.people):
+        batch = self.people if people is None else people
+        for n, person in enumerate(batch):
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             sid = person.staff_id
             if sid not in self.pricers:
                 self.pricers[sid] = Pricer(self.horizon, person, self.options)
-            found[sid] = self.pricers[sid].price(steps, left / (len(self.people) - n))
+            share = left / (len(self.people) - n)
+            found[sid] = self.pricers[sid].price(steps, share)
         return found
 
 
