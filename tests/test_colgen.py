@@ -14,7 +14,7 @@ from scheduler.bench.curtois_check import evaluate
 from scheduler.bench.curtois_format import CurtoisInstance, parse_instance, read_instance
 from scheduler.bench.curtois_map import dates_of, to_bundle
 from scheduler.horizon import Horizon
-from solver import SolveOptions, SolveStatus, solve
+from solver import SolveOptions, SolveStatus, colgen, solve
 from solver.colgen import (
     COVER_RULES,
     PRICE_STEPS,
@@ -171,3 +171,15 @@ def test_a_published_instance_is_bounded_below_its_optimum() -> None:
         pytest.skip(f"{INSTANCE1} is not available")
     result = colgen_bound(_horizon(read_instance(INSTANCE1)), OPTIONS, 60)
     assert result.bound is not None and result.bound <= 607  # proven optimal in the literature
+
+
+def test_the_warm_up_keeps_the_bound_below_the_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The warm-up starts at 16 people; the tiny instance's three get it when the threshold is 1.
+    monkeypatch.setattr(colgen, "WARM_UP_PEOPLE", 1)
+    monkeypatch.setattr(colgen, "WARM_UP_BATCHES", 3)
+    warm_up, calls = colgen._warm_up, []
+    monkeypatch.setattr(colgen, "_warm_up", lambda *a: calls.append(1) or warm_up(*a))
+    result = colgen_bound(_horizon(parse_instance(TINY, "Tiny")), OPTIONS, 30)
+    assert calls == [1]
+    assert result.bound is not None and result.bound <= TINY_OPTIMUM
+    assert result.converged
