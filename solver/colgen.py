@@ -30,8 +30,14 @@ towards the best prices so far (Wentges), which shortens the tail.
 What is left out keeps the bound valid, because only non-negative costs
 and constraints are dropped: the network-wide goals (enhanced access,
 practices' hub-duty fairness, distinct clinicians per site: each a
-non-negative penalty) are not counted, and rooms (the one cross-person
-hard rule besides pins, which stay in their person's model) are relaxed.
+non-negative penalty while its weight is, which ``colgen_bound`` checks) are
+not counted, and rooms (the one cross-person hard rule besides pins, which
+stay in their person's model) are relaxed.  A need nobody can fill costs its
+whole shortfall in every rota and is added as a constant.  Every rota's
+objective is a whole multiple of the greatest common divisor of its terms'
+points, so the bound is rounded up to one.
+
+Used by ``rotapool bench curtois --colgen SECONDS`` (``scheduler.bench``).
 """
 
 from __future__ import annotations
@@ -345,8 +351,11 @@ def colgen_bound(
     """The best Lagrangian bound of column generation within ``seconds`` (and ``max_rounds``
     rounds of pricing everyone, when given).
 
-    Raises ``NoScheduleError`` when some person has no valid schedule at all.
+    Raises ``NoScheduleError`` when some person has no valid schedule at all, and
+    ``ValueError`` when a network-wide goal it leaves out has a negative weight (leaving
+    it out could then raise the bound above the optimum).
     """
+    _check_left_out(horizon)
     started = time.monotonic()
     deadline = started + seconds
     every = cover_costs(horizon)
@@ -389,6 +398,13 @@ def colgen_bound(
         converged=lp_value is not None and whole >= lp_value - TOLERANCE,
         seconds=time.monotonic() - started,
     )
+
+
+def _check_left_out(horizon: Horizon) -> None:
+    """The goals the bound leaves out must cost nothing below zero."""
+    w = horizon.bundle.weights
+    if min(w.enhanced_access, w.practice_fairness, w.distinct_clinicians) < 0:
+        raise ValueError("a network-wide goal has a negative weight: no bound is given")
 
 
 def _warm_up(

@@ -183,3 +183,11 @@ def test_the_warm_up_keeps_the_bound_below_the_optimum(monkeypatch: pytest.Monke
     assert calls == [1]
     assert result.bound is not None and result.bound <= TINY_OPTIMUM
     assert result.converged
+
+
+def test_no_bound_when_a_goal_left_out_could_pay_back() -> None:
+    bundle = _two_gp_week()
+    weights = dataclasses.replace(bundle.weights, practice_fairness=-1.0)
+    horizon = Horizon(dataclasses.replace(bundle, weights=weights), WEEK)
+    with pytest.raises(ValueError, match="negative weight"):
+        colgen_bound(horizon, OPTIONS, 30)
