@@ -129,3 +129,20 @@ def test_instance1_reaches_its_known_optimum(tmp_path: Path) -> None:
     assert (row.objective, row.lower_bound, row.status) == (607, 607, "optimal")
     instance = read_instance(INSTANCE1)
     assert evaluate(instance, read_roster_csv(tmp_path / "Instance1.csv")).objective == 607
+
+
+def test_bench_command_adds_the_column_generation_bound_when_asked(tmp_path: Path) -> None:
+    source = tmp_path / "Week.txt"
+    source.write_text(WEEK_TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["bench", "curtois", str(source), "--time-limit", "20", "--out", str(out)]
+    assert main([*args, "--workers", "1", "--colgen", "20"]) == 0
+    with (out / "summary.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["objective"] == "200"  # the week's proven optimum
+    assert 0 < int(row["colgen_bound"]) <= 200
+    assert float(row["colgen_seconds"]) >= 0
+    assert main(args) == 0  # off by default: the columns stay empty
+    with (out / "summary.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["colgen_bound"], row["colgen_seconds"]) == ("", "")

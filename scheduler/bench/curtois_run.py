@@ -12,6 +12,7 @@ independent checks agree on it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from scheduler.bench.curtois_map import dates_of, roster_of, to_bundle
 from scheduler.checks.validator import check_rota
 from scheduler.horizon import Horizon
 from solver import SolveOptions, solve
+from solver.colgen import colgen_bound
 
 SUMMARY = "summary.csv"
 SUMMARY_HEADER = (
@@ -35,6 +37,8 @@ SUMMARY_HEADER = (
     "seconds",
     "status",
     "build_seconds",
+    "colgen_bound",
+    "colgen_seconds",
 )
 BEST_KNOWN = "best_known.csv"
 
@@ -52,6 +56,8 @@ class BenchRow:
     seconds: float
     status: str
     build_seconds: float
+    colgen_bound: int | None = None  # the column-generation bound, when asked for
+    colgen_seconds: float | None = None
 
     @property
     def ratio_to_best(self) -> float | None:
@@ -70,6 +76,8 @@ class BenchRow:
             f"{self.seconds:.1f}",
             self.status,
             f"{self.build_seconds:.1f}",
+            "" if self.colgen_bound is None else self.colgen_bound,
+            "" if self.colgen_seconds is None else f"{self.colgen_seconds:.1f}",
         ]
 
 
@@ -87,13 +95,34 @@ def best_known_beside(instance_path: Path) -> Path:
 
 
 def run_instance(
-    path: Path, options: SolveOptions, out_dir: Path, best_known: dict[str, int]
+    path: Path,
+    options: SolveOptions,
+    out_dir: Path,
+    best_known: dict[str, int],
+    *,
+    colgen_seconds: float = 0.0,
 ) -> BenchRow:
     """Map, solve, validate twice and write ``<Instance>.csv``; raise if any check fails.
 
     No roster within the time limit is a row without an objective, not an error:
-    the other instances still run.
+    the other instances still run.  With ``colgen_seconds`` the column-generation
+    bound is added to the row.
     """
+    row = _solved_row(path, options, out_dir, best_known)
+    if colgen_seconds <= 0:
+        return row
+    instance = read_instance(path)
+    found = colgen_bound(Horizon(to_bundle(instance), dates_of(instance)), options, colgen_seconds)
+    bound = None if found.bound is None else math.ceil(found.bound - 1e-6)
+    if bound is not None and row.objective is not None:
+        bound = min(bound, row.objective)
+    return dataclasses.replace(row, colgen_bound=bound, colgen_seconds=found.seconds)
+
+
+def _solved_row(
+    path: Path, options: SolveOptions, out_dir: Path, best_known: dict[str, int]
+) -> BenchRow:
+    """The instance solved and checked twice, its roster written (``run_instance``)."""
     started = time.monotonic()
     instance = read_instance(path)
     bundle = to_bundle(instance)
@@ -144,12 +173,14 @@ def run_all(
     out_dir: Path,
     best_known_file: Path | None = None,
     report: Callable[[BenchRow], None] | None = None,
+    *,
+    colgen_seconds: float = 0.0,
 ) -> list[BenchRow]:
     """Every instance in turn; ``summary.csv`` is rewritten after each, so a stop keeps the rest."""
     rows: list[BenchRow] = []
     for path in paths:
         known = read_best_known(best_known_file or best_known_beside(path))
-        row = run_instance(path, options, out_dir, known)
+        row = run_instance(path, options, out_dir, known, colgen_seconds=colgen_seconds)
         rows.append(row)
         write_summary(out_dir / SUMMARY, rows)
         if report is not None:

@@ -31,13 +31,16 @@ def cmd_bench_curtois(args: argparse.Namespace) -> int:
             print(f"{row.instance}: no roster within the time limit ({row.seconds:.1f}s)")
             return
         ratio = f", {row.ratio_to_best:.4f} x best known" if row.ratio_to_best else ""
+        colgen = ""
+        if row.colgen_seconds is not None:
+            colgen = f"; column-generation bound {row.colgen_bound} in {row.colgen_seconds:.1f}s"
         print(
             f"{row.instance}: {row.objective} (bound {row.lower_bound}{ratio}), "
-            f"{row.status}, {row.seconds:.1f}s"
+            f"{row.status}, {row.seconds:.1f}s{colgen}"
         )
 
     try:
-        rows = run_all(paths, options, Path(args.out), best, report)
+        rows = run_all(paths, options, Path(args.out), best, report, colgen_seconds=args.colgen)
     except CurtoisFormatError as err:
         print_error(str(err))
         return EXIT_INPUT
@@ -64,4 +67,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="folder for <Instance>.csv and summary.csv")
     p.add_argument("--best-known", help="best_known.csv (default: beside the instances folder)")
+    p.add_argument(
+        "--colgen",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also compute the column-generation lower bound, within SECONDS each (default off)",
+    )
     p.set_defaults(func=cmd_bench_curtois)
