@@ -113,7 +113,8 @@ def run_instance(
         return row
     instance = read_instance(path)
     found = colgen_bound(Horizon(to_bundle(instance), dates_of(instance)), options, colgen_seconds)
-    bound = None if found.bound is None else math.ceil(found.bound - 1e-6)
+    # Every Curtois-Qu cost is at least zero: a bound below zero proves nothing, and says 0.
+    bound = None if found.bound is None else max(0, math.ceil(found.bound - 1e-6))
     if bound is not None and row.objective is not None:
         bound = min(bound, row.objective)
     return dataclasses.replace(row, colgen_bound=bound, colgen_seconds=found.seconds)
