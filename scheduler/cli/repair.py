@@ -156,7 +156,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--replace-draft", action="store_true", help="replace a draft with unpublished edits"
     )
     network_db_args(p)
-    p.add_argument("--time-limit", type=float, default=4.0, help="seconds (default 4)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=1.0,
+        help="seconds of solving (default 1: the answer within about 2 s of wall time)",
+    )
     p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_repair)
