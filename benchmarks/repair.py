@@ -41,7 +41,12 @@ from scheduler.domain import ABSENCES, Assignment, Bundle, Leave, LeaveKind, par
 from scheduler.storage.db import make_engine, session_scope, upgrade
 from scheduler.usecases.planning import PlanOutcome, plan_week, save_draft
 from scheduler.usecases.publishing import publish_week
-from scheduler.usecases.repair import RepairOutcome, changes_between, propose_repair
+from scheduler.usecases.repair import (
+    DEFAULT_TIME_LIMIT,
+    RepairOutcome,
+    changes_between,
+    propose_repair,
+)
 from solver import SolveOptions
 
 WEEK = "2026-W49"
@@ -112,7 +117,7 @@ def timed_repair(
     args: argparse.Namespace,
 ) -> tuple[float, RepairOutcome]:
     """``propose_repair`` with today the day before the absence: its wall time and outcome."""
-    limit = {} if args.repair_time is None else {"time_limit": args.repair_time}
+    limit = args.repair_time or DEFAULT_TIME_LIMIT
     started = time.monotonic()
     repaired = propose_repair(
         after,
@@ -120,7 +125,7 @@ def timed_repair(
         published,
         today=sick_days[0] - dt.timedelta(days=1),
         event_days=sick_days,
-        options=SolveOptions(**limit, workers=args.workers, seed=args.seed),
+        options=SolveOptions(time_limit=limit, workers=args.workers, seed=args.seed),
     )
     seconds = time.monotonic() - started
     if repaired.report is None or not repaired.report.ok:

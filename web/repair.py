@@ -36,7 +36,7 @@ from web.db import reading, transaction
 bp = Blueprint("repair", __name__)
 
 Page = str | tuple[str, int]
-DEFAULT_TIME_LIMIT = 1.0  # seconds of solving: a federation's two-day repair is proven in less
+DEFAULT_TIME_LIMIT = repair.DEFAULT_TIME_LIMIT
 DEFAULT_WORKERS = 2
 ABSENCE_FIELDS = {
     "staff_id": "Person",

@@ -159,8 +159,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--time-limit",
         type=float,
-        default=1.0,
-        help="seconds of solving (default 1: the answer within about 2 s of wall time)",
+        default=repair.DEFAULT_TIME_LIMIT,
+        help=f"seconds of solving (default {repair.DEFAULT_TIME_LIMIT:g})",
     )
     p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

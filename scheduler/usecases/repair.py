@@ -37,6 +37,9 @@ from solver import SolveOptions
 from solver.repair import RepairScope, repair
 from solver.result import SolveResult
 
+# Seconds of solving a repair gets unless told otherwise: a two-day absence on a 60-practice
+# federation is proven the fewest changes within it (BENCHMARKS.md), about 2 s in all.
+DEFAULT_TIME_LIMIT = 1.0
 CHANGES_HEADER = ("staff_id", "date", "session_id", "from_site", "to_site", "change")
 
 
