@@ -37,6 +37,7 @@ from tests.factories import (
     assign,
     make_bundle,
     make_demand,
+    make_fixed,
     make_session,
     make_site,
     make_staff,
@@ -468,3 +469,17 @@ def test_a_session_that_has_begun_today_gets_no_late_cover_but_one_still_to_come
     taken_off = Change(TUE, "AM", "S0001", "P01", None, "removed")
     assert repaired_at(10) == [taken_off]  # the 08:00 surgery is under way
     assert repaired_at(7) == [taken_off, Change(TUE, "AM", "S0002", None, "P01", "added")]
+
+
+def test_a_pin_added_since_publication_brings_its_date_into_the_repair() -> None:
+    """S0002 is now pinned to P01 on Thursday, which the published rota does not have:
+    Thursday cannot stay as published, so it is re-planned with Tuesday's absence."""
+    bundle = dataclasses.replace(network(), fixed=(make_fixed("S0002", THU, "AM", "P01"),))
+    sick = with_events(bundle, [absence("S0001", TUE, TUE)], [])
+    outcome = propose_repair(
+        sick, "2026-W49", published_rota(), today=MONDAY, event_days={TUE}, options=OPTIONS
+    )
+    assert outcome.window == frozenset({TUE, THU})
+    assert outcome.report is not None and outcome.report.ok
+    assert assign("S0002", THU, "AM", "P01") in outcome.assignments
+    assert outcome.proven
