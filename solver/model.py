@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -85,7 +85,13 @@ def gc_paused() -> Iterator[None]:
 class RotaModel:
     """Variables of the rota and the bookkeeping the rules share."""
 
-    def __init__(self, horizon: Horizon, *, explain: bool = False) -> None:
+    def __init__(
+        self,
+        horizon: Horizon,
+        *,
+        explain: bool = False,
+        offered: Callable[[Key], bool] | None = None,
+    ) -> None:
         self.horizon = horizon
         self.bundle = horizon.bundle
         self.explain = explain
@@ -99,6 +105,9 @@ class RotaModel:
         # Who works where in the rota the last search step found and hinted: kept so that
         # a final search that finds nothing better still returns a rota.
         self.hinted: dict[Key, bool] | None = None
+        # Which options exist at all (None: every one that fits a need).  A repair offers
+        # only what may change and what must stay: an option left out is never worked.
+        self._offered = offered
         self._create_assignment_vars()
 
     # -- variables ---------------------------------------------------------------
@@ -135,12 +144,14 @@ class RotaModel:
         pinned: set[Key],
     ) -> None:
         """One person's options (the innermost loop of the largest models: kept lean)."""
-        proto, x, fills = self.model.model_proto, self.x, self.fills
+        proto, x, fills, offered = self.model.model_proto, self.x, self.fills, self._offered
         for (day, session_id, site_id), fitting in slots:
             if sites is not None and site_id not in sites:
                 continue
             key = (staff_id, day, session_id, site_id)
             if day in away and key not in pinned:
+                continue
+            if offered is not None and not offered(key):
                 continue
             # What ``new_bool_var`` does, without a name and a domain object per call.
             var = cp_model.IntVar(proto).with_domain(BOOLEAN)

@@ -25,6 +25,7 @@ from scheduler.usecases.repair import (
     Change,
     RepairError,
     changes_between,
+    changes_in_words,
     figures_of,
     propose_repair,
 )
@@ -36,6 +37,7 @@ from tests.factories import (
     assign,
     make_bundle,
     make_demand,
+    make_fixed,
     make_session,
     make_site,
     make_staff,
@@ -130,6 +132,58 @@ def test_a_sick_gp_is_replaced_by_the_free_gp_of_the_same_practice_in_four_chang
     assert outcome.figures.changed_sessions == 4
     assert outcome.figures.extra_travel_minutes == 0
     assert outcome.figures.lenders == {}
+    # By hand: Tuesday weighs 8 and Wednesday 4 seen from Monday; each day one removal
+    # and one addition at home, (8 + 8) + (4 + 4).  The search proves nothing is cheaper.
+    assert outcome.figures.change_cost == 24
+    assert outcome.proven
+    assert outcome.summary()["changes_proven_fewest"] is True
+    assert outcome.in_words() == "4 changes (proven the fewest possible for 0 people short)"
+
+
+def test_the_fewest_changes_respect_the_hours_a_person_works_outside_the_window() -> None:
+    """S0002 works Monday (outside the window) and may work two sessions a week, so can
+    take only one of the sick GP's two days: the other goes to S0004 from P02.
+
+    By hand: removals 8 + 4; S0002 on Tuesday at home 8; S0004 on Wednesday away
+    4 x 2 = 8: 28.  Had the model forgotten Monday, S0002 would take both (24).
+    """
+    bundle = dataclasses.replace(
+        network(),
+        staff=tuple(
+            make_staff(staff_id="S0002", name="Bea Two", contract_hours=9.0)
+            if p.staff_id == "S0002"
+            else p
+            for p in network().staff
+        ),
+        demand=(
+            make_demand("P01", day="Mon", role="GP", min=2),
+            make_demand("P01", day="Tue-Fri", role="GP"),
+            make_demand("P02", role="GP"),
+        ),
+    )
+    published = published_rota() | {assign("S0002", MONDAY, "AM", "P01")}
+    assert check_rota(bundle, WEEK, list(published)).ok
+    sick = with_events(bundle, [absence("S0001", TUE, WED)], [])
+    outcome = propose_repair(
+        sick, "2026-W49", published, today=MONDAY, event_days={TUE, WED}, options=OPTIONS
+    )
+    assert outcome.report is not None and outcome.report.shortfall == 0
+    assert outcome.figures is not None and outcome.figures.change_cost == 28
+    assert outcome.proven
+    assert [c for c in outcome.changes if c.change == "added"] == [
+        Change(TUE, "AM", "S0002", None, "P01", "added"),
+        Change(WED, "AM", "S0004", None, "P01", "added"),
+    ]
+
+
+def test_a_repair_out_of_time_says_its_changes_are_not_proven() -> None:
+    summary = {"changed_sessions": 1, "shortfall": 2, "changes_proven_fewest": False}
+    assert changes_in_words(summary) == (
+        "1 change for 2 people short (not proven the fewest: the search ran out of time)"
+    )
+    assert changes_in_words({**summary, "changes_proven_fewest": None}) == (
+        "1 change for 2 people short"
+    )
 
 
 def test_nothing_outside_the_window_changes_even_where_the_goals_would_like_it() -> None:
@@ -415,3 +469,17 @@ def test_a_session_that_has_begun_today_gets_no_late_cover_but_one_still_to_come
     taken_off = Change(TUE, "AM", "S0001", "P01", None, "removed")
     assert repaired_at(10) == [taken_off]  # the 08:00 surgery is under way
     assert repaired_at(7) == [taken_off, Change(TUE, "AM", "S0002", None, "P01", "added")]
+
+
+def test_a_pin_added_since_publication_brings_its_date_into_the_repair() -> None:
+    """S0002 is now pinned to P01 on Thursday, which the published rota does not have:
+    Thursday cannot stay as published, so it is re-planned with Tuesday's absence."""
+    bundle = dataclasses.replace(network(), fixed=(make_fixed("S0002", THU, "AM", "P01"),))
+    sick = with_events(bundle, [absence("S0001", TUE, TUE)], [])
+    outcome = propose_repair(
+        sick, "2026-W49", published_rota(), today=MONDAY, event_days={TUE}, options=OPTIONS
+    )
+    assert outcome.window == frozenset({TUE, THU})
+    assert outcome.report is not None and outcome.report.ok
+    assert assign("S0002", THU, "AM", "P01") in outcome.assignments
+    assert outcome.proven

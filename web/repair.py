@@ -36,7 +36,7 @@ from web.db import reading, transaction
 bp = Blueprint("repair", __name__)
 
 Page = str | tuple[str, int]
-DEFAULT_TIME_LIMIT = 4.0  # seconds of solving: a repair answers within about five
+DEFAULT_TIME_LIMIT = repair.DEFAULT_TIME_LIMIT
 DEFAULT_WORKERS = 2
 ABSENCE_FIELDS = {
     "staff_id": "Person",
@@ -92,6 +92,7 @@ def _review(db: Session, network_id: int, week: str, bundle: Bundle) -> dict[str
     return {
         "revision": draft.revision,
         "summary": summary,
+        "in_words": repair.changes_in_words(summary),
         "changes": changes,
         "figures": figures,
         "published_version": published.version,

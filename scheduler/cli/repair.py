@@ -24,7 +24,6 @@ from scheduler.cli.common import (
     print_error,
     tell,
 )
-from scheduler.cli.solving import solve_options_of
 from scheduler.domain import DAY_NAMES, Assignment, Bundle, parse_iso_week
 from scheduler.storage.db import (
     make_engine,
@@ -38,7 +37,7 @@ from scheduler.usecases.planning import (
 )
 from scheduler.usecases.publishing import PublishError, publish_week
 from scheduler.usecases.repair import RepairOutcome
-from solver import SolveStatus
+from solver import SolveOptions, SolveStatus
 
 
 def _print_repair(outcome: RepairOutcome, bundle: Bundle) -> None:
@@ -46,7 +45,7 @@ def _print_repair(outcome: RepairOutcome, bundle: Bundle) -> None:
     window = ", ".join(f"{DAY_NAMES[d.weekday()]} {d}" for d in sorted(outcome.window))
     print(f"Repair of {outcome.week} ({window}): {s['status']}, {s['seconds']}s")
     print(
-        f"{s['changed_sessions']} session(s) changed; people short of a minimum: "
+        f"{outcome.in_words()}; people short of a minimum: "
         f"{s['shortfall_before']} before, {s['shortfall']} after."
     )
     for change in outcome.changes:
@@ -96,7 +95,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
             today=today,
             event_days=days,
             extra_days=args.dates or (),
-            options=solve_options_of(args),
+            options=SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed),
             now=None if args.today else dt.datetime.now(ZoneInfo(LONDON)),
         )
         if outcome.report is None:
@@ -157,7 +156,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--replace-draft", action="store_true", help="replace a draft with unpublished edits"
     )
     network_db_args(p)
-    p.add_argument("--time-limit", type=float, default=4.0, help="seconds (default 4)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=repair.DEFAULT_TIME_LIMIT,
+        help=f"seconds of solving (default {repair.DEFAULT_TIME_LIMIT:g})",
+    )
     p.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_repair)

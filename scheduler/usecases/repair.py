@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler.checks.explain import ShortfallNote
-from scheduler.checks.validator import ValidationReport, check_rota
+from scheduler.checks.validator import ValidationReport, check_rota, coverage_of
 from scheduler.domain import DAY_NAMES, Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.horizon import Horizon
 from scheduler.outputs.exports import atomic_write_text, rota_rows, write_csv
@@ -37,6 +37,9 @@ from solver import SolveOptions
 from solver.repair import RepairScope, repair
 from solver.result import SolveResult
 
+# Seconds of solving a repair gets unless told otherwise: a two-day absence on a 60-practice
+# federation is proven the fewest changes within it (BENCHMARKS.md), about 2 s in all.
+DEFAULT_TIME_LIMIT = 1.0
 CHANGES_HEADER = ("staff_id", "date", "session_id", "from_site", "to_site", "change")
 
 
@@ -201,6 +204,13 @@ class RepairOutcome:
     # People short of a min if nothing is done: the published rota less the sessions that
     # now break a rule (those of someone now absent).
     shortfall_before: int
+    # The solver proved no repair of the window has fewer people short, nor, as few short,
+    # cheaper changes (``solver.repair.RepairResult.proven``).
+    proven: bool = False
+
+    def in_words(self) -> str:
+        """The changes, and whether they are proven the fewest, in plain words."""
+        return changes_in_words(self.summary())
 
     def summary(self) -> dict[str, Any]:
         """The figures of ``summary.json`` and of the saved draft."""
@@ -211,6 +221,7 @@ class RepairOutcome:
             "window": [d.isoformat() for d in sorted(self.window)],
             "changed_sessions": len(self.changes),
             "change_cost": self.figures.change_cost if self.figures else None,
+            "changes_proven_fewest": self.proven,
             "shortfall_before": self.shortfall_before,
             "shortfall": self.report.shortfall if self.report else None,
             "assignments": len(self.assignments),
@@ -219,6 +230,26 @@ class RepairOutcome:
             "gap": self.result.gap,
             "seconds": round(self.result.seconds, 3),
         }
+
+
+def changes_in_words(summary: dict[str, Any]) -> str:
+    """A repair's changes as a coordinator reads them, from its summary.
+
+    ``5 changes (proven the fewest possible for 31 people short)``; a repair
+    stored before the proof was recorded says nothing either way.
+    """
+    count = summary.get("changed_sessions", 0)
+    changes = f"{count} change{'' if count == 1 else 's'}"
+    short = summary.get("shortfall")
+    if short is None:
+        return changes
+    people = f"{short} {'person' if short == 1 else 'people'} short"
+    proven = summary.get("changes_proven_fewest")
+    if proven:
+        return f"{changes} (proven the fewest possible for {people})"
+    if proven is None:
+        return f"{changes} for {people}"
+    return f"{changes} for {people} (not proven the fewest: the search ran out of time)"
 
 
 def repair_window(
@@ -314,8 +345,9 @@ def propose_repair(
             "the published rota breaks no rule; record the event first, or name the dates"
         )
     broken = {a for v in before.violations for a in v.assignments}
-    standing = check_rota(bundle, dates, list(published - broken)).shortfall if broken else None
-    shortfall_before = before.shortfall if standing is None else standing
+    shortfall_before = before.shortfall
+    if broken:  # the standing rota breaks no rule: only its coverage is wanted
+        shortfall_before = sum(c.shortfall for c in coverage_of(bundle, dates, published - broken))
     horizon = Horizon(bundle, dates)
     begun = _begun_slots(horizon, today, now)
     scope = RepairScope(published, window, today, frozenset(published - broken), begun)
@@ -338,6 +370,7 @@ def propose_repair(
         notes=tuple(shortfall_notes(horizon, result, report, options=False)),
         figures=figures_of(bundle, dates, changes, repaired.change_cost),
         shortfall_before=shortfall_before,
+        proven=repaired.proven,
     )
 
 
