@@ -39,6 +39,7 @@ from scheduler.bundle.reader import read_bundle
 from scheduler.checks.validator import check_rota
 from scheduler.domain import ABSENCES, Assignment, Bundle, Leave, LeaveKind, parse_iso_week
 from scheduler.storage.db import make_engine, session_scope, upgrade
+from scheduler.storage.events import current_bundle
 from scheduler.usecases.planning import PlanOutcome, plan_week, save_draft
 from scheduler.usecases.publishing import publish_week
 from scheduler.usecases.repair import (
@@ -46,6 +47,9 @@ from scheduler.usecases.repair import (
     RepairOutcome,
     changes_between,
     propose_repair,
+    published_cells,
+    save_repair,
+    week_events,
 )
 from solver import SolveOptions
 
@@ -92,7 +96,29 @@ def cli_repair(
         done = rotapool(*command, *options, "--out", f"{tmp}/out", "--database", url)
         seconds = time.monotonic() - started
         print(done.stdout.splitlines()[1])
+        in_app = app_repair(url, days[0] - dt.timedelta(days=1), args)
+        print(f"in the web app (the repair route's work, in process): {in_app:.2f} s")
         return seconds, json.loads(Path(tmp, "out", "summary.json").read_text(encoding="utf-8"))
+
+
+def app_repair(url: str, today: dt.date, args: argparse.Namespace) -> float:
+    """What the web app's "Propose a repair" does, timed in a warm process: read the network,
+    the published week and its events, repair, check, and save the draft (replacing the
+    command line's).  The request itself (HTTP, the page) is not included."""
+    engine = make_engine(url)
+    limit = args.repair_time or DEFAULT_TIME_LIMIT
+    options = SolveOptions(time_limit=limit, workers=args.workers, seed=args.seed)
+    started = time.monotonic()
+    with session_scope(engine) as db:
+        bundle = current_bundle(db, 1)
+        _, published, pinned = published_cells(db, 1, WEEK)
+        days = week_events(db, 1, parse_iso_week(WEEK))
+    outcome = propose_repair(bundle, WEEK, published, today=today, event_days=days, options=options)
+    with session_scope(engine) as db:
+        save_repair(db, 1, outcome, pinned, replace_draft=True, actor="benchmark")
+    seconds = time.monotonic() - started
+    engine.dispose()
+    return seconds
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.domain import (
@@ -123,8 +123,19 @@ def save_rota(
     session.add(rota)
     session.flush()
     pinned_set = frozenset(pinned)
-    session.add_all(assignment_record(rota.id, item, item in pinned_set) for item in assignments)
-    session.flush()
+    rows = [
+        {
+            "rota_id": rota.id,
+            "staff_id": item.staff_id,
+            "date": item.date,
+            "session_id": item.session_id,
+            "site_id": item.site_id,
+            "pinned": item in pinned_set,
+        }
+        for item in assignments
+    ]
+    if rows:  # one executemany: a federation's week is thousands of rows
+        session.execute(insert(AssignmentRecord), rows)
     return rota.id
 
 
