@@ -37,6 +37,10 @@ from solver.result import SolveOptions
 from solver.rules import build
 
 MIN_PERSON_SECONDS = 0.5  # the least a person's re-plan is given
+# A first schedule's tries: each with a new seed and a longer limit; the last runs on
+# for as long as the person is given.
+FIRST_TRIES = (0.5, 1.0, 2.0, 4.0, 8.0, float("inf"))
+MIN_PRICE_SECONDS = 0.2  # a first schedule is priced only when this much of its share is left
 # A first schedule of a year takes CP-SAT up to a second or two: a person whose share of
 # the construction's time ends without a schedule searches on, up to this long in all,
 # for a first one (a rota a little late is better than none).
@@ -152,9 +156,34 @@ def plan_person(
     """The best schedule for one person with everyone else in ``roster`` fixed; None if none.
 
     The person's present schedule, if any, is the hint, so a re-plan is never worse.
-    When ``seconds`` end without a schedule, the search goes on for a first one until
-    ``at_least`` seconds have passed.
+    A person without one is first given any valid schedule (``first_schedule``),
+    searched for up to ``at_least`` seconds even past ``seconds``, then priced
+    from it with what is left of ``seconds``.
     """
+    started = time.monotonic()
+    m = person_model(horizon, person, roster)
+    current = set(roster.schedules.get(person.staff_id, ()))
+    if not current:
+        first = first_schedule(m, options, max(at_least, seconds))
+        if first is None:
+            return None
+        current = {key for key, var in m.x.items() if first.value(var)}
+        hint_solution(m, first)
+        left = seconds - (time.monotonic() - started)
+        if left < MIN_PRICE_SECONDS:
+            return sorted(current)
+        solver, status = _search(m, options, left)
+    else:
+        for key, var in m.x.items():
+            m.model.add_hint(var, key in current)
+        solver, status = _search(m, options, max(MIN_PERSON_SECONDS, seconds))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return sorted(current) if current else None
+    return sorted(key for key, var in m.x.items() if solver.value(var))
+
+
+def person_model(horizon: Horizon, person: Staff, roster: Roster) -> RotaModel:
+    """One person's model: their rules, the demand others left, and no room already full."""
     sid = person.staff_id
     others = list(roster.keys(but=sid))
     pins = [(f.staff_id, f.date, f.session_id, f.site_id) for f in horizon.bundle.fixed]
@@ -166,22 +195,53 @@ def plan_person(
     for key, var in m.x.items():
         if (key[1], key[2], key[3]) in full:
             m.model.add(var == 0)
-    current = set(roster.schedules.get(sid, ()))
-    if current:
-        for key, var in m.x.items():
-            m.model.add_hint(var, key in current)
-    seconds = max(MIN_PERSON_SECONDS, seconds)
-    solver, status = _search(m, options, seconds)
-    if status == cp_model.UNKNOWN and at_least > seconds:  # any valid schedule, goals aside
-        m.model.clear_objective()
-        solver, status = _search(m, options, at_least - seconds, first_only=True)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return sorted(key for key, var in m.x.items() if solver.value(var))
+    return m
+
+
+def first_schedule(m: RotaModel, options: SolveOptions, seconds: float) -> cp_model.CpSolver | None:
+    """Any valid schedule of a person's model, goals ignored; None if none in ``seconds``.
+
+    One worker restarting often with no linear relaxation: over a year (runs of
+    days, weekends, a narrow window on total minutes) this finds most people's
+    schedule in 0.1-0.9 s, where the two-worker portfolio takes 0.2-5 s.  Its time
+    to a schedule is heavy-tailed (one person of Instance22: 0.35 s with one seed,
+    over 5 s with another), so it is cut short and restarted with a new seed and
+    twice the time (``FIRST_TRIES``).  The model's objective is put back after.
+    """
+    m.model.clear_objective()
+    started = time.monotonic()
+    found = None
+    for attempt, limit in enumerate(FIRST_TRIES):
+        left = seconds - (time.monotonic() - started)
+        if left <= 0:
+            break
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = options.seed + attempt
+        solver.parameters.search_branching = cp_model.PORTFOLIO_WITH_QUICK_RESTART_SEARCH
+        solver.parameters.linearization_level = 0
+        solver.parameters.max_time_in_seconds = min(left, limit)
+        solver.parameters.stop_after_first_solution = True
+        status = solver.solve(m.model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = solver
+            break
+        if status == cp_model.INFEASIBLE:
+            break
+    m.objective()
+    return found
+
+
+def hint_solution(m: RotaModel, values: cp_model.CpSolver) -> None:
+    """Hint every variable of the model from a solution of it (penalties are exact, so it holds)."""
+    m.model.clear_hints()
+    for index in range(len(m.model.proto.variables)):
+        var = m.model.get_int_var_from_proto_index(index)
+        m.model.add_hint(var, values.value(var))
 
 
 def _search(
-    m: RotaModel, options: SolveOptions, seconds: float, *, first_only: bool = False
+    m: RotaModel, options: SolveOptions, seconds: float
 ) -> tuple[cp_model.CpSolver, object]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = min(options.workers, PERSON_WORKERS)
@@ -189,7 +249,6 @@ def _search(
     if options.workers == 1:  # one worker: deterministic, and the full relaxation finds runs
         solver.parameters.linearization_level = 2
     solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.stop_after_first_solution = first_only
     return solver, solver.solve(m.model)
 
 
@@ -204,26 +263,22 @@ def construct(
     """A valid rota built one person at a time in ``seconds``; None when some person fails.
 
     People are planned in the bundle's order, each given an even share of the time
-    left (but never less than ``MIN_FIRST_SECONDS``: a rota late is better than none);
-    a person whose search finds nothing ends the construction.
+    left; a first schedule is searched for up to ``MIN_FIRST_SECONDS`` past that share
+    (a rota a little late is better than none), but never past ``give_up`` seconds
+    from the start, when the construction ends without a rota.  A person whose
+    search finds nothing ends it too.
     """
     started = time.monotonic()
+    give_up = seconds if give_up is None else give_up
     roster = Roster(horizon)
     people = list(horizon.staff)
     for i, person in enumerate(people):
-        if stop is not None and stop.is_set():
-            return None
-        if give_up is not None and time.monotonic() - started > give_up:
+        spent = time.monotonic() - started
+        if (stop is not None and stop.is_set()) or spent >= give_up:
             return None  # far behind: the rest of the search gets the time
-        share = (seconds - (time.monotonic() - started)) / (len(people) - i)
-        schedule = plan_person(
-            horizon,
-            person,
-            roster,
-            options,
-            share,
-            at_least=MIN_FIRST_SECONDS,
-        )
+        share = (seconds - spent) / (len(people) - i)
+        at_least = min(MIN_FIRST_SECONDS, give_up - spent)
+        schedule = plan_person(horizon, person, roster, options, share, at_least=at_least)
         if schedule is None:
             return None
         roster.schedules[person.staff_id] = schedule
@@ -243,14 +298,17 @@ def improve(
     """
     started = time.monotonic()
     people = list(roster.horizon.staff)
+    overhead = 0.0  # the longest a re-plan took beyond its search time (building its model)
     while True:
         changed = False
         for person in people:
             left = seconds - (time.monotonic() - started)
-            if left < MIN_PERSON_SECONDS or (stop is not None and stop.is_set()):
+            if left < MIN_PERSON_SECONDS + overhead or (stop is not None and stop.is_set()):
                 return roster
-            share = max(MIN_PERSON_SECONDS, left / len(people))
+            share = max(MIN_PERSON_SECONDS, (left - overhead) / len(people))
+            began = time.monotonic()
             schedule = plan_person(roster.horizon, person, roster, options, share)
+            overhead = max(overhead, time.monotonic() - began - share)
             if schedule is not None and schedule != roster.schedules[person.staff_id]:
                 roster.schedules[person.staff_id] = schedule
                 changed = True
