@@ -13,6 +13,12 @@ what their schedule adds to the whole rota's: the rota built is a good start,
 not merely a valid one.  The same step re-plans one person with everyone else
 fixed, which ``improve`` repeats while time remains.
 
+A person's first schedule is found before it is priced: any valid schedule by
+a short search restarted with new seeds (``first_schedule``), then the best one
+from it in what is left of the person's share.  Over a year the hard rules
+alone are the hard part, and this finds them several times faster than
+searching the goals from the start.
+
 Rooms are the one cross-person hard rule: an option is left out when the
 rooms of its site or building are already full at some moment of it (people
 placed before, and every pinned session, count).  Pinned sessions stay in

@@ -150,8 +150,7 @@ def solve(
         len(horizon.staff) * BY_PERSON_SECONDS <= share
     )
     by_person = person_by_person and _seed_by_person(m, options, share, stop)
-    # Of the time *left*: a construction that failed has spent its share (charging this
-    # step three quarters of the whole search after it ran Instance21 14 s past its limit).
+    # Of the time left: a failed construction has spent its share (Instance21 ran 14 s over).
     anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
     if not by_person and _seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
