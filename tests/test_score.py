@@ -13,12 +13,12 @@ from scheduler.bench.curtois_map import dates_of, roster_of, to_bundle
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
-from solver import SolveOptions, SolveStatus
+from solver import SolveOptions, SolveStatus, construct
 from solver.construct import Roster, first_schedule, person_bundle, person_model
 from solver.model import RotaModel
 from solver.score import score_rota
 from solver.solve import _solve_by_person, option_count
-from tests.test_construct import TINY, _keys, _tiny
+from tests.test_construct import TINY, _brute_force, _keys, _score, _tiny
 
 OPTIONS = SolveOptions(time_limit=10, workers=1, seed=3)
 
@@ -86,3 +86,17 @@ def test_a_horizon_planned_person_by_person_alone_is_valid_and_scored_exactly() 
     verdict = evaluate(instance, roster_of(instance, list(result.assignments)))
     assert verdict.ok and verdict.objective == result.objective
     assert result.bound == 0.0
+
+
+def test_a_long_horizons_first_schedule_is_priced_to_the_best(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Horizons past PRICE_FIRST_DAYS take any valid schedule first, then price it.
+    monkeypatch.setattr(construct, "PRICE_FIRST_DAYS", 0)
+    instance, horizon = _tiny()
+    fixed = {"B": _keys(instance, "B", tuple("DD-DD--"))}
+    person = next(p for p in horizon.staff if p.staff_id == "A")
+    schedule = construct.plan_person(horizon, person, Roster(horizon, dict(fixed)), OPTIONS, 10)
+    assert schedule is not None
+    best = _brute_force(instance, "A", fixed)
+    assert _score(instance, {**fixed, "A": schedule}) == best
