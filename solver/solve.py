@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 import threading
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ from solver.result import (
     SolveStatus,
 )
 from solver.rules import SOFT_RULES, build
+from solver.score import score_rota
 from solver.stopping import stoppable
 
 STOPPED = "the search was stopped on request; no rota is kept"
@@ -45,6 +48,11 @@ BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota perso
 # total minutes) are the hard part.  A person's first schedule takes CP-SAT 0.2-0.4 s.
 BY_PERSON_DAYS = 28
 BY_PERSON_SECONDS = 0.25  # a person's expected share, to judge whether everyone fits
+# When the full model would take more than this share of the limit to build (a year of
+# 150 people: a million options, half a minute), the rota is built, improved and scored
+# person by person alone (score.py), and the full model is never built.
+BUILD_SHARE = 1 / 4
+BUILD_SECONDS_PER_OPTION = 30e-6  # measured: 25-30 s for Instance24's 1.04 million options
 # On two cores the default portfolio lacks the subsolvers that prove bounds for
 # this model.  The full linear relaxation proves the bound; the default search
 # with the usual relaxation finds rotas (and feeds the neighbourhood searches
@@ -128,6 +136,8 @@ def solve(
     """Plan the horizon: a valid rota with its figures, or the rows that conflict."""
     options = options or SolveOptions()
     started = time.monotonic()
+    if _person_by_person_only(horizon, options):
+        return _solve_by_person(horizon, options, progress, stop, started)
     with gc_paused():
         m = build(RotaModel(horizon))
     built = time.monotonic() - started
@@ -144,7 +154,9 @@ def solve(
         len(horizon.staff) * BY_PERSON_SECONDS <= share
     )
     by_person = person_by_person and _seed_by_person(m, options, share, stop)
-    if not by_person and _seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is False:
+    # Of the time left: a failed construction has spent its share (Instance21 ran 14 s over).
+    anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
+    if not by_person and _seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
     left = search_seconds(options.time_limit, _since(started))
     clusters = min(left * CLUSTER_SHARE, options.time_limit * CLUSTER_CAP)
@@ -176,6 +188,71 @@ def solve(
         shortfall_proven=floor.proven,
         shortfall_proven_at=proven_at,
     )
+
+
+def _person_by_person_only(horizon: Horizon, options: SolveOptions) -> bool:
+    """Whether the full model costs too much to build and the horizon suits persons alone."""
+    if len(horizon.dates) < BY_PERSON_DAYS:
+        return False
+    build = option_count(horizon) * BUILD_SECONDS_PER_OPTION
+    return build > options.time_limit * BUILD_SHARE
+
+
+def option_count(horizon: Horizon) -> int:
+    """How many options the full model would have, leave aside: counted, not created.
+
+    Slots (date, session, site) are grouped by their site and the (role, skill) of
+    their rows, so each person is checked against a few groups, not every slot.
+    """
+    rows_of: dict[tuple[dt.date, str, str], set[tuple[str | None, str | None]]] = defaultdict(set)
+    for need in horizon.needs:
+        rows_of[(need.date, need.session_id, need.site_id)].add(
+            (need.demand.role, need.demand.skill)
+        )
+    groups: Counter[tuple[str, frozenset[tuple[str | None, str | None]]]] = Counter(
+        (slot[2], frozenset(rows)) for slot, rows in rows_of.items()
+    )
+    total = 0
+    for person in horizon.staff:
+        for (site, rows), slots in groups.items():
+            if person.may_work_at(site) and any(
+                (role is None or role == person.role) and (skill is None or skill in person.skills)
+                for role, skill in rows
+            ):
+                total += slots
+    return total
+
+
+def _solve_by_person(
+    horizon: Horizon,
+    options: SolveOptions,
+    progress: ProgressCallback | None,
+    stop: threading.Event | None,
+    started: float,
+) -> SolveResult:
+    """Plan a horizon too large for the full model: built, improved and scored person by person.
+
+    The construction and its improvement share the search time; the polish's share is
+    kept for scoring the rota with a model of its own sessions (score.py).  No lower
+    bound is proven this way (the bound reported is 0).
+    """
+    polish = polish_seconds(options.time_limit)
+    search = search_seconds(options.time_limit, _since(started))
+    rota = plan_by_person(horizon, options, search, stop)
+    if stop is not None and stop.is_set():
+        return SolveResult(SolveStatus.NO_SOLUTION, seconds=_since(started), message=STOPPED)
+    scored = None if rota is None else score_rota(horizon, rota, options, polish)
+    if scored is None:
+        return SolveResult(
+            SolveStatus.NO_SOLUTION,
+            seconds=_since(started),
+            message="no valid rota found within the time limit; allow more time",
+        )
+    m, values = scored
+    result = result_of(m, values, False, options, started, polish=False)
+    if progress is not None and result.objective is not None:
+        progress(Progress(result.objective, 0.0, result.seconds, 1))
+    return dataclasses.replace(result, bound=0.0)
 
 
 def _outcome(

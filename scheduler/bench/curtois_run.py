@@ -128,6 +128,9 @@ def _solved_row(
     instance = read_instance(path)
     bundle = to_bundle(instance)
     dates = dates_of(instance)
+    # The limit is the whole run's: reading and mapping a year-long instance take ~1 s of it.
+    spent = time.monotonic() - started
+    options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
     result = solve(Horizon(bundle, dates), options)
     seconds = time.monotonic() - started
     if not result.status.has_rota or result.objective is None:
