@@ -158,9 +158,7 @@ def solve(
     anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
     if not by_person and _seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
-    left = search_seconds(options.time_limit, _since(started))
-    clusters = min(left * CLUSTER_SHARE, options.time_limit * CLUSTER_CAP)
-    _seed_with_clusters(m, options, clusters, stop)
+    _seed_with_clusters(m, options, search_seconds(options.time_limit, _since(started)), stop)
     left = search_seconds(options.time_limit, _since(started))
     watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
     proof = min(left * FIRST_GOAL_SHARE, options.time_limit * FIRST_GOAL_CAP)
@@ -306,11 +304,13 @@ def _since(started: float) -> float:
 
 
 def _seed_with_clusters(
-    m: RotaModel, options: SolveOptions, seconds: float, stop: threading.Event | None
+    m: RotaModel, options: SolveOptions, left: float, stop: threading.Event | None
 ) -> bool:
-    """Seed the search with each cluster's own plan when the network splits into clusters."""
+    """Seed the search with each cluster's own plan when the network splits into clusters,
+    in ``CLUSTER_SHARE`` of the ``left`` seconds (``CLUSTER_CAP`` of the limit at most)."""
     if not options.decompose:
         return False
+    seconds = min(left * CLUSTER_SHARE, options.time_limit * CLUSTER_CAP)
     rota = plan_by_clusters(m.horizon, options, seconds, _solve_part, stop)
     if rota is None:
         return False
