@@ -14,39 +14,14 @@ session fills is left to the search, as the full model's polish does.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 
 from ortools.sat.python import cp_model
 
-from scheduler.horizon import Horizon, Need
+from scheduler.horizon import Horizon
 from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions
 from solver.rules import build
-
-Slot = tuple[tuple[dt.date, str, str], list[Need]]
-
-
-class ChosenRotaModel(RotaModel):
-    """A ``RotaModel`` with an option only for each of the ``chosen`` sessions."""
-
-    def __init__(self, horizon: Horizon, chosen: Iterable[Key]) -> None:
-        self._chosen: dict[str, set[tuple[dt.date, str, str]]] = defaultdict(set)
-        for key in chosen:
-            self._chosen[key[0]].add((key[1], key[2], key[3]))
-        super().__init__(horizon)
-
-    def _add_options(
-        self,
-        staff_id: str,
-        sites: frozenset[str] | None,
-        slots: list[Slot],
-        away: set[dt.date],
-        pinned: set[Key],
-    ) -> None:
-        mine = self._chosen.get(staff_id, set())
-        super()._add_options(staff_id, sites, [s for s in slots if s[0] in mine], away, pinned)
 
 
 def score_rota(
@@ -57,10 +32,10 @@ def score_rota(
     None also when a session of the rota is no option of the horizon at all, or
     when the search runs out of ``seconds`` (it rarely needs a tenth of one).
     """
-    keys = list(keys)
-    with gc_paused():
-        m = build(ChosenRotaModel(horizon, keys))
-    if len(m.x) != len(set(keys)):
+    chosen = set(keys)
+    with gc_paused():  # an option for each chosen session only (RotaModel's ``offered``)
+        m = build(RotaModel(horizon, offered=chosen.__contains__))
+    if len(m.x) != len(chosen):
         return None
     for var in m.x.values():
         m.model.add(var == 1)
