@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import openpyxl
 import pandas as pd
 
 from scheduler.domain import (
@@ -424,6 +423,8 @@ def workbook_outline_problem(data: bytes, book: str, caps: Mapping[str, int]) ->
     spaces are ignored ("Staff" and "staff "), or whose sheet says it holds more rows than
     its table may have. The row count is the one the file declares; the parsed count is
     checked again afterwards."""
+    import openpyxl  # noqa: PLC0415 - loaded only when a workbook is imported
+
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     try:
         names = [str(sheet.title) for sheet in workbook.worksheets]

@@ -187,15 +187,21 @@ def newly_broken(before: Iterable[Violation], after: Iterable[Violation]) -> lis
     return [v for v in after if _violation_key(v) not in known]
 
 
-def _reach(bundle: Bundle, changed: Collection[Assignment]) -> Callable[[Assignment], bool]:
-    """Which assignments a change can bear on: every session of a changed person, and every
-    session at a changed site or at a site sharing its building (rooms are shared)."""
-    people = {a.staff_id for a in changed}
+def _changed_sites(bundle: Bundle, changed: Collection[Assignment]) -> set[str]:
+    """The sites of changed sessions and every site sharing a building with one (rooms)."""
     sites = {a.site_id for a in changed}
     for site_id in list(sites):
         building = bundle.building_of(site_id)
         if building is not None:
             sites |= bundle.sites_in(building.building)
+    return sites
+
+
+def _reach(bundle: Bundle, changed: Collection[Assignment]) -> Callable[[Assignment], bool]:
+    """Which assignments a change can bear on: every session of a changed person, and every
+    session at a changed site or at a site sharing its building (rooms are shared)."""
+    people = {a.staff_id for a in changed}
+    sites = _changed_sites(bundle, changed)
     return lambda a: a.staff_id in people or a.site_id in sites
 
 
@@ -234,3 +240,64 @@ def added_by_change(
     if not now:
         return []
     return newly_broken(rule_breaks(mine, dates, was), now)
+
+
+# -- the report of a rota changed in places ---------------------------------------------------
+
+# Rules judging several people's sessions together (the people in one site's or building's
+# rooms); every other rule judges one person's own sessions, or one of them.
+CROWD_RULES = frozenset({"rooms"})
+
+
+def check_after_change(
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    checked: ValidationReport,
+    before: Collection[Assignment],
+    after: Collection[Assignment],
+) -> ValidationReport:
+    """``check_rota(bundle, dates, after)``, worked out from ``checked``, the report of ``before``.
+
+    The people judged again are those a change touches: everyone whose sessions changed
+    and everyone working at a changed site or a site sharing its building.  Each is
+    judged on their whole rota, and the rooms of the changed sites with everyone in them,
+    so those verdicts are exact; every other break of ``checked`` stands, its people's
+    sessions and its rooms being as they were.  Coverage is counted afresh.  A repair
+    changes a few people of a network: this costs their weeks, not every person's again.
+    """
+    changed = set(before) ^ set(after)
+    coverage = coverage_of(bundle, dates, after)
+    if not changed:
+        return dataclasses.replace(checked, coverage=coverage)
+    near = _reach(bundle, changed)
+    sites = _changed_sites(bundle, changed)
+    judged = {a.staff_id for a in (*before, *after) if near(a)}
+    mine = dataclasses.replace(
+        bundle,
+        staff=tuple(p for p in bundle.staff if p.staff_id in judged),
+        fixed=tuple(f for f in bundle.fixed if f.staff_id in judged),
+    )
+
+    def exact(v: Violation) -> bool:
+        """Whether judging the touched people settles this break (or its absence)."""
+        if any(a.staff_id not in judged for a in v.assignments):
+            return False
+        return v.rule_id not in CROWD_RULES or all(a.site_id in sites for a in v.assignments)
+
+    ours = [a for a in after if a.staff_id in judged]
+    found = [v for v in rule_breaks(mine, dates, ours) if exact(v)]
+    # A break naming no session (a pinned session missing) is rejudged when it is one of
+    # the touched people's: the same break found among their sessions before the change.
+    nameless = {(v.rule_id, v.message) for v in checked.violations if not v.assignments}
+    if nameless:
+        theirs = [a for a in before if a.staff_id in judged]
+        rejudged = {(v.rule_id, v.message) for v in rule_breaks(mine, dates, theirs)}
+        nameless &= rejudged
+    standing = [
+        v
+        for v in checked.violations
+        if not (exact(v) if v.assignments else (v.rule_id, v.message) in nameless)
+    ]
+    order = {rule_id: i for i, (rule_id, _, _) in enumerate(RULES)}
+    violations = sorted([*standing, *found], key=lambda v: order[v.rule_id])
+    return ValidationReport(tuple(violations), coverage)

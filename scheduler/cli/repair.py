@@ -31,7 +31,7 @@ from scheduler.storage.db import (
 )
 from scheduler.storage.events import current_bundle
 from scheduler.storage.repository import network_id_of
-from scheduler.usecases import notices, repair
+from scheduler.usecases import repair
 from scheduler.usecases.planning import (
     InvalidRotaError,
 )
@@ -112,6 +112,8 @@ def cmd_repair(args: argparse.Namespace) -> int:
                 actor=cli_actor(),
             )
             if args.approve:
+                from scheduler.usecases import notices  # noqa: PLC0415 - only when publishing
+
                 version = publish_week(
                     session, network_id, outcome.week, cli_actor(), expected_revision=revision
                 )

@@ -21,22 +21,13 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from scheduler.checks.rota_facts import session_bounds
 from scheduler.checks.validator import CoverageLine
 from scheduler.domain import Assignment, Bundle, iso_week_label
 from scheduler.horizon import applicable_rows, bank_holiday_sites, duties
 from scheduler.money import SECONDS_PER_HOUR, cents
+from scheduler.outputs.cells import Cell, Grid, Header, Row, Table, neutralise
 
-Cell = str | int | Decimal | None
-Header = tuple[str, ...]
-Row = tuple[Cell, ...]
-Table = tuple[Header, list[Row]]
 
 ROTA_HEADER: Header = (
     "week",
@@ -64,37 +55,16 @@ COVERAGE_HEADER: Header = (
 )
 RECHARGE_HEADER: Header = ("host_site", "employer", "staff_id", "hours", "cost")
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FILE_MODE = 0o644
-MIN_WIDTH, MAX_WIDTH = 8, 60
-HEADER_FONT = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
-SHORT_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 
 
 # -- cells ------------------------------------------------------------------------------
-
-
-def neutralise(value: object) -> object:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula; numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _csv_text(value: object) -> str:
     """A cell as CSV text: blanks empty, money and hours with their two decimals."""
     value = neutralise(value)
     return "" if value is None else str(value)
-
-
-def _xlsx_value(value: object) -> str | int | float | None:
-    """A cell as a workbook value: numbers stay numbers, text loses bytes Excel rejects."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value
-    return str(neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value))))
 
 
 def _hhmm(value: dt.time) -> str:
@@ -221,7 +191,6 @@ def recharge_rows(bundle: Bundle, assignments: Iterable[Assignment]) -> Table:
     return RECHARGE_HEADER, rows
 
 
-Grid = tuple[Header, list[Row], set[tuple[int, int]]]
 Slot = tuple[dt.date, str, str]
 
 
@@ -313,63 +282,19 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return _atomic(Path(path), write)
 
 
-def _fill_sheet(sheet: Worksheet, header: Header, rows: Sequence[Row]) -> None:
-    """Header in bold and frozen, the rows below, money and hours with two decimals."""
-    sheet.append([_xlsx_value(h) for h in header])
-    for cell in sheet[1]:
-        cell.font = HEADER_FONT
-    sheet.freeze_panes = "A2"
-    for number, row in enumerate(rows, start=2):
-        sheet.append([_xlsx_value(v) for v in row])
-        # By position: asking the sheet for its last row walks every cell (quadratic).
-        for column, value in enumerate(row, start=1):
-            if isinstance(value, Decimal):
-                sheet.cell(row=number, column=column).number_format = "0.00"
-    _fit_widths(sheet, header, rows)
-
-
-def _fit_widths(sheet: Worksheet, header: Header, rows: Sequence[Row]) -> None:
-    """Columns wide enough to read their longest cell, within sensible bounds."""
-    for i, title in enumerate(header):
-        longest = max([len(str(title))] + [len(str(row[i] or "")) for row in rows])
-        width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
-        sheet.column_dimensions[get_column_letter(i + 1)].width = width
-
-
-def _mark(sheet: Worksheet, cells: Iterable[tuple[int, int]]) -> None:
-    """Highlight cells given as 0-based (data row, column) positions below the header."""
-    for r, c in cells:
-        cell = sheet.cell(row=r + 2, column=c + 1)
-        cell.fill = SHORT_FILL
-
-
 def write_xlsx(path: Path, tables: dict[str, Table], by_site: Grid) -> Path:
     """Write the workbook atomically: one sheet per export plus the by-site grid."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, (header, rows) in tables.items():
-        sheet = workbook.create_sheet(name)
-        _fill_sheet(sheet, header, rows)
-        if name == "coverage":
-            column = header.index("shortfall")
-            _mark(sheet, [(r, column) for r, row in enumerate(rows) if row[column]])
-    grid_header, grid_rows, marks = by_site
-    grid = workbook.create_sheet("by site")
-    _fill_sheet(grid, grid_header, grid_rows)
-    for row in grid.iter_rows(min_row=2, min_col=3):
-        for cell in row:
-            cell.alignment = WRAP
-    _mark(grid, marks)
-    return _atomic(Path(path), workbook.save)
+    # openpyxl is loaded only when a workbook is written (a quarter of a second).
+    from scheduler.outputs import workbook  # noqa: PLC0415
+
+    return _atomic(Path(path), workbook.rota_workbook(tables, by_site).save)
 
 
 def write_workbook(path: Path, tables: dict[str, Table]) -> Path:
     """A workbook of plain tables (one sheet each, header bold and frozen), written atomically."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, (header, rows) in tables.items():
-        _fill_sheet(workbook.create_sheet(name), header, rows)
-    return _atomic(Path(path), workbook.save)
+    from scheduler.outputs import workbook  # noqa: PLC0415 - likewise
+
+    return _atomic(Path(path), workbook.plain_workbook(tables).save)
 
 
 def write_exports(

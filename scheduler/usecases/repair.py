@@ -24,7 +24,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler.checks.explain import ShortfallNote
-from scheduler.checks.validator import ValidationReport, check_rota, coverage_of
+from scheduler.checks.validator import (
+    ValidationReport,
+    check_after_change,
+    check_rota,
+    coverage_of,
+)
 from scheduler.domain import DAY_NAMES, Assignment, Bundle, iso_week_label, parse_iso_week
 from scheduler.horizon import Horizon
 from scheduler.outputs.exports import atomic_write_text, rota_rows, write_csv
@@ -301,10 +306,18 @@ def _begun_slots(
 
 
 def _checked_repair(
-    bundle: Bundle, dates: Sequence[dt.date], assignments: Sequence[Assignment]
+    bundle: Bundle,
+    dates: Sequence[dt.date],
+    published: tuple[ValidationReport, frozenset[Assignment]],
+    assignments: Sequence[Assignment],
 ) -> ValidationReport:
-    """The validator's report of the repaired rota; ``InvalidRotaError`` if it breaks a rule."""
-    report = check_rota(bundle, dates, list(assignments))
+    """The validator's report of the repaired rota; ``InvalidRotaError`` if it breaks a rule.
+
+    Worked out from the published rota's report: only the people and rooms the repair
+    changed are judged again (``check_after_change``, the same verdict as a whole check).
+    """
+    checked, cells = published
+    report = check_after_change(bundle, dates, checked, cells, assignments)
     if not report.ok:
         details = "; ".join(v.message for v in report.violations[:5])
         raise InvalidRotaError(
@@ -357,7 +370,7 @@ def propose_repair(
         return RepairOutcome(
             week, dates, repaired.window, published, result, None, (), (), None, shortfall_before
         )
-    report = _checked_repair(bundle, dates, result.assignments)
+    report = _checked_repair(bundle, dates, (before, published), result.assignments)
     changes = tuple(changes_between(published, result.assignments))
     return RepairOutcome(
         week=week,
