@@ -37,7 +37,8 @@ whole shortfall in every rota and is added as a constant.  Every rota's
 objective is a whole multiple of the greatest common divisor of its terms'
 points, so the bound is rounded up to one.
 
-Used by ``rotapool bench curtois --colgen SECONDS`` (``scheduler.bench``).
+Used by ``rotapool bench curtois --colgen SECONDS`` (``scheduler.bench``), and by
+``solver.guided``, whose first rota follows the LP's solution.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
@@ -254,6 +256,8 @@ class Master:
         self.choose = {sid: self.lp.Constraint(1, 1) for sid in people}
         self.seen: set[tuple[str, tuple[Key, ...]]] = set()
         self.columns = 0
+        self.chosen: list[tuple[Column, pywraplp.Variable]] = []  # each column and its variable
+        self.weights: list[float] = []  # each column's weight in the last LP solved
 
     def _need_rows(self, cover: CoverCost) -> pywraplp.Constraint:
         """``fills - count = 0``, and the count's shortfalls and excess paid as slacks."""
@@ -280,6 +284,7 @@ class Master:
             return False
         self.seen.add(key)
         var = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.chosen.append((column, var))
         self.objective.SetCoefficient(var, column.cost)
         self.choose[column.staff_id].SetCoefficient(var, 1)
         for i in column.fills:
@@ -298,12 +303,22 @@ class Master:
                     added += self.add(column)
         return added
 
+    def worked(self) -> dict[Key, float]:
+        """How much of each option the last LP solved works (its schedules' weights summed)."""
+        out: dict[Key, float] = defaultdict(float)
+        for (column, _), weight in zip(self.chosen, self.weights, strict=False):
+            if weight > TOLERANCE:
+                for key in column.keys:
+                    out[key] += weight
+        return dict(out)
+
     def solve(self) -> tuple[float, Duals]:
         """The LP's value in points and its duals."""
         self.objective.SetMinimization()
         status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"the master LP ended with status {status}")
+        self.weights = [var.solution_value() for _, var in self.chosen]
         return self.objective.Value(), Duals(
             {i: row.dual_value() for i, row in self.link.items()},
             {sid: row.dual_value() for sid, row in self.choose.items()},
@@ -329,7 +344,9 @@ class ColgenResult:
     ``bound`` is rounded up to a whole point (every rota's objective is a whole
     number of points); None when no round of pricing finished in time.
     ``lp_value`` is the last master LP's value: the LP bound lies between the two,
-    and ``converged`` says they met.
+    and ``converged`` says they met.  ``worked`` is that LP's solution read as
+    options: how much of each one its schedules work, between 0 and 1 (``guided``
+    fixes what it settles).
     """
 
     bound: float | None
@@ -338,6 +355,7 @@ class ColgenResult:
     columns: int
     converged: bool
     seconds: float
+    worked: dict[Key, float] = field(default_factory=dict)
 
 
 def colgen_bound(
@@ -397,6 +415,7 @@ def colgen_bound(
         columns=master.columns,
         converged=lp_value is not None and whole >= lp_value - TOLERANCE,
         seconds=time.monotonic() - started,
+        worked={} if lp_value is None else master.worked(),
     )
 
 

@@ -19,6 +19,7 @@ from solver.budget import polish_seconds, search_seconds
 from solver.conflicts import explain_infeasibility, unreachable_pins
 from solver.construct import plan_by_person
 from solver.decompose import plan_by_clusters
+from solver.guided import guide, worth_guiding
 from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
 from solver.result import (
     NeedCover,
@@ -145,14 +146,10 @@ def solve(
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = search_seconds(options.time_limit, built)
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
-    share = search * BY_PERSON_SHARE
-    person_by_person = len(horizon.dates) >= BY_PERSON_DAYS and (
-        len(horizon.staff) * BY_PERSON_SECONDS <= share
-    )
-    by_person = person_by_person and _seed_by_person(m, options, share, stop)
+    seeded, lp_bound = _seed_first(m, options, (started, search), stop)
     # Of the time left: a failed construction has spent its share (Instance21 ran 14 s over).
     anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
-    if not by_person and _seed_with_any_rota(m, options, anyrota, watcher) is False:
+    if not seeded and _seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
     _seed_with_clusters(m, options, search_seconds(options.time_limit, _since(started)), stop)
     left = search_seconds(options.time_limit, _since(started))
@@ -177,11 +174,44 @@ def solve(
         if kept is not None and kept.shortfall <= floor.people:
             result = dataclasses.replace(kept, build_seconds=built)
     return dataclasses.replace(
-        result,
+        _with_bound(result, lp_bound),
         shortfall_floor=floor.people,
         shortfall_proven=floor.proven,
         shortfall_proven_at=proven_at,
     )
+
+
+def _seed_first(
+    m: RotaModel,
+    options: SolveOptions,
+    timing: tuple[float, float],
+    stop: threading.Event | None,
+) -> tuple[bool, float | None]:
+    """Seed the search from the LP over personal schedules where it suits the horizon
+    (guided.py), else person by person on long horizons where everyone fits in their
+    share; whether a rota was hinted, and the LP's bound (None without one)."""
+    started, search = timing
+    lp_bound = None
+    if worth_guiding(m.horizon, search):
+        guidance = guide(m, options, search, stop)
+        lp_bound = guidance.bound
+        if guidance.rota is not None:
+            _hint_everything(m, guidance.rota)
+            return True, lp_bound
+    share = search_seconds(options.time_limit, _since(started)) * BY_PERSON_SHARE
+    person_by_person = len(m.horizon.dates) >= BY_PERSON_DAYS and (
+        len(m.horizon.staff) * BY_PERSON_SECONDS <= share
+    )
+    return person_by_person and _seed_by_person(m, options, share, stop), lp_bound
+
+
+def _with_bound(result: SolveResult, lp_bound: float | None) -> SolveResult:
+    """The result with the LP's bound when it proves more than CP-SAT's (never above the
+    objective: both are lower bounds of the optimum, which the rota cannot beat)."""
+    if lp_bound is None or result.objective is None:
+        return result
+    bound = max(result.bound or 0.0, min(lp_bound, result.objective))
+    return dataclasses.replace(result, bound=bound)
 
 
 def _person_by_person_only(horizon: Horizon, options: SolveOptions) -> bool:
