@@ -56,6 +56,7 @@ BUILD_SECONDS_PER_OPTION = 30e-6  # measured: 25-30 s for Instance24's 1.04 mill
 # CP-SAT interleaves).  Measured in BENCHMARKS.md against max_lp + core, which
 # proves the sample networks as fast but finds worse rotas on long horizons.
 TWO_WORKER_SUBSOLVERS = ("max_lp", "default_lp")
+BOUND_TOLERANCE = 1e-9  # relative: a bound this close to the objective meets it (float sums)
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -207,11 +208,14 @@ def _seed_first(
 
 def _with_bound(result: SolveResult, lp_bound: float | None) -> SolveResult:
     """The result with the LP's bound when it proves more than CP-SAT's (never above the
-    objective: both are lower bounds of the optimum, which the rota cannot beat)."""
+    objective: both are lower bounds of the optimum, which the rota cannot beat); a rota
+    whose objective the bound meets is proven optimal."""
     if lp_bound is None or result.objective is None:
         return result
     bound = max(result.bound or 0.0, min(lp_bound, result.objective))
-    return dataclasses.replace(result, bound=bound)
+    met = bound >= result.objective - BOUND_TOLERANCE * max(1.0, abs(result.objective))
+    status = SolveStatus.OPTIMAL if met and result.status.has_rota else result.status
+    return dataclasses.replace(result, bound=bound, status=status)
 
 
 def _person_by_person_only(horizon: Horizon, options: SolveOptions) -> bool:

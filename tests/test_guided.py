@@ -115,3 +115,5 @@ def test_the_lp_bound_counts_only_where_it_proves_more(
     result = SolveResult(SolveStatus.FEASIBLE, objective=objective, bound=cp_sat)
     assert _with_bound(result, lp).bound == expected
     assert _with_bound(result, None).bound == cp_sat
+    proven = SolveStatus.OPTIMAL if expected == objective else SolveStatus.FEASIBLE
+    assert _with_bound(result, lp).status is proven
