@@ -32,6 +32,7 @@ from scheduler.horizon import Horizon
 from solver.colgen import NoScheduleError, colgen_bound
 from solver.model import RotaModel
 from solver.result import SolveOptions
+from solver.stopping import stoppable
 
 MIN_DAYS = 14  # horizons of two weeks or more: personal rules over weeks
 LP_SHARE = 1 / 2  # of the search time, at most, for the LP
@@ -81,12 +82,16 @@ def guide(
         return Guidance(None, None, time.monotonic() - started)
     if not lp.worked or (stop is not None and stop.is_set()):
         return Guidance(None, lp.bound, time.monotonic() - started)
-    rota = around(m, lp.worked, options, search * FIX_SHARE)
+    rota = around(m, lp.worked, options, search * FIX_SHARE, stop)
     return Guidance(rota, lp.bound, time.monotonic() - started)
 
 
 def around(
-    m: RotaModel, worked: dict, options: SolveOptions, seconds: float
+    m: RotaModel,
+    worked: dict,
+    options: SolveOptions,
+    seconds: float,
+    stop: threading.Event | None = None,
 ) -> cp_model.CpSolver | None:
     """The best rota with every option the LP settles fixed as it is; None if none in time.
 
@@ -105,5 +110,8 @@ def around(
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
     solver.parameters.max_time_in_seconds = seconds
-    status = solver.solve(near)
+    with stoppable(solver, stop):
+        status = solver.solve(near)
+    if stop is not None and stop.is_set():
+        return None
     return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None

@@ -87,6 +87,13 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         """What a watcher of the next step carries on from: best score and rotas counted."""
         return {"best": self.best, "solutions": self.solutions}
 
+    def found(self, score: float, bound: float) -> None:
+        """A rota found by a step outside CP-SAT's search, reported like the search's own."""
+        self.solutions += 1
+        if self._progress is not None and score < self.best:
+            self._progress(Progress(score, bound, time.monotonic() - self._started, self.solutions))
+        self.best = min(self.best, score)
+
     def on_solution_callback(self) -> None:
         self.solutions += 1
         if self._progress is None:
@@ -147,7 +154,7 @@ def solve(
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = search_seconds(options.time_limit, built)
     watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
-    seeded, lp_bound = _seed_first(m, options, (started, search), stop)
+    seeded, lp_bound = _seed_first(m, options, (started, search), stop, watcher)
     # Of the time left: a failed construction has spent its share (Instance21 ran 14 s over).
     anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
     if not seeded and _seed_with_any_rota(m, options, anyrota, watcher) is False:
@@ -187,6 +194,7 @@ def _seed_first(
     options: SolveOptions,
     timing: tuple[float, float],
     stop: threading.Event | None,
+    watcher: _Watcher,
 ) -> tuple[bool, float | None]:
     """Seed the search from the LP over personal schedules where it suits the horizon
     (guided.py), else person by person on long horizons where everyone fits in their
@@ -198,6 +206,7 @@ def _seed_first(
         lp_bound = guidance.bound
         if guidance.rota is not None:
             _hint_everything(m, guidance.rota)
+            watcher.found(guidance.rota.objective_value / SCALE, lp_bound or 0.0)
             return True, lp_bound
     share = search_seconds(options.time_limit, _since(started)) * BY_PERSON_SHARE
     person_by_person = len(m.horizon.dates) >= BY_PERSON_DAYS and (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import threading
 
 import pytest
 
@@ -20,9 +21,9 @@ from scheduler.bench.curtois_format import parse_instance
 from scheduler.bench.curtois_map import roster_of
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
-from solver import SolveOptions, SolveResult, SolveStatus, guided, solve
+from solver import Progress, SolveOptions, SolveResult, SolveStatus, guided, solve
 from solver.colgen import colgen_bound
-from solver.model import RotaModel
+from solver.model import SCALE, RotaModel
 from solver.rules import build
 from solver.solve import _with_bound
 from tests.test_colgen import TINY_OPTIMUM, _horizon
@@ -117,3 +118,36 @@ def test_the_lp_bound_counts_only_where_it_proves_more(
     assert _with_bound(result, None).bound == cp_sat
     proven = SolveStatus.OPTIMAL if expected == objective else SolveStatus.FEASIBLE
     assert _with_bound(result, lp).status is proven
+
+
+def test_a_stop_ends_the_search_around_the_lp_without_a_rota() -> None:
+    m = _model()
+    worked = colgen_bound(m.horizon, OPTIONS, 30).worked
+    stop = threading.Event()
+    stop.set()
+    assert guided.around(m, worked, OPTIONS, 10, stop) is None
+
+
+def test_the_guided_rota_is_reported_as_progress(
+    a_week_counts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guidance: list[guided.Guidance] = []
+    real = guided.guide
+    steps = importlib.import_module("solver.solve")
+    monkeypatch.setattr(steps, "guide", lambda *args: guidance.append(real(*args)) or guidance[-1])
+    reports: list[Progress] = []
+    before_the_search: list[int] = []  # reports made when the steps after the seeding begin
+    clusters = steps._seed_with_clusters
+    monkeypatch.setattr(
+        steps,
+        "_seed_with_clusters",
+        lambda *args: before_the_search.append(len(reports)) or clusters(*args),
+    )
+    result = solve(_horizon(parse_instance(TINY, "Tiny")), OPTIONS, progress=reports.append)
+    rota = guidance[0].rota
+    assert rota is not None
+    assert before_the_search == [1]
+    assert reports[0].objective == pytest.approx(rota.objective_value / SCALE)
+    scores = [r.objective for r in reports]
+    assert scores == sorted(scores, reverse=True)  # each report better than the last
+    assert scores[-1] == pytest.approx(result.objective)
