@@ -29,18 +29,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import itertools
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from scheduler.domain import Assignment, Bundle, Staff
 from scheduler.horizon import Horizon, Need, Shift
 from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions
-from solver.rules import build
+from solver.rules import add_goals, build
 
 MIN_PERSON_SECONDS = 0.5  # the least a person's re-plan is given
 # A first schedule's tries: each with a new seed and a longer limit; the last runs on
@@ -64,6 +67,17 @@ class Roster:
 
     horizon: Horizon
     schedules: dict[str, list[Key]] = dataclasses.field(default_factory=dict)
+    # Each person's share of the needs' counts, kept with the schedule it was counted from,
+    # and their sum: counting everyone's sessions again for each person made a year's
+    # construction quadratic.
+    _counted: dict[str, tuple[list[Key], Counter[int]]] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
+    _total: Counter[int] = dataclasses.field(default_factory=Counter, repr=False)
+
+    @functools.cached_property
+    def _by_slot(self) -> Slots:
+        return needs_by_slot(self.horizon)
 
     def keys(self, but: str | None = None) -> Iterable[Key]:
         for staff_id, keys in self.schedules.items():
@@ -72,6 +86,24 @@ class Roster:
 
     def assignments(self) -> tuple[Assignment, ...]:
         return tuple(sorted(Assignment(k[1], k[2], k[3], k[0]) for k in self.keys()))
+
+    def filled(self, but: str | None = None) -> Counter[int]:
+        """How many people of the roster each need has (``filled_counts``), ``but`` left out."""
+        for staff_id in set(self._counted) - set(self.schedules):
+            self._total.subtract(self._counted.pop(staff_id)[1])
+        for staff_id, keys in self.schedules.items():
+            counted = self._counted.get(staff_id)
+            if counted is None or counted[0] != keys:
+                if counted is not None:
+                    self._total.subtract(counted[1])
+                counts = filled_counts(self.horizon, keys, self._by_slot)
+                counted = (list(keys), Counter(counts))
+                self._counted[staff_id] = counted
+                self._total.update(counted[1])
+        total = self._total.copy()
+        if but in self._counted:
+            total.subtract(self._counted[but][1])
+        return +total  # the needs nobody fills are left out
 
 
 def person_bundle(bundle: Bundle, person: Staff) -> Bundle:
@@ -112,11 +144,22 @@ def residual_needs(
     return tuple(out)
 
 
-def filled_counts(horizon: Horizon, keys: Iterable[Key]) -> dict[int, int]:
-    """How many of these options each need has (an option fills the first row that fits it)."""
-    by_slot: dict[tuple[dt.date, str, str], list[Need]] = defaultdict(list)
+Slots = dict[tuple[dt.date, str, str], list[Need]]
+
+
+def needs_by_slot(horizon: Horizon) -> Slots:
+    """The horizon's needs under their (date, session, site), in order."""
+    by_slot: Slots = defaultdict(list)
     for need in horizon.needs:
         by_slot[(need.date, need.session_id, need.site_id)].append(need)
+    return by_slot
+
+
+def filled_counts(
+    horizon: Horizon, keys: Iterable[Key], by_slot: Slots | None = None
+) -> dict[int, int]:
+    """How many of these options each need has (an option fills the first row that fits it)."""
+    by_slot = needs_by_slot(horizon) if by_slot is None else by_slot
     staff = {p.staff_id: p for p in horizon.staff}
     counts: dict[int, int] = defaultdict(int)
     for key in keys:
@@ -161,6 +204,7 @@ def plan_person(
     seconds: float,
     *,
     at_least: float = 0.0,
+    model: RotaModel | None = None,
 ) -> list[Key] | None:
     """The best schedule for one person with everyone else in ``roster`` fixed; None if none.
 
@@ -169,10 +213,14 @@ def plan_person(
     start, any valid schedule (``first_schedule``) being the fallback; on a longer one
     any valid schedule comes first and is then priced with what is left of
     ``seconds``.  A first schedule is searched for up to ``at_least`` seconds.
+    ``model`` is the person's ``hard_model`` when it was built beforehand.
     """
     started = time.monotonic()
-    m = person_model(horizon, person, roster)
+    m = hard_model(horizon, person) if model is None else model
+    keep_out_of_full_rooms(m, horizon, person, roster)
     current = set(roster.schedules.get(person.staff_id, ()))
+    if current or len(horizon.dates) <= PRICE_FIRST_DAYS:
+        add_person_goals(m, horizon, person, roster)
     if current:
         for key, var in m.x.items():
             m.model.add_hint(var, key in current)
@@ -183,15 +231,16 @@ def plan_person(
             first = first_schedule(m, options, at_least - seconds)
             return None if first is None else [k for k, x in m.x.items() if first.value(x)]
     else:
+        hint_shortfalls(m, roster.filled(but=person.staff_id))
         first = first_schedule(m, options, max(at_least, seconds))
         if first is None:
             return None
         current = {key for key, var in m.x.items() if first.value(var)}
-        hint_solution(m, first)
-        left = seconds - (time.monotonic() - started)
-        if left < MIN_PRICE_SECONDS:
+        if seconds - (time.monotonic() - started) < MIN_PRICE_SECONDS:
             return sorted(current)
-        solver, status = _search(m, options, left)
+        hint_solution(m, first)
+        add_person_goals(m, horizon, person, roster)
+        solver, status = _search(m, options, seconds - (time.monotonic() - started))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return sorted(current) if current else None
     return sorted(key for key, var in m.x.items() if solver.value(var))
@@ -199,18 +248,45 @@ def plan_person(
 
 def person_model(horizon: Horizon, person: Staff, roster: Roster) -> RotaModel:
     """One person's model: their rules, the demand others left, and no room already full."""
-    sid = person.staff_id
-    others = list(roster.keys(but=sid))
-    pins = [(f.staff_id, f.date, f.session_id, f.site_id) for f in horizon.bundle.fixed]
-    full = full_rooms(horizon, others + [p for p in pins if p[0] != sid])
-    part = Horizon(person_bundle(horizon.bundle, person), horizon.dates)
-    part.needs = residual_needs(horizon.needs, filled_counts(horizon, others), person)
+    m = hard_model(horizon, person)
+    keep_out_of_full_rooms(m, horizon, person, roster)
+    add_person_goals(m, horizon, person, roster)
+    return m
+
+
+def hard_model(horizon: Horizon, person: Staff) -> RotaModel:
+    """One person's model with their hard rules alone: the same whoever else is planned.
+
+    It depends on no other person's schedule (rooms and goals are added later, by
+    ``keep_out_of_full_rooms`` and ``add_person_goals``), so it can be built ahead,
+    while someone else's schedule is searched.
+    """
+    needs = tuple(need for need in horizon.needs if need.admits(person))
+    part = horizon.for_part(person_bundle(horizon.bundle, person), needs)
     with gc_paused():
-        m = build(RotaModel(part))
+        return build(RotaModel(part), soft=False)
+
+
+def keep_out_of_full_rooms(m: RotaModel, horizon: Horizon, person: Staff, roster: Roster) -> None:
+    """Leave out the options whose rooms the others (and every pin) already fill."""
+    sid = person.staff_id
+    pins = [(f.staff_id, f.date, f.session_id, f.site_id) for f in horizon.bundle.fixed]
+    taken = itertools.chain(roster.keys(but=sid), (p for p in pins if p[0] != sid))
+    full = full_rooms(horizon, taken)
     for key, var in m.x.items():
         if (key[1], key[2], key[3]) in full:
             m.model.add(var == 0)
-    return m
+
+
+def add_person_goals(m: RotaModel, horizon: Horizon, person: Staff, roster: Roster) -> None:
+    """Add the person's goals, each demand row reduced by the others now in ``roster``.
+
+    The hard rules read which rows a person fits, never their ``min`` or ``target``,
+    so a model built earlier takes the rows as they are now before its goals are added.
+    """
+    m.horizon.needs = residual_needs(horizon.needs, roster.filled(but=person.staff_id), person)
+    with gc_paused():
+        add_goals(m)
 
 
 def first_schedule(m: RotaModel, options: SolveOptions, seconds: float) -> cp_model.CpSolver | None:
@@ -237,6 +313,7 @@ def first_schedule(m: RotaModel, options: SolveOptions, seconds: float) -> cp_mo
         solver.parameters.linearization_level = 0
         solver.parameters.max_time_in_seconds = min(left, limit)
         solver.parameters.stop_after_first_solution = True
+        _light_presolve(solver.parameters)
         status = solver.solve(m.model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = solver
@@ -245,6 +322,47 @@ def first_schedule(m: RotaModel, options: SolveOptions, seconds: float) -> cp_mo
             break
     m.objective()
     return found
+
+
+def hint_shortfalls(m: RotaModel, filled: Counter[int]) -> None:
+    """Hint each date's session most short of people, so a first schedule fills gaps.
+
+    A first schedule ignores the goals (building them costs as much as the hard
+    rules), and one found blind leaves the demand to chance.  The hint costs a pass
+    over the person's options: on each date, the option whose row is furthest below
+    its ``min`` (then its ``target``), in people times the row's weight, is hinted
+    on and the others off (hinting only the first made no difference); CP-SAT
+    follows the hint as far as the hard rules allow.
+    """
+    gaps: dict[tuple[dt.date, str, str], tuple[float, float]] = {}
+    for need in m.horizon.needs:
+        slot = (need.date, need.session_id, need.site_id)
+        if slot not in gaps:  # an option fills the first row that fits it (filled_counts)
+            row, have = need.demand, filled.get(need.index, 0)
+            short = (max(0, row.min - have), max(0, row.target - have))
+            gaps[slot] = (short[0] * row.weight, short[1] * row.weight)
+    best: dict[dt.date, tuple[tuple[float, float], Key]] = {}
+    for key in m.x:
+        gap = gaps.get((key[1], key[2], key[3]), (0.0, 0.0))
+        if gap > (0.0, 0.0) and (key[1] not in best or gap > best[key[1]][0]):
+            best[key[1]] = (gap, key)
+    chosen = {key for _, key in best.values()}
+    hint = m.model.proto.solution_hint  # in two calls, not one per option
+    hint.vars.extend(var.index for var in m.x.values())
+    hint.values.extend(int(key in chosen) for key in m.x)
+
+
+def _light_presolve(parameters: cp_model_helper.SatParameters) -> None:
+    """Presolve a person's model lightly: most of a first schedule's time was its presolve.
+
+    Over a year (~7,000 options) CP-SAT spent ~0.55 s presolving (two rounds, probing,
+    symmetries, the search for overlapping linear constraints) and ~0.07 s searching;
+    with one round and none of those a first schedule takes 0.1-0.2 s.
+    """
+    parameters.max_presolve_iterations = 1
+    parameters.cp_model_probing_level = 0
+    parameters.symmetry_level = 0
+    parameters.find_big_linear_overlap = False
 
 
 def hint_solution(m: RotaModel, values: cp_model.CpSolver) -> None:
@@ -267,6 +385,27 @@ def _search(
     return solver, solver.solve(m.model)
 
 
+def models_ahead(horizon: Horizon, people: list[Staff]) -> Iterator[RotaModel]:
+    """Each person's ``hard_model`` in turn, the next built while this one is searched.
+
+    Building a person's year is Python (~0.25 s) and searching it is CP-SAT, which
+    lets go of the interpreter: on two cores the two overlap, and a person costs the
+    longer of the two instead of their sum.  Nothing else is shared with the builder.
+    """
+    if not people:
+        return
+    with ThreadPoolExecutor(max_workers=1) as builder:
+        pending = builder.submit(hard_model, horizon, people[0])
+        try:
+            for following in [*people[1:], None]:
+                m = pending.result()
+                if following is not None:
+                    pending = builder.submit(hard_model, horizon, following)
+                yield m
+        finally:  # a caller that stops early does not wait for a build not yet begun
+            pending.cancel()
+
+
 def construct(
     horizon: Horizon,
     options: SolveOptions,
@@ -287,13 +426,13 @@ def construct(
     give_up = seconds if give_up is None else give_up
     roster = Roster(horizon)
     people = list(horizon.staff)
-    for i, person in enumerate(people):
+    for i, (person, m) in enumerate(zip(people, models_ahead(horizon, people), strict=True)):
         spent = time.monotonic() - started
         if (stop is not None and stop.is_set()) or spent >= give_up:
             return None  # far behind: the rest of the search gets the time
         share = (seconds - spent) / (len(people) - i)
         at_least = min(MIN_FIRST_SECONDS, give_up - spent)
-        schedule = plan_person(horizon, person, roster, options, share, at_least=at_least)
+        schedule = plan_person(horizon, person, roster, options, share, at_least=at_least, model=m)
         if schedule is None:
             return None
         roster.schedules[person.staff_id] = schedule
@@ -313,16 +452,16 @@ def improve(
     """
     started = time.monotonic()
     people = list(roster.horizon.staff)
-    overhead = 0.0  # the longest a re-plan took beyond its search time (building its model)
+    overhead = 0.0  # the longest a re-plan took beyond its search time (adding its goals)
     while True:
         changed = False
-        for person in people:
+        for person, m in zip(people, models_ahead(roster.horizon, people), strict=True):
             left = seconds - (time.monotonic() - started)
             if left < MIN_PERSON_SECONDS + overhead or (stop is not None and stop.is_set()):
                 return roster
             share = max(MIN_PERSON_SECONDS, (left - overhead) / len(people))
             began = time.monotonic()
-            schedule = plan_person(roster.horizon, person, roster, options, share)
+            schedule = plan_person(roster.horizon, person, roster, options, share, model=m)
             overhead = max(overhead, time.monotonic() - began - share)
             if schedule is not None and schedule != roster.schedules[person.staff_id]:
                 roster.schedules[person.staff_id] = schedule

@@ -76,12 +76,19 @@ def _keys_by_day(m: RotaModel, staff_id: str) -> dict[object, list[Key]]:
 
 
 def _slots_of(m: RotaModel, staff_id: str) -> list[Slot]:
-    """A person's options grouped by session and date, in order of real start."""
+    """A person's options grouped by session and date, in order of real start.
+
+    Three rules ask for them: they are grouped once per person and model (read only).
+    """
+    cached = m.memo.get(("slots", staff_id))
+    if cached is not None:
+        return cached
     by_slot: dict[tuple[dt.date, str], list[Key]] = defaultdict(list)
     for key in m.keys_of(staff_id):
         by_slot[(key[1], key[2])].append(key)
     slots = [(m.horizon.shifts[slot], keys) for slot, keys in by_slot.items()]
-    return sorted(slots, key=lambda s: (s[0].start, s[0].session_id))
+    m.memo[("slots", staff_id)] = sorted(slots, key=lambda s: (s[0].start, s[0].session_id))
+    return m.memo[("slots", staff_id)]
 
 
 def _clashing_groups(m: RotaModel, slots: list[Slot], skip_same_date: bool) -> Iterable[list[Key]]:
@@ -94,7 +101,8 @@ def _clashing_groups(m: RotaModel, slots: list[Slot], skip_same_date: bool) -> I
     for i, (first, keys_1) in enumerate(slots):
         if len(keys_1) > 1 and not skip_same_date:
             yield keys_1
-        for second, keys_2 in slots[i + 1 :]:
+        for j in range(i + 1, len(slots)):  # not a slice: a year's slots copied per slot
+            second, keys_2 = slots[j]
             if second.start >= first.end + travel:
                 break  # in order of start: no later slot can clash with the first
             if skip_same_date and first.date == second.date:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ortools.sat.python import cp_model
 from ortools.util.python import sorted_interval_list
@@ -65,21 +67,31 @@ class PenaltyTerm:
         return round(self.coefficient * SCALE)
 
 
+_pausing = threading.Lock()
+_paused = {"builds": 0, "was_enabled": False}  # builds under way in any thread
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a model is built.
 
     Building allocates millions of small objects and no cycles worth
     collecting; the collector's repeated passes over them cost a quarter of
-    the build time of a year-long horizon.
+    the build time of a year-long horizon.  Builds may overlap in two threads
+    (``construct.models_ahead``): the collector resumes when the last one ends.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    with _pausing:
+        if _paused["builds"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["builds"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pausing:
+            _paused["builds"] -= 1
+            if _paused["builds"] == 0 and _paused["was_enabled"]:
+                gc.enable()
 
 
 class RotaModel:
@@ -108,6 +120,8 @@ class RotaModel:
         # Which options exist at all (None: every one that fits a need).  A repair offers
         # only what may change and what must stay: an option left out is never worked.
         self._offered = offered
+        # What a rule works out once and another reuses (``hard_rules._slots_of``).
+        self.memo: dict[tuple[str, str], Any] = {}
         self._create_assignment_vars()
 
     # -- variables ---------------------------------------------------------------

@@ -110,7 +110,17 @@ def build(m: RotaModel, *, soft: bool = True) -> RotaModel:
     for rule in HARD_RULES:
         rule.apply(m)
     if soft:
-        for rule in SOFT_RULES:
-            rule.apply(m)
-        m.objective()
+        add_goals(m)
+    return m
+
+
+def add_goals(m: RotaModel) -> RotaModel:
+    """Add the soft rules and the objective to a model built with the hard rules alone.
+
+    A search for any valid rota needs no goals; building them for nothing costs
+    as much as the hard rules do.
+    """
+    for rule in SOFT_RULES:
+        rule.apply(m)
+    m.objective()
     return m

@@ -16,7 +16,19 @@ from scheduler.checks.validator import check_rota
 from scheduler.domain import Assignment
 from scheduler.horizon import Horizon
 from solver import SolveOptions, SolveStatus, solve
-from solver.construct import Roster, construct, improve, plan_by_person, plan_person
+from solver import construct as construct_module
+from solver.construct import (
+    Roster,
+    construct,
+    filled_counts,
+    hard_model,
+    hint_shortfalls,
+    improve,
+    models_ahead,
+    person_bundle,
+    plan_by_person,
+    plan_person,
+)
 
 OPTIONS = SolveOptions(time_limit=10, workers=1, seed=3)
 # The published instances are read where the machine keeps them, never copied in (as
@@ -173,3 +185,69 @@ def test_the_solver_seeded_by_person_returns_a_valid_rota() -> None:
     result = solve(horizon, OPTIONS)
     assert result.status is SolveStatus.OPTIMAL
     assert check_rota(horizon.bundle, horizon.dates, result.assignments).ok
+
+
+def test_a_part_of_a_horizon_shares_its_shifts_and_keeps_its_own_needs() -> None:
+    _, horizon = _tiny()
+    person = horizon.staff[1]
+    part = horizon.for_part(person_bundle(horizon.bundle, person), horizon.needs[:3])
+    fresh = Horizon(person_bundle(horizon.bundle, person), horizon.dates)
+    assert part.shifts is horizon.shifts and part.shifts == fresh.shifts
+    assert part.needs == horizon.needs[:3] and part.staff == (person,)
+    assert part.whole_days_off(person.staff_id) == fresh.whole_days_off(person.staff_id)
+    assert part.whole_days_off(horizon.staff[0].staff_id) == set()  # the others are not in it
+    night = dataclasses.replace(horizon.bundle, session_types=horizon.bundle.session_types[:1])
+    with pytest.raises(ValueError):
+        horizon.for_part(night, horizon.needs)
+
+
+def test_the_needs_filled_follow_every_change_of_the_roster() -> None:
+    instance, horizon = _tiny()
+    roster = Roster(horizon, {"A": _keys(instance, "A", tuple("DD-----"))})
+    assert roster.filled() == filled_counts(horizon, roster.keys())
+    roster.schedules["B"] = _keys(instance, "B", tuple("D--DD--"))
+    roster.schedules["A"] = _keys(instance, "A", tuple("-NN----"))
+    assert roster.filled() == filled_counts(horizon, roster.keys())
+    assert roster.filled(but="B") == filled_counts(horizon, roster.keys(but="B"))
+    del roster.schedules["A"]
+    assert roster.filled() == filled_counts(horizon, roster.keys())
+
+
+def test_a_first_schedule_is_hinted_towards_the_rows_most_short() -> None:
+    instance, horizon = _tiny()
+    # B is on day 1's D (2 wanted) and day 3's D (1 wanted).
+    roster = Roster(horizon, {"B": _keys(instance, "B", tuple("-D-D---"))})
+    person = next(p for p in horizon.staff if p.staff_id == "A")
+    m = hard_model(horizon, person)
+    hint_shortfalls(m, roster.filled(but="A"))
+    proto = m.model.proto.solution_hint
+    values = dict(zip(proto.vars, proto.values, strict=True))
+    hinted = {key for key, var in m.x.items() if values[var.index]}
+    # Each date's D row weighs 2 and its N row 1: D wherever it is short, N on day 3 only,
+    # where B already fills the D.
+    assert hinted == set(_keys(instance, "A", tuple("DDDNDDD")))
+
+
+def test_a_model_built_ahead_prices_the_rows_as_they_are_when_it_is_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Past PRICE_FIRST_DAYS a first schedule comes first and is priced after; the model
+    # here is built before B is placed, as ``models_ahead`` builds it.
+    monkeypatch.setattr(construct_module, "PRICE_FIRST_DAYS", 0)
+    instance, horizon = _tiny()
+    person = next(p for p in horizon.staff if p.staff_id == "A")
+    early = hard_model(horizon, person)
+    fixed = {"B": _keys(instance, "B", tuple("DD-DD--"))}
+    roster = Roster(horizon, dict(fixed))
+    schedule = plan_person(horizon, person, roster, OPTIONS, 10, model=early)
+    assert schedule is not None
+    assert _score(instance, {**fixed, "A": schedule}) == _brute_force(instance, "A", fixed)
+
+
+def test_models_built_ahead_are_each_persons_own_in_turn() -> None:
+    _, horizon = _tiny()
+    people = list(horizon.staff)
+    models = list(models_ahead(horizon, people))
+    assert [m.horizon.staff for m in models] == [(p,) for p in people]
+    assert [sorted(m.x) for m in models] == [sorted(hard_model(horizon, p).x) for p in people]
+    assert all(not m.penalties for m in models)  # hard rules alone: goals come later

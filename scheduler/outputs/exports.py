@@ -28,7 +28,6 @@ from scheduler.horizon import applicable_rows, bank_holiday_sites, duties
 from scheduler.money import SECONDS_PER_HOUR, cents
 from scheduler.outputs.cells import Cell, Grid, Header, Row, Table, neutralise
 
-
 ROTA_HEADER: Header = (
     "week",
     "date",
