@@ -22,7 +22,6 @@ had not converged after 60 s, and CP-SAT's own bound is within a few percent).
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -30,7 +29,7 @@ from ortools.sat.python import cp_model
 from scheduler.domain import Staff
 from scheduler.horizon import Horizon
 from solver.colgen import NoScheduleError, colgen_bound
-from solver.model import RotaModel
+from solver.model import Key, RotaModel
 from solver.result import SolveOptions
 from solver.stopping import stoppable
 
@@ -47,7 +46,6 @@ class Guidance:
 
     rota: cp_model.CpSolver | None  # a solution of the full model, fixed options and all
     bound: float | None  # the Lagrangian bound, in objective units
-    seconds: float
 
 
 def worth_guiding(horizon: Horizon, search: float) -> bool:
@@ -75,20 +73,19 @@ def guide(
 ) -> Guidance:
     """The LP over schedules in ``LP_SHARE`` of ``search``, then the full model searched with
     what the LP settles fixed, in ``FIX_SHARE`` of it (or until proven best there)."""
-    started = time.monotonic()
     try:
         lp = colgen_bound(m.horizon, options, search * LP_SHARE, stop)
     except (NoScheduleError, ValueError):  # no rota at all, or no bound: the other steps say
-        return Guidance(None, None, time.monotonic() - started)
+        return Guidance(None, None)
     if not lp.worked or (stop is not None and stop.is_set()):
-        return Guidance(None, lp.bound, time.monotonic() - started)
+        return Guidance(None, lp.bound)
     rota = around(m, lp.worked, options, search * FIX_SHARE, stop)
-    return Guidance(rota, lp.bound, time.monotonic() - started)
+    return Guidance(rota, lp.bound)
 
 
 def around(
     m: RotaModel,
-    worked: dict,
+    worked: dict[Key, float],
     options: SolveOptions,
     seconds: float,
     stop: threading.Event | None = None,
