@@ -27,7 +27,7 @@ from scheduler.domain import parse_iso_week
 from scheduler.horizon import Horizon
 from solver.model import SCALE, RotaModel
 from solver.rules import build
-from solver.solve import TWO_WORKER_SUBSOLVERS
+from solver.steps import TWO_WORKER_SUBSOLVERS
 
 EARLIER = ("max_lp", "core")
 

@@ -12,7 +12,8 @@ rota checked and its shortfalls explained.  ``TimeBudget`` shares the limit:
   model build takes what it takes (measured, then deducted); ``polish`` is
   kept back for settling which demand row each session fills once the search
   stops; the search steps share what remains (``solver.solve``: a first valid
-  rota, clusters of sites, the fewest people short, then every goal).
+  rota, each cluster of sites' fewest people short, the network's proven, each
+  cluster's whole plan, then every goal).
 
 Every share keeps at least a second, so a limit below a few seconds can run
 over; nothing else runs over by design.

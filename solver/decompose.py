@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from scheduler.domain import Assignment, Bundle
 from scheduler.horizon import Horizon
@@ -87,28 +89,74 @@ def plan_by_clusters(
     seconds: float,
     solve: Solve,
     stop: threading.Event | None = None,
-) -> tuple[Assignment, ...] | None:
-    """A valid rota made of each cluster's own plan, or None when the network does not split.
+    *,
+    fallback: Sequence[SolveResult] | None = None,
+) -> list[SolveResult] | None:
+    """Each cluster's own plan (their rotas together are a valid rota of the network, see
+    ``joined``), or None when the network does not split.
 
-    Each cluster gets a share of ``seconds`` in proportion to its needs.
-    None also when any cluster finds no rota (the full model then decides).
+    Clusters are planned side by side, one search worker each, on as many lanes as
+    ``options.workers`` (one worker per cluster found better rotas in the same core
+    seconds than two: BENCHMARKS.md).  They share ``seconds``: each cluster, as it
+    starts, gets the time left in proportion to its needs among the needs not yet
+    started, so a cluster that finishes early (its plan proven best) leaves its time to
+    the ones after it.  None also when any cluster finds no rota (the full model then
+    decides).  ``fallback`` is an earlier plan of the same clusters: a cluster's plan
+    with no rota, or with more people short of a minimum than its fallback, is replaced
+    by the fallback (the fewest short come first).
     """
     bundle = horizon.bundle
     clusters = site_clusters(bundle)
     if len(clusters) < 2 or not pins_stay_in_clusters(bundle, clusters):
         return None
-    needs = [sum(1 for n in horizon.needs if n.site_id in group) for group in clusters]
-    total = max(sum(needs), 1)
-    rota: list[Assignment] = []
-    for group, count in zip(clusters, needs, strict=True):
+    parts = []
+    for group in clusters:
         part = cluster_bundle(bundle, group)
-        if not part.staff or not count:
-            continue
-        budget = max(MIN_CLUSTER_SECONDS, seconds * count / total)
-        result = solve(
-            Horizon(part, horizon.dates), dataclasses.replace(options, time_limit=budget), stop
-        )
-        if not result.status.has_rota:
-            return None
-        rota.extend(result.assignments)
-    return tuple(sorted(rota))
+        count = sum(1 for n in horizon.needs if n.site_id in group)
+        if part.staff and count:
+            parts.append((part, count))
+    parts.sort(key=lambda p: -p[1])  # the largest first, so the lanes end together
+    lanes = max(1, min(options.workers, len(parts)))
+    shares = _Shares(time.monotonic() + seconds, sum(count for _, count in parts), lanes)
+    one = dataclasses.replace(options, workers=1) if lanes > 1 else options
+
+    def plan(part: Bundle, count: int) -> SolveResult:
+        limit = dataclasses.replace(one, time_limit=shares.take(count))
+        return solve(Horizon(part, horizon.dates), limit, stop)
+
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="cluster") as pool:
+        results = list(pool.map(lambda p: plan(*p), parts))
+    if fallback is not None and len(fallback) == len(results):
+        results = [_fewest_short(new, old) for new, old in zip(results, fallback, strict=True)]
+    if not all(r.status.has_rota for r in results):
+        return None
+    return results
+
+
+def _fewest_short(new: SolveResult, old: SolveResult) -> SolveResult:
+    """The newer plan of a cluster, unless it has no rota or more people short."""
+    if not new.status.has_rota or (old.status.has_rota and new.shortfall > old.shortfall):
+        return old
+    return new
+
+
+def joined(plans: Sequence[SolveResult]) -> tuple[Assignment, ...]:
+    """The network's rota made of its clusters' plans."""
+    return tuple(sorted(a for plan in plans for a in plan.assignments))
+
+
+class _Shares:
+    """The seconds each cluster gets as it starts, out of what is left before the deadline."""
+
+    def __init__(self, deadline: float, needs: int, lanes: int) -> None:
+        self._deadline = deadline
+        self._needs_left = max(needs, 1)
+        self._lanes = lanes
+        self._lock = threading.Lock()
+
+    def take(self, count: int) -> float:
+        with self._lock:
+            left = self._deadline - time.monotonic()
+            share = min(left, left * self._lanes * count / self._needs_left)
+            self._needs_left = max(self._needs_left - count, 1)
+        return max(MIN_CLUSTER_SECONDS, share)

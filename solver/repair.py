@@ -48,7 +48,8 @@ from scheduler.horizon import Horizon
 from solver.model import Key, RotaModel, gc_paused
 from solver.result import SolveOptions, SolveResult
 from solver.rules import SOFT_RULES, build
-from solver.solve import conflict_result, make_solver, result_of
+from solver.solve import conflict_result, result_of
+from solver.steps import make_solver
 from solver.stopping import stoppable
 
 # Weight of one change by days ahead of today: today, tomorrow, the day after, ...;

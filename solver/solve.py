@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -18,7 +16,7 @@ from scheduler.horizon import Horizon
 from solver.budget import MIN_SEARCH, polish_seconds, search_seconds
 from solver.conflicts import explain_infeasibility, unreachable_pins
 from solver.construct import plan_by_person
-from solver.decompose import plan_by_clusters
+from solver.decompose import Solve, joined, plan_by_clusters
 from solver.guided import guide, worth_guiding
 from solver.model import SCALE, PenaltyTerm, RotaModel, gc_paused
 from solver.result import (
@@ -30,14 +28,25 @@ from solver.result import (
     SolveResult,
     SolveStatus,
 )
-from solver.rules import SOFT_RULES, build
+from solver.rules import build
 from solver.score import score_rota
+from solver.steps import (
+    Floor,
+    Watcher,
+    first_goal_terms,
+    hint_everything,
+    make_solver,
+    polish_rota,
+    seed_with_any_rota,
+    settle_first_goal,
+)
 from solver.stopping import stoppable
 
 STOPPED = "the search was stopped on request; no rota is kept"
 FIRST_GOAL_SHARE = 1 / 2  # of the time left, at most, to prove the fewest people short
 FIRST_GOAL_CAP = 1 / 3  # of the whole limit, at most, for that proof (20 s of a minute)
-CLUSTER_SHARE = 1 / 2  # of the search time, spent planning each cluster of sites alone
+FIRST_CLUSTERS_SHARE = 1 / 5  # of the search time, at most, for each cluster's fewest short
+CLUSTER_SHARE = 2 / 3  # of the search time left after the proof, planning each cluster alone
 ANY_ROTA_SHARE = 3 / 4  # of the search time, at most, to find a first rota ignoring goals
 BY_PERSON_SHARE = 1 / 2  # of the search time, to build and improve a rota person by person
 # Horizons of at least four weeks are built person by person first (construct.py), when the
@@ -53,86 +62,7 @@ BUILD_SECONDS_PER_OPTION = 30e-6  # measured: 25-30 s for Instance24's 1.04 mill
 # Scoring a rota planned person by person (score.py) took 2.9-3.9 s for Instance24's
 # 1.15 million options (counted, not built): kept back before the search.
 SCORE_SECONDS_PER_OPTION = 4e-6
-# On two cores the default portfolio lacks the subsolvers that prove bounds for
-# this model.  The full linear relaxation proves the bound; the default search
-# with the usual relaxation finds rotas (and feeds the neighbourhood searches
-# CP-SAT interleaves).  Measured in BENCHMARKS.md against max_lp + core, which
-# proves the sample networks as fast but finds worse rotas on long horizons.
-TWO_WORKER_SUBSOLVERS = ("max_lp", "default_lp")
 BOUND_TOLERANCE = 1e-9  # relative: a bound this close to the objective meets it (float sums)
-
-
-class _Watcher(cp_model.CpSolverSolutionCallback):
-    """Reports each improving rota and stops the search when asked to."""
-
-    def __init__(
-        self,
-        started: float,
-        progress: ProgressCallback | None,
-        stop: threading.Event | None,
-        *,
-        terms: list[PenaltyTerm] | None = None,
-        first_only: bool = False,
-        best: float = math.inf,
-        solutions: int = 0,
-    ) -> None:
-        super().__init__()
-        self._started = started
-        self._progress = progress
-        self.stop = stop
-        self._terms = terms  # score rotas by these when searching another objective
-        self._first_only = first_only  # stop at the first rota found
-        self.solutions = solutions  # counted on from earlier steps
-        self.best = best  # reported only when better than this
-
-    @property
-    def so_far(self) -> dict[str, Any]:
-        """What a watcher of the next step carries on from: best score and rotas counted."""
-        return {"best": self.best, "solutions": self.solutions}
-
-    def found(self, score: float, bound: float) -> None:
-        """A rota found by a step outside CP-SAT's search, reported like the search's own."""
-        self.solutions += 1
-        if self._progress is not None and score < self.best:
-            self._progress(Progress(score, bound, time.monotonic() - self._started, self.solutions))
-        self.best = min(self.best, score)
-
-    def on_solution_callback(self) -> None:
-        self.solutions += 1
-        if self._progress is None:
-            score = math.inf  # nobody is watching: do not score
-        elif self._terms is None:
-            score = self.objective_value / SCALE
-        else:
-            score = sum(t.points * self.value(t.var) for t in self._terms) / SCALE
-        if self._progress is not None and score < self.best:
-            self._progress(
-                Progress(
-                    score,
-                    self.best_objective_bound / SCALE,
-                    time.monotonic() - self._started,
-                    self.solutions,
-                )
-            )
-        self.best = min(self.best, score)
-        if self._first_only or (self.stop is not None and self.stop.is_set()):
-            self.stop_search()
-
-
-def make_solver(
-    options: SolveOptions, time_limit: float | None = None, optimising: bool = True
-) -> cp_model.CpSolver:
-    """A CP-SAT solver; ``optimising=False`` keeps the default portfolio, faster to any rota."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = options.workers
-    solver.parameters.random_seed = options.seed
-    solver.parameters.max_time_in_seconds = time_limit or options.time_limit
-    solver.parameters.log_search_progress = options.log
-    if options.workers == 2 and optimising:
-        solver.parameters.subsolvers.extend(TWO_WORKER_SUBSOLVERS)
-    elif options.workers == 1:
-        solver.parameters.linearization_level = 2
-    return solver
 
 
 def solve(
@@ -156,19 +86,15 @@ def solve(
         )
     # The time limit is the user's whole wait, so building the model spends part of it.
     search = search_seconds(options.time_limit, built)
-    watcher = _Watcher(started, progress, stop, terms=m.penalties, first_only=True)
+    watcher = Watcher(started, progress, stop, terms=m.penalties, first_only=True)
     seeded, lp_bound = _seed_first(m, options, (started, search), stop, watcher)
     # Of the time left: a failed construction has spent its share (Instance21 ran 14 s over).
     anyrota = search_seconds(options.time_limit, _since(started)) * ANY_ROTA_SHARE
-    if not seeded and _seed_with_any_rota(m, options, anyrota, watcher) is False:
+    if not seeded and seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
-    _seed_with_clusters(m, options, search_seconds(options.time_limit, _since(started)), stop)
-    left = search_seconds(options.time_limit, _since(started))
-    watcher = _Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
-    proof = min(left * FIRST_GOAL_SHARE, options.time_limit * FIRST_GOAL_CAP)
-    floor = _settle_first_goal(m, options, proof, watcher)
-    proven_at = _since(started) if floor.proven else None
-    watcher = _Watcher(started, progress, stop, **watcher.so_far)
+    watcher = Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
+    floor, proven_at = _first_goal_then_clusters(m, options, started, watcher)
+    watcher = Watcher(started, progress, stop, **watcher.so_far)
     solver = make_solver(options, search_seconds(options.time_limit, _since(started)))
     with stoppable(solver, stop):
         status = solver.solve(m.model, watcher)
@@ -192,12 +118,35 @@ def solve(
     )
 
 
+def _first_goal_then_clusters(
+    m: RotaModel, options: SolveOptions, started: float, watcher: Watcher
+) -> tuple[Floor, float | None]:
+    """Prove the fewest people short of a minimum, then seed the last search with each
+    cluster's whole plan; the floor, and when it was proven (None: it was not).
+
+    Each cluster's fewest people short come first (fast), so the network's proof starts
+    from a rota that has them.
+    """
+    left = search_seconds(options.time_limit, _since(started))
+    how = (_first_goal_part, watcher)
+    first = _seed_with_clusters(m, options, left * FIRST_CLUSTERS_SHARE, how)
+    left = search_seconds(options.time_limit, _since(started))
+    proof = min(left * FIRST_GOAL_SHARE, options.time_limit * FIRST_GOAL_CAP)
+    floor = settle_first_goal(m, options, proof, watcher)
+    proven_at = _since(started) if floor.proven else None
+    left = search_seconds(options.time_limit, _since(started))
+    most = floor.people if floor.proven else None
+    how = (_solve_part, watcher)
+    _seed_with_clusters(m, options, left * CLUSTER_SHARE, how, most_short=most, fallback=first)
+    return floor, proven_at
+
+
 def _seed_first(
     m: RotaModel,
     options: SolveOptions,
     timing: tuple[float, float],
     stop: threading.Event | None,
-    watcher: _Watcher,
+    watcher: Watcher,
 ) -> tuple[bool, float | None]:
     """Seed the search from the LP over personal schedules where it suits the horizon
     (guided.py), else person by person on long horizons where everyone fits in their
@@ -208,7 +157,7 @@ def _seed_first(
         guidance = guide(m, options, search, stop)
         lp_bound = guidance.bound
         if guidance.rota is not None:
-            _hint_everything(m, guidance.rota)
+            hint_everything(m, guidance.rota)
             watcher.found(guidance.rota.objective_value / SCALE, lp_bound or 0.0)
             return True, lp_bound
     share = search_seconds(options.time_limit, _since(started)) * BY_PERSON_SHARE
@@ -349,28 +298,39 @@ def _since(started: float) -> float:
 
 
 def _seed_with_clusters(
-    m: RotaModel, options: SolveOptions, left: float, stop: threading.Event | None
-) -> bool:
-    """Seed the search with each cluster's own plan when the network splits into clusters,
-    in ``CLUSTER_SHARE`` of the ``left`` seconds.
+    m: RotaModel,
+    options: SolveOptions,
+    seconds: float,
+    how: tuple[Solve, Watcher],
+    *,
+    most_short: int | None = None,
+    fallback: list[SolveResult] | None = None,
+) -> list[SolveResult] | None:
+    """Seed the search with each cluster's own plan, when the network splits into clusters;
+    the plans (None: the network does not split, or a cluster found no rota).
 
-    Capping the step at 15% of the limit brought the proof of the fewest people short
-    (which starts from this rota) under 20 s on 3 of the 5 unseen federations, but
-    left gaps and target cover worse (BENCHMARKS.md, "Networks not seen before"):
-    the clusters' rota is worth its time.
+    ``how`` is how each cluster is planned (its fewest people short alone, or its whole
+    plan) in its share of ``seconds``, and who hears of the rota.  A rota with more than
+    ``most_short`` people short of a minimum (the proven fewest) is not hinted: the
+    first goal comes first.  ``fallback`` is an earlier plan of the clusters, kept for a
+    cluster whose new plan has more people short (``decompose.plan_by_clusters``).
     """
+    part, watcher = how
     if not options.decompose:
-        return False
-    seconds = left * CLUSTER_SHARE
-    rota = plan_by_clusters(m.horizon, options, seconds, _solve_part, stop)
-    if rota is None:
-        return False
-    chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in rota}
+        return None
+    plans = plan_by_clusters(m.horizon, options, seconds, part, watcher.stop, fallback=fallback)
+    if plans is None:
+        return None
+    chosen = {(a.staff_id, a.date, a.session_id, a.site_id) for a in joined(plans)}
     values = polish_rota(m, {key: key in chosen for key in m.x}, options)
     if values is None:
-        return False
-    _hint_everything(m, values)
-    return True
+        return plans
+    short = sum(values.value(t.var) for t in first_goal_terms(m))
+    if most_short is not None and short > most_short:
+        return plans
+    hint_everything(m, values)
+    watcher.found(sum(t.points * values.value(t.var) for t in m.penalties) / SCALE, 0.0)
+    return plans
 
 
 def _seed_by_person(
@@ -384,22 +344,8 @@ def _seed_by_person(
     values = polish_rota(m, {key: key in chosen for key in m.x}, options)
     if values is None:
         return False
-    _hint_everything(m, values)
+    hint_everything(m, values)
     return True
-
-
-def _hint_everything(m: RotaModel, values: cp_model.CpSolver) -> None:
-    """Hint every variable from a solution of this model.
-
-    CP-SAT starts from a hint only when it can complete it quickly; a hint
-    of the assignments alone leaves every penalty variable to be found and
-    is often dropped, so the whole solution is given.
-    """
-    m.model.clear_hints()
-    for index in range(len(m.model.proto.variables)):
-        var = m.model.get_int_var_from_proto_index(index)
-        m.model.add_hint(var, values.value(var))
-    m.hinted = {key: bool(values.value(x)) for key, x in m.x.items()}
 
 
 def _solve_part(
@@ -408,96 +354,22 @@ def _solve_part(
     return solve(horizon, options, None, stop)
 
 
-def _seed_with_any_rota(
-    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
-) -> bool | None:
-    """Find any valid rota, every goal ignored, and hint it: the first rota comes fast.
-
-    On long horizons the hard rules alone (runs of days, weekends, hours over
-    the horizon) are a much easier search than any objective: a half-year
-    ward is planned validly in seconds this way and not at all in a minute
-    with the goals switched on.  False when the hard rules cannot all hold;
-    None when no rota was found in the time (the searches that follow go on
-    trying).
-    """
-    m.model.clear_objective()
-    solver = make_solver(options, seconds, optimising=False)
-    solver.parameters.stop_after_first_solution = True
-    with stoppable(solver, watcher.stop):
-        status = solver.solve(m.model, watcher)
-    m.objective()
-    if status == cp_model.INFEASIBLE:
-        return False
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    _hint_everything(m, solver)
-    return True
-
-
-@dataclass(frozen=True)
-class Floor:
-    """What the first goal's own search proved: no rota leaves fewer than ``people`` short of
-    a minimum; ``proven`` when a rota leaving exactly that many was found, and no rota with
-    more is then returned (the first goal comes first, lexicographically)."""
-
-    people: int = 0
-    proven: bool = False
-    points: float = 0.0  # a lower bound on the full objective it implies
-
-
-def _first_goal_terms(m: RotaModel) -> list[PenaltyTerm]:
-    """The terms of the heaviest goal present (people short of a minimum)."""
-    order = {rule.rule_id: i for i, rule in enumerate(SOFT_RULES)}
-    first = min((order[t.rule_id] for t in m.penalties), default=None)
-    return [t for t in m.penalties if order[t.rule_id] == first]
-
-
-def _settle_first_goal(
-    m: RotaModel, options: SolveOptions, seconds: float, watcher: _Watcher
-) -> Floor:
-    """Find the fewest people short of a minimum, before any softer goal is weighed.
-
-    The count is searched alone, starting from the hinted rota, which stays
-    the hint when it already has the fewest (it was found for every goal).
-    When the optimum is proven, no rota returned has more people short (see
-    ``solve``); otherwise the proven lower bound is reported.  Nothing is
-    fixed: the hint is only a starting point.
-    """
-    terms = _first_goal_terms(m)
-    if not terms or len(terms) == len(m.penalties):
-        return Floor()
-    people = cp_model.LinearExpr.sum([t.var for t in terms])
-    hinted = _hinted_count(m, terms)
-    hint = m.model.proto.solution_hint
-    kept = (list(hint.vars), list(hint.values))  # a rota found for every goal: worth keeping
-    m.model.minimize(people)
-    solver = make_solver(options, seconds)
-    with stoppable(solver, watcher.stop):
-        status = solver.solve(m.model, watcher)
-    m.objective()  # back to every goal
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Floor()
-    found = round(solver.objective_value)
-    if hinted is None or found < hinted:
-        _hint_everything(m, solver)  # fewer people short than the rota the search started from
-    else:
-        m.model.clear_hints()
-        for index, value in zip(*kept, strict=True):
-            m.model.add_hint(m.model.get_int_var_from_proto_index(index), value)
-    lightest = min(t.points for t in terms) / SCALE
-    if status == cp_model.OPTIMAL:
-        return Floor(found, True, found * lightest)
-    floor = math.ceil(solver.best_objective_bound - 1e-6)
-    return Floor(floor, False, floor * lightest)
-
-
-def _hinted_count(m: RotaModel, terms: list[PenaltyTerm]) -> int | None:
-    """People short of a minimum in the hinted rota, or None when nothing is hinted."""
-    hint = m.model.proto.solution_hint
-    if not hint.vars:
-        return None
-    values = dict(zip(hint.vars, hint.values, strict=True))
-    return sum(values.get(t.var.index, 0) for t in terms)
+def _first_goal_part(
+    horizon: Horizon, options: SolveOptions, stop: threading.Event | None
+) -> SolveResult:
+    """A rota of a part of the network with its fewest people short of a minimum, softer
+    goals ignored (found, not always proven, within the limit); no rota when none is found."""
+    started = time.monotonic()
+    with gc_paused():
+        m = build(RotaModel(horizon))
+    search = search_seconds(options.time_limit, _since(started))
+    watcher = Watcher(started, None, stop, first_only=True)
+    if seed_with_any_rota(m, options, search * ANY_ROTA_SHARE, watcher) is not True:
+        return SolveResult(SolveStatus.NO_SOLUTION, seconds=_since(started))
+    left = search_seconds(options.time_limit, _since(started))
+    floor = settle_first_goal(m, options, left, Watcher(started, None, stop))
+    kept = _seed_result(m, options, started, floor.points)
+    return kept or SolveResult(SolveStatus.NO_SOLUTION, seconds=_since(started))
 
 
 def conflict_result(horizon: Horizon, options: SolveOptions, started: float) -> SolveResult:
@@ -548,17 +420,6 @@ def result_of(
 def _has_choices_left(m: RotaModel) -> bool:
     """Whether fixing who works where still leaves which demand row each fills to decide."""
     return bool(m.fill_of)
-
-
-def polish_rota(m: RotaModel, x_values: dict, options: SolveOptions) -> cp_model.CpSolver | None:
-    """With who-works-where fixed, find the best filling of demand rows (fast and exact)."""
-    polished = m.model.clone()
-    for key, on in x_values.items():
-        polished.add(polished.get_bool_var_from_proto_index(m.x[key].Index()) == int(on))
-    solver = make_solver(options, polish_seconds(options.time_limit))
-    if solver.solve(polished) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return solver
-    return None
 
 
 def _cover(m: RotaModel, values: cp_model.CpSolver) -> tuple[NeedCover, ...]:

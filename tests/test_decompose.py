@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import time
+
+import pytest
 
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Bundle
 from scheduler.horizon import Horizon
-from solver import SolveOptions, SolveStatus, solve
+from solver import SolveOptions, SolveResult, SolveStatus, solve
 from solver.decompose import (
+    MIN_CLUSTER_SECONDS,
     cluster_bundle,
+    joined,
     pins_stay_in_clusters,
     plan_by_clusters,
     site_clusters,
 )
+from solver.model import RotaModel
+from solver.rules import build
+from solver.steps import Watcher
 from tests.factories import WEEK, make_bundle, make_demand, make_fixed, make_site, make_staff
 
 OPTIONS = SolveOptions(time_limit=20, workers=2, seed=1)
+steps = importlib.import_module("solver.solve")  # the module, not the function
 
 
 def _two_groups() -> Bundle:
@@ -54,8 +64,10 @@ def test_a_pin_outside_the_home_cluster_stops_the_split() -> None:
 def test_cluster_plans_together_are_a_valid_rota() -> None:
     bundle = _two_groups()
     horizon = Horizon(bundle, WEEK)
-    rota = plan_by_clusters(horizon, OPTIONS, 10, lambda h, o, s: solve(h, o, None, s))
-    assert rota is not None and rota
+    plans = plan_by_clusters(horizon, OPTIONS, 10, lambda h, o, s: solve(h, o, None, s))
+    assert plans is not None
+    rota = joined(plans)
+    assert rota
     assert check_rota(bundle, WEEK, rota).ok
 
 
@@ -71,3 +83,79 @@ def test_seeding_with_clusters_keeps_the_optimum() -> None:
     assert plain.status is seeded.status is SolveStatus.OPTIMAL
     assert seeded.objective == plain.objective
     assert check_rota(bundle, WEEK, seeded.assignments).ok
+
+
+def test_clusters_are_planned_side_by_side_one_worker_each_within_the_time() -> None:
+    given: list[SolveOptions] = []
+
+    def recording(horizon: Horizon, options: SolveOptions, stop: object) -> object:
+        given.append(options)
+        return solve(horizon, options)
+
+    plans = plan_by_clusters(Horizon(_two_groups(), WEEK), OPTIONS, 10, recording)  # type: ignore[arg-type]
+    assert plans is not None
+    assert len(given) == 2
+    assert all(o.workers == 1 for o in given)
+    assert all(MIN_CLUSTER_SECONDS <= o.time_limit <= 10 for o in given)
+    # On one lane the clusters take turns with the workers they were given.
+    given.clear()
+    one = dataclasses.replace(OPTIONS, workers=1)
+    assert plan_by_clusters(Horizon(_two_groups(), WEEK), one, 10, recording) is not None  # type: ignore[arg-type]
+    assert [o.workers for o in given] == [1, 1]
+
+
+def _help_from_anywhere() -> Bundle:
+    """P01 needs two GPs on Monday morning and has one; only P03's anywhere-GP can help."""
+    sites = [make_site(site_id=s, name=s) for s in ("P01", "P03")]
+    staff = [
+        make_staff(staff_id="S1", home_site="P01"),
+        make_staff(staff_id="S3", home_site="P03"),
+        make_staff(staff_id="S4", home_site="P03", sites="*"),
+    ]
+    demand = [make_demand("P01", "Mon", "AM", min=2), make_demand("P03", "Mon", "AM", min=1)]
+    return make_bundle(sites=sites, staff=staff, demand=demand)
+
+
+@pytest.mark.parametrize("most_short", [0, None])
+def test_a_cluster_rota_with_more_people_short_than_proven_is_not_hinted(
+    most_short: int | None,
+) -> None:
+    bundle = _help_from_anywhere()
+    m = build(RotaModel(Horizon(bundle, WEEK)))
+    watcher = Watcher(time.monotonic(), None, None)
+    how = (steps._solve_part, watcher)
+    options = dataclasses.replace(OPTIONS, decompose=True)
+    # Alone, P01's cluster leaves one person short; the network needs nobody short.
+    steps._seed_with_clusters(m, options, 5, how, most_short=most_short)
+    assert (m.hinted is None) is (most_short is not None)
+
+
+def test_the_network_proves_fewer_short_than_its_clusters_alone() -> None:
+    bundle = _help_from_anywhere()
+    result = solve(Horizon(bundle, WEEK), dataclasses.replace(OPTIONS, decompose=True))
+    assert result.shortfall == 0
+    assert result.shortfall_proven and result.shortfall_floor == 0
+    assert check_rota(bundle, WEEK, result.assignments).ok
+
+
+def test_a_cluster_keeps_its_earlier_plan_when_the_new_one_is_worse_on_the_first_goal() -> None:
+    horizon = Horizon(_two_groups(), WEEK)
+    earlier = plan_by_clusters(horizon, OPTIONS, 10, lambda h, o, s: solve(h, o))
+    assert earlier is not None
+
+    def one_more_short(h: Horizon, o: SolveOptions, s: object) -> SolveResult:
+        result = solve(h, o)
+        cover = [dataclasses.replace(c, short=c.short + 1) for c in result.cover]
+        return dataclasses.replace(result, cover=tuple(cover))
+
+    def no_rota(h: Horizon, o: SolveOptions, s: object) -> SolveResult:
+        return SolveResult(SolveStatus.NO_SOLUTION)
+
+    for worse in (one_more_short, no_rota):
+        kept = plan_by_clusters(horizon, OPTIONS, 10, worse, fallback=earlier)
+        assert kept is not None
+        assert all(a is b for a, b in zip(kept, earlier, strict=True))
+    assert plan_by_clusters(horizon, OPTIONS, 10, no_rota) is None
+    # A plan as good on the first goal replaces the earlier one.
+    again = plan_by_clusters(horizon, OPTIONS, 10, lambda h, o, s: solve(h, o), fallback=earlier)
+    assert again is not None and not any(a is b for a, b in zip(again, earlier, strict=True))

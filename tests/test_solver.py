@@ -17,7 +17,8 @@ from scheduler.usecases.planning import shortfall_words
 from solver import SolveOptions, SolveStatus, solve
 from solver.model import RotaModel
 from solver.rules import build
-from solver.solve import _hint_everything, _outcome, make_solver
+from solver.solve import _outcome
+from solver.steps import hint_everything, make_solver
 from tests.factories import (
     WEEK,
     make_bundle,
@@ -288,7 +289,7 @@ def test_a_rota_an_earlier_step_found_is_kept_when_the_last_search_finds_none() 
     )
     seeded = make_solver(OPTIONS)
     assert seeded.solve(m.model) == cp_model.OPTIMAL
-    _hint_everything(m, seeded)
+    hint_everything(m, seeded)
     kept = _outcome(m, nothing, cp_model.UNKNOWN, OPTIONS, (0.0, 0.0, 5000.0))
     assert kept.status is SolveStatus.FEASIBLE
     assert kept.objective == pytest.approx(5019.8)  # the seed was the optimum here

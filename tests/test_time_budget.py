@@ -24,8 +24,9 @@ from solver.budget import (
 )
 from tests.factories import WEEK, make_bundle, make_demand, make_staff
 
-# The module (``solver.solve`` the name is the function): its make_solver is recorded.
+# The modules (``solver.solve`` the name is the function) whose make_solver is recorded.
 solver_module = importlib.import_module("solver.solve")
+steps_module = importlib.import_module("solver.steps")
 
 
 @pytest.mark.parametrize("limit", [2.0, 10.0, 60.0, 120.0, 600.0])
@@ -83,6 +84,7 @@ def test_each_search_step_keeps_within_the_solve_limit_and_the_polish_is_kept_ba
         return real(options, time_limit, **kw)
 
     monkeypatch.setattr(solver_module, "make_solver", recording)
+    monkeypatch.setattr(steps_module, "make_solver", recording)
     solve(Horizon(short_bundle(), WEEK), SolveOptions(time_limit=20, workers=1))
     kept = polish_seconds(20)
     search = [limit for limit in limits if limit != kept]
