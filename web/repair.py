@@ -99,6 +99,13 @@ def _review(db: Session, network_id: int, week: str, bundle: Bundle) -> dict[str
     }
 
 
+def _replanned(review: dict[str, Any] | None) -> list[dt.date]:
+    """The days a proposed repair re-planned, for the page to name with their weekdays."""
+    if review is None:
+        return []
+    return [dt.date.fromisoformat(d) for d in review["summary"].get("window", [])]
+
+
 def _page(
     network_id: int,
     week: str,
@@ -129,6 +136,7 @@ def _page(
         changes=found_changes,
         published=published is not None,
         review=review,
+        replanned=_replanned(review),
         event_days=sorted(window),
         kinds=ABSENCE_KINDS,
         roles=sorted({p.role for p in bundle.staff}),
