@@ -92,7 +92,8 @@ def test_record_an_absence_propose_a_repair_review_it_and_approve_it(
     draft = published.rota_of("draft")
     changes = changes_between(published.rota, draft)
     assert changes and {c.date for c in changes} == {TUESDAY}
-    assert "The repair re-planned\n        Tue 2026-12-01; every other day stays as published" in page
+    replanned = "The repair re-planned\n        Tue 2026-12-01; every other day stays as published"
+    assert replanned in page
     # The tiny week's repair is proven within the default time limit; the page says so.
     assert f"<strong>{len(changes)} change" in page and "(proven the fewest possible for" in page
     for change in changes:
