@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import threading
 import time
 
 import pytest
@@ -88,11 +89,13 @@ def test_seeding_with_clusters_keeps_the_optimum() -> None:
 def test_clusters_are_planned_side_by_side_one_worker_each_within_the_time() -> None:
     given: list[SolveOptions] = []
 
-    def recording(horizon: Horizon, options: SolveOptions, stop: object) -> object:
+    def recording(
+        horizon: Horizon, options: SolveOptions, stop: threading.Event | None
+    ) -> SolveResult:
         given.append(options)
         return solve(horizon, options)
 
-    plans = plan_by_clusters(Horizon(_two_groups(), WEEK), OPTIONS, 10, recording)  # type: ignore[arg-type]
+    plans = plan_by_clusters(Horizon(_two_groups(), WEEK), OPTIONS, 10, recording)
     assert plans is not None
     assert len(given) == 2
     assert all(o.workers == 1 for o in given)
@@ -100,7 +103,7 @@ def test_clusters_are_planned_side_by_side_one_worker_each_within_the_time() -> 
     # On one lane the clusters take turns with the workers they were given.
     given.clear()
     one = dataclasses.replace(OPTIONS, workers=1)
-    assert plan_by_clusters(Horizon(_two_groups(), WEEK), one, 10, recording) is not None  # type: ignore[arg-type]
+    assert plan_by_clusters(Horizon(_two_groups(), WEEK), one, 10, recording) is not None
     assert [o.workers for o in given] == [1, 1]
 
 
