@@ -37,6 +37,7 @@ from solver.steps import (
     hint_everything,
     make_solver,
     polish_rota,
+    presolve_lightly,
     seed_with_any_rota,
     settle_first_goal,
 )
@@ -93,9 +94,12 @@ def solve(
     if not seeded and seed_with_any_rota(m, options, anyrota, watcher) is False:
         return conflict_result(horizon, options, started)
     watcher = Watcher(started, progress, stop, terms=m.penalties, **watcher.so_far)
-    floor, proven_at = _first_goal_then_clusters(m, options, started, watcher)
+    floor, proven_at, split = _first_goal_then_clusters(m, options, started, watcher)
     watcher = Watcher(started, progress, stop, **watcher.so_far)
-    solver = make_solver(options, search_seconds(options.time_limit, _since(started)))
+    last = search_seconds(options.time_limit, _since(started))
+    solver = make_solver(options, last)
+    if split:
+        presolve_lightly(solver, floor.presolve, last)
     with stoppable(solver, stop):
         status = solver.solve(m.model, watcher)
     if stop is not None and stop.is_set():  # nobody wants the rota: skip the polish
@@ -120,9 +124,10 @@ def solve(
 
 def _first_goal_then_clusters(
     m: RotaModel, options: SolveOptions, started: float, watcher: Watcher
-) -> tuple[Floor, float | None]:
+) -> tuple[Floor, float | None, bool]:
     """Prove the fewest people short of a minimum, then seed the last search with each
-    cluster's whole plan; the floor, and when it was proven (None: it was not).
+    cluster's whole plan; the floor, when it was proven (None: it was not), and whether
+    the clusters' plans were made.
 
     Each cluster's fewest people short come first (fast), so the network's proof starts
     from a rota that has them.
@@ -137,8 +142,10 @@ def _first_goal_then_clusters(
     left = search_seconds(options.time_limit, _since(started))
     most = floor.people if floor.proven else None
     how = (_solve_part, watcher)
-    _seed_with_clusters(m, options, left * CLUSTER_SHARE, how, most_short=most, fallback=first)
-    return floor, proven_at
+    plans = _seed_with_clusters(
+        m, options, left * CLUSTER_SHARE, how, most_short=most, fallback=first
+    )
+    return floor, proven_at, plans is not None
 
 
 def _seed_first(

@@ -11,6 +11,7 @@ hands its rota to the next as a complete hint (``hint_everything``), and a
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -105,6 +106,52 @@ def make_solver(
     return solver
 
 
+class PresolveClock:
+    """Reads, from CP-SAT's log of one search, how long its presolve took (None: not seen).
+
+    The log is captured, not printed (unless the options ask for it): only the line
+    that opens the search after presolve is kept.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, options: SolveOptions) -> None:
+        self.seconds: float | None = None
+        solver.parameters.log_search_progress = True
+        solver.parameters.log_to_stdout = options.log
+        solver.log_callback = self._line
+
+    def _line(self, line: str) -> None:
+        found = SEARCH_STARTS.match(line)
+        if found:
+            self.seconds = float(found.group(1))
+
+
+SEARCH_STARTS = re.compile(r"Starting search at ([0-9.]+)s")
+# When the full presolve of the whole model would take more than this share of the last
+# search, that search presolves lightly (``presolve_lightly``).
+LIGHT_PRESOLVE_SHARE = 1 / 4
+# The full objective's presolve against the proof's (one sum): 4.2 s against 2.4 s on a
+# 60-practice federation.
+FULL_OBJECTIVE_PRESOLVE = 2.0
+
+
+def presolve_lightly(solver: cp_model.CpSolver, presolve: float | None, seconds: float) -> None:
+    """One presolve pass without probing, when the full presolve would take more than
+    ``LIGHT_PRESOLVE_SHARE`` of the search's ``seconds``; ``presolve`` is how long the
+    proof of the fewest people short took to presolve the same model (None: unknown).
+
+    Used for the last search of a network planned by clusters: its rota is already near
+    its best (the clusters' plans), and its main work is the bound, the relaxation of the
+    whole network with its cuts, which CP-SAT starts only once presolve ends.  On an
+    80-practice federation the full presolve took 6.3-6.6 s of a 12 s search, which
+    ended with the bound still rising; one pass without probing takes 3.5 s.  Where
+    presolve is a small share (40 practices: 1.6 s from scratch), the full one proves more
+    (BENCHMARKS.md).
+    """
+    if presolve is not None and presolve * FULL_OBJECTIVE_PRESOLVE > LIGHT_PRESOLVE_SHARE * seconds:
+        solver.parameters.max_presolve_iterations = 1
+        solver.parameters.cp_model_probing_level = 0
+
+
 def hint_everything(m: RotaModel, values: cp_model.CpSolver) -> None:
     """Hint every variable from a solution of this model.
 
@@ -154,6 +201,7 @@ class Floor:
     people: int = 0
     proven: bool = False
     points: float = 0.0  # a lower bound on the full objective it implies
+    presolve: float | None = None  # seconds CP-SAT's full presolve of the model took
 
 
 def first_goal_terms(m: RotaModel) -> list[PenaltyTerm]:
@@ -183,11 +231,12 @@ def settle_first_goal(
     kept = (list(hint.vars), list(hint.values))  # a rota found for every goal: worth keeping
     m.model.minimize(people)
     solver = make_solver(options, seconds)
+    clock = PresolveClock(solver, options)
     with stoppable(solver, watcher.stop):
         status = solver.solve(m.model, watcher)
     m.objective()  # back to every goal
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Floor()
+        return Floor(presolve=clock.seconds)
     found = round(solver.objective_value)
     if hinted is None or found < hinted:
         hint_everything(m, solver)  # fewer people short than the rota the search started from
@@ -197,9 +246,9 @@ def settle_first_goal(
             m.model.add_hint(m.model.get_int_var_from_proto_index(index), value)
     lightest = min(t.points for t in terms) / SCALE
     if status == cp_model.OPTIMAL:
-        return Floor(found, True, found * lightest)
+        return Floor(found, True, found * lightest, clock.seconds)
     floor = math.ceil(solver.best_objective_bound - 1e-6)
-    return Floor(floor, False, floor * lightest)
+    return Floor(floor, False, floor * lightest, clock.seconds)
 
 
 def _hinted_count(m: RotaModel, terms: list[PenaltyTerm]) -> int | None:

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from ortools.sat.python import cp_model
 
 from scheduler.checks.validator import check_rota
 from scheduler.domain import Bundle
@@ -23,11 +24,12 @@ from solver.decompose import (
 )
 from solver.model import RotaModel
 from solver.rules import build
-from solver.steps import Watcher
+from solver.steps import Watcher, presolve_lightly, settle_first_goal
 from tests.factories import WEEK, make_bundle, make_demand, make_fixed, make_site, make_staff
 
 OPTIONS = SolveOptions(time_limit=20, workers=2, seed=1)
 steps = importlib.import_module("solver.solve")  # the module, not the function
+search_steps = importlib.import_module("solver.steps")
 
 
 def _two_groups() -> Bundle:
@@ -162,3 +164,48 @@ def test_a_cluster_keeps_its_earlier_plan_when_the_new_one_is_worse_on_the_first
     # A plan as good on the first goal replaces the earlier one.
     again = plan_by_clusters(horizon, OPTIONS, 10, lambda h, o, s: solve(h, o), fallback=earlier)
     assert again is not None and not any(a is b for a, b in zip(again, earlier, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("presolve", "light"), [(6.5, True), (1.6, True), (1.4, False), (None, False)]
+)
+def test_presolve_is_light_only_when_the_full_one_takes_over_its_share(
+    presolve: float | None, light: bool
+) -> None:
+    solver = cp_model.CpSolver()
+    full = (solver.parameters.max_presolve_iterations, solver.parameters.cp_model_probing_level)
+    presolve_lightly(solver, presolve, 12.0)  # a quarter of 12 s is 3 s, twice 1.5 s
+    got = (solver.parameters.max_presolve_iterations, solver.parameters.cp_model_probing_level)
+    assert got == ((1, 0) if light else full)
+
+
+def test_the_proof_of_the_fewest_short_reads_how_long_presolve_took() -> None:
+    m = build(RotaModel(Horizon(_help_from_anywhere(), WEEK)))
+    floor = settle_first_goal(m, OPTIONS, 5, Watcher(time.monotonic(), None, None))
+    assert floor.proven and floor.people == 0
+    assert floor.presolve is not None and 0 <= floor.presolve < 5
+
+
+@pytest.mark.parametrize("decompose", [True, False])
+def test_only_the_last_search_after_the_clusters_may_presolve_lightly(
+    monkeypatch: pytest.MonkeyPatch, decompose: bool
+) -> None:
+    made: list[cp_model.CpSolver] = []
+    make = steps.make_solver
+
+    def recording(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+        made.append(make(options, seconds))
+        return made[-1]
+
+    monkeypatch.setattr(steps, "make_solver", recording)
+    monkeypatch.setattr(search_steps, "LIGHT_PRESOLVE_SHARE", -1.0)  # any presolve is too long
+    options = dataclasses.replace(OPTIONS, decompose=decompose)
+    assert solve(Horizon(_two_groups(), WEEK), options).status is SolveStatus.OPTIMAL
+    network = [s.parameters for s in made if s.parameters.num_workers == 2]
+    clusters = [s.parameters for s in made if s.parameters.num_workers == 1]
+    assert len(network) == 1 and len(clusters) == (2 if decompose else 0)
+    default = cp_model.CpSolver().parameters
+    light = (network[0].max_presolve_iterations, network[0].cp_model_probing_level)
+    full = (default.max_presolve_iterations, default.cp_model_probing_level)
+    assert light == ((1, 0) if decompose else full)
+    assert all((p.max_presolve_iterations, p.cp_model_probing_level) == full for p in clusters)
