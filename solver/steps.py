@@ -106,6 +106,9 @@ def make_solver(
     return solver
 
 
+SEARCH_STARTS = re.compile(r"Starting search at ([0-9.]+)s")
+
+
 class PresolveClock:
     """Reads, from CP-SAT's log of one search, how long its presolve took (None: not seen).
 
@@ -125,7 +128,6 @@ class PresolveClock:
             self.seconds = float(found.group(1))
 
 
-SEARCH_STARTS = re.compile(r"Starting search at ([0-9.]+)s")
 # When the full presolve of the whole model would take more than this share of the last
 # search, that search presolves lightly (``presolve_lightly``).
 LIGHT_PRESOLVE_SHARE = 1 / 4
